@@ -1,0 +1,62 @@
+/* include/weft/plugin/codegen.h -- interface of a plugin of kind "codegen".
+ *
+ * The codegen compiles a validated module to native code and describes what it produced: where each
+ * function starts, its array-call trampoline, the trap sites and the pc -> wasm offset map. The code
+ * memory comes from the host table (code_map / code_publish), so it is never writable and executable
+ * at once. The vmctx layout comes from weft_vmctx_layout_compute() (vm.h).
+ * Depends on: plugin.h, module.h, vm.h.
+ */
+#ifndef WEFT_PLUGIN_CODEGEN_H
+#define WEFT_PLUGIN_CODEGEN_H
+
+#include "weft/module.h"
+#include "weft/plugin.h"
+#include "weft/vm.h"
+
+/* A place in the code that can fault or trap, sorted by code offset. */
+typedef struct weft_trap_site {
+  uint32_t code_off; /* offset of the faulting / trapping instruction from weft_code_info.code */
+  uint32_t trap;     /* weft_trap_code a fault at this pc means (e.g. MEMORY_OOB for a guard page) */
+  uint32_t wasm_off; /* module byte offset of the wasm instruction */
+} weft_trap_site;
+
+/* pc -> wasm offset, sorted by code offset: entry i covers [code_off_i, code_off_{i+1}). */
+typedef struct weft_pc_map_entry {
+  uint32_t code_off;
+  uint32_t wasm_off;
+} weft_pc_map_entry;
+
+/* What a compilation produced. Owned by the codegen plugin; freed by its `release`. */
+typedef struct weft_code_info {
+  WEFT_ABI_HEADER;
+  void *code;        /* executable, published */
+  size_t code_size;
+  uint32_t nfuncs;   /* defined functions: module funcs [nfunc_imports, nfuncs) */
+  const uint32_t *func_start;  /* [nfuncs] offset of the wasm_call entry */
+  const uint32_t *func_end;    /* [nfuncs] end offset of the function's code */
+  const uint32_t *array_call;  /* [nfuncs] offset of its array-call trampoline (weft_array_call_fn) */
+  /* [module nfuncs] for each *imported* function index, the offset of a wasm->array trampoline for
+   * its type, or UINT32_MAX for defined functions; the core fills wasm_call holes with it. */
+  const uint32_t *import_tramp;
+  uint32_t ntrap_sites;
+  const weft_trap_site *trap_sites;
+  uint32_t npc_map;
+  const weft_pc_map_entry *pc_map;
+} weft_code_info;
+
+typedef struct weft_codegen_iface {
+  WEFT_ABI_HEADER;
+  /* Compile a validated module. Returns WEFT_OK with *out set, or an error with `d` filled
+   * (WEFT_ERR_UNSUPPORTED names the instruction not yet compiled; WEFT_ERR_NOMEM). since 1.0 */
+  int (*compile)(void *state, const weft_module *m, weft_code_info **out, weft_diag *d);
+  /* Free what compile returned. since 1.0 */
+  void (*release)(void *state, weft_code_info *code);
+  /* A stand-alone wasm->array trampoline for function type `ft` (module-local `m`, index `type`),
+   * used to fill the wasm_call hole of a host funcref. *out_entry stays valid until `release_tramp`.
+   * since 1.0 */
+  int (*host_trampoline)(void *state, const weft_module *m, uint32_t type, void **out_entry,
+                         weft_diag *d);
+  void (*release_tramp)(void *state, void *entry);
+} weft_codegen_iface;
+
+#endif

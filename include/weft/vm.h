@@ -1,0 +1,216 @@
+/* include/weft/vm.h -- runtime structures shared by the core, the plugins and generated code (ABI).
+ *
+ * Generated code depends on nothing but this file: every offset it uses is fixed here, checked by
+ * _Static_assert, or computed by weft_vmctx_layout_compute() from the module's counts, which the core
+ * and the codegen both call, so they agree without passing tables around.
+ * Depends on: module.h (counts), errors.h (trap codes).
+ */
+#ifndef WEFT_VM_H
+#define WEFT_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/errors.h"
+#include "weft/module.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* -- Values ---------------------------------------------------------------------------------- */
+
+/* One slot of the array-call ABI: 16 bytes, little-endian, whatever the type.
+ * References are pointers (NULL is null). A continuation reference is {contref, revision}. */
+typedef union weft_val_raw {
+  int32_t i32;
+  int64_t i64;
+  uint32_t f32; /* raw bits */
+  uint64_t f64; /* raw bits */
+  uint8_t v128[16];
+  void *ref;
+  struct {
+    void *contref;
+    uint64_t revision;
+  } cont;
+} weft_val_raw;
+_Static_assert(sizeof(weft_val_raw) == 16, "weft_val_raw is one 16-byte slot");
+
+/* The array-call ABI: params in slots [0, nparams), results written from slot 0; n = max(params,
+ * results). Returns false when a trap or exception is pending in the store context. */
+typedef bool (*weft_array_call_fn)(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args_results,
+                                   size_t n);
+
+/* A function reference (the value of a funcref). Stable address for the life of its store. */
+typedef struct weft_funcref {
+  weft_array_call_fn array_call; /* @0 */
+  void *wasm_call;               /* @8  native entry (codegen's internal ABI); never NULL once the
+                                         funcref is reachable from Wasm (the core fills holes) */
+  uint32_t type_index;           /* @16 engine-wide canonical type id (weft_rtt.id) */
+  uint32_t pad;
+  void *vmctx;                   /* @24 callee vmctx: an instance vmctx or a host-func context */
+} weft_funcref;
+_Static_assert(sizeof(weft_funcref) == 32, "weft_funcref layout");
+_Static_assert(offsetof(weft_funcref, wasm_call) == 8, "weft_funcref layout");
+_Static_assert(offsetof(weft_funcref, type_index) == 16, "weft_funcref layout");
+_Static_assert(offsetof(weft_funcref, vmctx) == 24, "weft_funcref layout");
+
+/* -- Memories, tables, globals, tags --------------------------------------------------------- */
+
+typedef struct weft_vm_memory {
+  uint8_t *base;   /* @0 */
+  uint64_t length; /* @8 current size in bytes */
+} weft_vm_memory;
+_Static_assert(sizeof(weft_vm_memory) == 16, "weft_vm_memory layout");
+
+typedef struct weft_vm_table {
+  uint8_t *base;      /* @0  elements, elem_size bytes each */
+  uint64_t size;      /* @8  current number of elements */
+  uint32_t elem_size; /* @16 8 for pointer-sized references, 16 for continuation references */
+  uint32_t pad;
+} weft_vm_table;
+_Static_assert(sizeof(weft_vm_table) == 24, "weft_vm_table layout");
+
+typedef struct weft_vm_global {
+  weft_val_raw value; /* @0 */
+} weft_vm_global;
+
+/* A tag's identity is its address. */
+typedef struct weft_vm_tag {
+  uint32_t type_index; /* canonical id of the tag's function type */
+  uint32_t pad;
+} weft_vm_tag;
+
+/* -- Store context and stack chain ------------------------------------------------------------ */
+
+/* The four words that entering Wasm or switching stacks changes together (Wasmtime #13298: swap
+ * all four, always). */
+typedef struct weft_stack_limits {
+  uintptr_t stack_limit;                  /* @0  the prologue check: trap if rsp < stack_limit */
+  uintptr_t last_wasm_entry_fp;           /* @8  rbp of the innermost array-call entry frame */
+  uintptr_t last_wasm_entry_sp;           /* @16 rsp to restore when unwinding to it */
+  uintptr_t last_wasm_entry_trap_handler; /* @24 pc of its landing pad */
+} weft_stack_limits;
+_Static_assert(sizeof(weft_stack_limits) == 32, "weft_stack_limits layout");
+
+typedef enum weft_chain_kind {
+  WEFT_CHAIN_ABSENT = 0,
+  WEFT_CHAIN_INITIAL_STACK = 1,
+  WEFT_CHAIN_CONTINUATION = 2
+} weft_chain_kind;
+
+typedef struct weft_stack_chain {
+  uintptr_t kind; /* weft_chain_kind */
+  void *payload;  /* the common stack information of the stack (a contref begins with it) */
+} weft_stack_chain;
+_Static_assert(sizeof(weft_stack_chain) == 16, "weft_stack_chain layout");
+
+/* Per store. Every vmctx points to it. Only the fields above `core_private` are ABI. */
+typedef struct weft_store_ctx {
+  weft_stack_limits limits;      /* @0  live values for the running stack */
+  uintptr_t last_wasm_exit_pc;   /* @32 set by wasm->host calls, for backtraces */
+  uintptr_t last_wasm_exit_fp;   /* @40 */
+  weft_stack_chain stack_chain;  /* @48 */
+  uint32_t trap_code;            /* @64 pending trap (weft_trap_code), WEFT_TRAP_NONE if none */
+  uint32_t pad;
+  uintptr_t trap_pc;             /* @72 faulting pc of the pending trap, 0 if unknown */
+  uintptr_t trap_fp;             /* @80 rbp at the trap */
+  void *store;                   /* @88 the core's store (opaque to generated code) */
+  uint8_t core_private[];
+} weft_store_ctx;
+_Static_assert(offsetof(weft_store_ctx, last_wasm_exit_pc) == 32, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, stack_chain) == 48, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, trap_code) == 64, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, store) == 88, "weft_store_ctx layout");
+
+/* -- Instance vmctx --------------------------------------------------------------------------- */
+
+#define WEFT_VMCTX_MAGIC 0x7466656Du    /* "meft": an instance vmctx */
+#define WEFT_HOSTCTX_MAGIC 0x74666568u  /* "heft": a host function's context */
+
+/* Every vmctx starts with this header. The arrays that follow are placed by
+ * weft_vmctx_layout_compute(). */
+typedef struct weft_vmctx_header {
+  uint32_t magic;            /* @0 */
+  uint32_t pad;
+  weft_store_ctx *store_ctx; /* @8 */
+  void *instance;            /* @16 the core's instance (opaque) */
+  void *reserved;            /* @24 */
+} weft_vmctx_header;
+_Static_assert(sizeof(weft_vmctx_header) == 32, "weft_vmctx_header layout");
+
+/* Offsets (bytes from the vmctx start) of the per-instance arrays:
+ *   funcs     weft_funcref *[nfuncs]     every function, imported or defined
+ *   mems      weft_vm_memory *[nmems]
+ *   tables    weft_vm_table *[ntables]
+ *   globals   weft_vm_global *[nglobals] imported globals point into their owner
+ *   tags      weft_vm_tag *[ntags]
+ *   type_ids  uint32_t[ntypes]           canonical id per module type index
+ *   rtts      const weft_rtt *[ntypes]
+ *   own_funcs weft_funcref[nfuncs - nfunc_imports]  the funcrefs of defined functions
+ *   own_mems, own_tables, own_globals, own_tags: storage for defined entities */
+typedef struct weft_vmctx_layout {
+  uint32_t funcs, mems, tables, globals, tags, type_ids, rtts;
+  uint32_t own_funcs, own_mems, own_tables, own_globals, own_tags;
+  uint32_t size;
+} weft_vmctx_layout;
+
+static inline uint32_t weft_vmctx_align_(uint32_t x, uint32_t a) { return (x + a - 1) & ~(a - 1); }
+
+/* Computes the vmctx layout of a module. Pure; the core and the codegen both call it. */
+static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_module *m) {
+  uint32_t o = (uint32_t)sizeof(weft_vmctx_header);
+  l->funcs = o;     o += 8u * m->nfuncs;
+  l->mems = o;      o += 8u * m->nmems;
+  l->tables = o;    o += 8u * m->ntables;
+  l->globals = o;   o += 8u * m->nglobals;
+  l->tags = o;      o += 8u * m->ntags;
+  l->rtts = o;      o += 8u * m->ntypes;
+  l->type_ids = o;  o += 4u * m->ntypes;
+  o = weft_vmctx_align_(o, 16);
+  l->own_funcs = o;   o += (uint32_t)sizeof(weft_funcref) * (m->nfuncs - m->nfunc_imports);
+  l->own_mems = o;    o += (uint32_t)sizeof(weft_vm_memory) * (m->nmems - m->nmem_imports);
+  l->own_tables = o;  o += (uint32_t)sizeof(weft_vm_table) * (m->ntables - m->ntable_imports);
+  o = weft_vmctx_align_(o, 16);
+  l->own_globals = o; o += (uint32_t)sizeof(weft_vm_global) * (m->nglobals - m->nglobal_imports);
+  l->own_tags = o;    o += (uint32_t)sizeof(weft_vm_tag) * (m->ntags - m->ntag_imports);
+  l->size = weft_vmctx_align_(o, 16);
+}
+
+/* -- Libcalls --------------------------------------------------------------------------------- */
+
+/* Services generated code calls, by absolute address from host->libcall(id). System V ABI; the first
+ * argument is always the caller's vmctx. Those marked "may trap" unwind to the innermost entry
+ * themselves (they never return in that case). Order is ABI: append only.
+ *   TRAP          void (vmctx, uint32_t trap_code)                           never returns
+ *   RAISE         void (vmctx)  re-raise the pending trap/exception          never returns
+ *   MEMORY_GROW   uint64_t (vmctx, uint32_t mem, uint64_t delta_pages)       old size or -1
+ *   MEMORY_FILL   void (vmctx, uint32_t mem, uint64_t dst, uint32_t val, uint64_t len)    may trap
+ *   MEMORY_COPY   void (vmctx, uint32_t dmem, uint32_t smem, uint64_t dst, uint64_t src, uint64_t len)
+ *   MEMORY_INIT   void (vmctx, uint32_t mem, uint32_t data, uint64_t dst, uint32_t src, uint32_t len)
+ *   DATA_DROP     void (vmctx, uint32_t data)
+ *   TABLE_GROW    uint64_t (vmctx, uint32_t table, const weft_val_raw *init, uint64_t delta) old or -1
+ *   TABLE_FILL    void (vmctx, uint32_t table, uint64_t dst, const weft_val_raw *val, uint64_t len)
+ *   TABLE_COPY    void (vmctx, uint32_t dtab, uint32_t stab, uint64_t dst, uint64_t src, uint64_t len)
+ *   TABLE_INIT    void (vmctx, uint32_t table, uint32_t elem, uint64_t dst, uint32_t src, uint32_t len)
+ *   ELEM_DROP     void (vmctx, uint32_t elem)
+ *   FUNC_SUBTYPE  uint32_t (vmctx, uint32_t actual_id, uint32_t expected_id)  1 if actual <: expected
+ */
+#define WEFT_LIBCALL_LIST(X)                                                                       \
+  X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
+  X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)
+
+typedef enum weft_libcall_id {
+#define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,
+  WEFT_LIBCALL_LIST(WEFT_LIBCALL_ENUM)
+#undef WEFT_LIBCALL_ENUM
+  WEFT_LC_COUNT
+} weft_libcall_id;
+
+#define WEFT_WASM_PAGE_SIZE 65536u
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEFT_VM_H */
