@@ -69,4 +69,20 @@ typedef enum weft_trap_code {
   WEFT_TRAP_COUNT
 } weft_trap_code;
 
+#include <stdint.h>
+
+/* A diagnostic record, filled by the side that failed (core, plugin or text front end).
+ * `code` is a weft_status. `offset` is a byte offset into the module being processed, or UINT64_MAX
+ * when none applies. `origin` names who reported it and where: a plugin name, "decode", or a
+ * "file:line" for config and text errors. `message` is one line, in the spec's wording where the
+ * spec has one ("type mismatch", "unexpected end", ...). The embedding API calls it weft_error. */
+#define WEFT_DIAG_MESSAGE_MAX 320
+typedef struct weft_diag {
+  int code;
+  uint64_t offset;
+  char origin[64];
+  char message[WEFT_DIAG_MESSAGE_MAX];
+} weft_diag;
+typedef weft_diag weft_error;
+
 #endif /* WEFT_ERRORS_H */

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "weft/errors.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -80,18 +82,7 @@ typedef enum weft_plugin_kind {
   WEFT_PLUGIN_KIND_COUNT
 } weft_plugin_kind;
 
-/* -- Diagnostics ----------------------------------------------------------------------------- */
-
-/* A diagnostic record filled by the side that failed. `code` is a weft_status (include/weft/errors.h).
- * `offset` is a byte offset into the module being processed, or UINT64_MAX when none applies.
- * `message` is one line in the spec's wording where the spec has one ("type mismatch", ...). */
-#define WEFT_DIAG_MESSAGE_MAX 320
-typedef struct weft_diag {
-  int code;
-  uint64_t offset;
-  char origin[48]; /* who reported it: a plugin name, "decode", "config", ... */
-  char message[WEFT_DIAG_MESSAGE_MAX];
-} weft_diag;
+/* -- Diagnostics: weft_diag is defined in errors.h ---------------------------------------- */
 
 typedef enum weft_log_level {
   WEFT_LOG_ERROR = 0,
