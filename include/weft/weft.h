@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "weft/errors.h"
+#include "weft/engine.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,73 @@
+/* cli/cli.h -- what the `weft` command's subcommands share.
+ *
+ * cli/main.c dispatches to one cli_cmd_* per subcommand; each parses its own options and calls
+ * cli_common_take() for the options every subcommand accepts (-c FILE, -C section.key=value,
+ * -W feature=yes|no, --help), then cli_engine_new() to get an engine configured from them.
+ * Depends on: weft/engine.h (the public config and engine API).
+ */
+#ifndef WEFT_CLI_H
+#define WEFT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "weft/engine.h"
+
+/* -- Subcommands (each returns the process exit status) --------------------------------------- */
+
+int cli_cmd_run(int argc, char **argv);      /* cli/cmd_run.c ("runtime"); argv[0] is "run" */
+int cli_cmd_wast(int argc, char **argv);     /* cli/cmd_wast.c ("text");   argv[0] is "wast" */
+int cli_cmd_validate(int argc, char **argv); /* cli/cmd_validate.c */
+int cli_cmd_config(int argc, char **argv);   /* cli/cmd_config.c */
+
+/* Exit status for any error that is not a trap or a guest exit code (DESIGN §12). */
+#define CLI_EXIT_ERROR 1
+/* Exit status when the guest traps. */
+#define CLI_EXIT_TRAP 134
+
+/* -- Common options ------------------------------------------------------------------------- */
+
+typedef struct cli_common {
+  const char *config_path; /* -c FILE, or NULL for the default configuration */
+  char **overrides;        /* "section.key=value" from -C, and "wasm.F=V" from -W F=V, in order */
+  size_t noverrides;
+  bool help;               /* --help or -h was given */
+} cli_common;
+
+/* Start with everything empty (no allocation). */
+void cli_common_init(cli_common *c);
+
+/* Look at argv[*i]. If it is a common option, consume it (and its value, as the next argument or
+ * after '=': "-cFILE", "-c FILE", "--config=FILE"), advance *i past it and return 1. Return 0 if it
+ * is not a common option (nothing consumed). Return -1 after printing a one-line error (missing
+ * value, malformed -C/-W) to stderr; the caller then exits with CLI_EXIT_ERROR. */
+int cli_common_take(cli_common *c, int argc, char **argv, int *i);
+
+/* Free what cli_common_take allocated. */
+void cli_common_free(cli_common *c);
+
+/* The lines describing the common options, for each subcommand's --help. */
+void cli_common_usage(FILE *out);
+
+/* Build the configuration from the options (the file given with -c, else the default file; then
+ * every override in order) and create the engine from it. The engine logs to stderr. On failure,
+ * print one line to stderr ("weft: <file>:<line>: ...") and return CLI_EXIT_ERROR; on success store
+ * the engine (free it with weft_engine_free) and return 0. `out_cfg` may be NULL; when not NULL it
+ * receives the configuration as well (free it with weft_config_free). */
+int cli_engine_new(const cli_common *c, weft_engine **out_engine, weft_config **out_cfg);
+
+/* Only the configuration part of cli_engine_new (no plugins loaded). Same error behaviour. */
+int cli_config_new(const cli_common *c, weft_config **out_cfg);
+
+/* Print "weft: <message>\n" to stderr. Messages are one line saying what went wrong and what to do. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a weft_error as one line: "weft: <origin>: <message>" (origin omitted when empty). */
+void cli_print_error(const weft_error *err);
+
+/* Read a whole file into memory. Returns 0 and sets *out_bytes (free with free()) and *out_size, or
+ * prints a one-line error naming the file and returns CLI_EXIT_ERROR. */
+int cli_read_file(const char *path, unsigned char **out_bytes, size_t *out_size);
+
+#endif /* WEFT_CLI_H */
