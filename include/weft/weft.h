@@ -23,6 +23,8 @@ extern "C" {
 
 #define WEFT_VERSION_STRING "0.1.0"
 
+#include "weft/runtime.h" /* stores, modules, linkers, instances, funcs, traps (runtime) */
+
 /* The library's version, "major.minor.patch". Static storage; any thread. */
 WEFT_API const char *weft_version(void);
 

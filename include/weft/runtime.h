@@ -1,0 +1,333 @@
+/* include/weft/runtime.h -- the embedding API for running Wasm: stores, modules, linkers, instances,
+ * values, funcs, globals, tables, memories, tags and traps (DESIGN.md §11).
+ *
+ * Modelled on Wasmtime's C API: functions and other externs are plain 16-byte values naming an object
+ * inside a store, so making one costs nothing; all runtime objects are owned by their store and live
+ * until it is freed. Three outcomes stay apart: a status (misuse; nothing ran), a trap (an object),
+ * success. Implemented in core/{store,module,instance,linker,func,global,table,memory,trap}.c.
+ * Depends on: errors.h, module.h (valtypes, the decoded IR), vm.h (weft_val_raw, weft_funcref).
+ */
+#ifndef WEFT_RUNTIME_H
+#define WEFT_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/errors.h"
+#include "weft/module.h"
+#include "weft/vm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef WEFT_API
+#define WEFT_API __attribute__((visibility("default")))
+#endif
+
+/* The engine (plugins + config) is declared by the engine API; only its tag is needed here. */
+struct weft_engine;
+
+/* -- Opaque objects -------------------------------------------------------------------------- */
+
+/* A store owns every runtime object (instances, memories, tables, globals, host funcs). A store and
+ * everything in it may be used by one thread at a time; distinct stores are independent. */
+typedef struct weft_store weft_store_t;
+/* A compiled module (decoded, validated, compiled). Immutable and reference-counted: it may be shared
+ * by any number of stores and threads; instances keep it alive after weft_module_free. */
+typedef struct weft_cmodule weft_module_t;
+/* An instance: owned by its store, valid until the store is freed. */
+typedef struct weft_instance weft_instance_t;
+/* A linker: a name -> extern map bound to one store. Owned by the caller (weft_linker_free). */
+typedef struct weft_linker weft_linker_t;
+/* A trap: owned by whoever received it; free with weft_trap_free. Independent of any store. */
+typedef struct weft_trap weft_trap_t;
+/* The calling context handed to a host function (valid only during the call). */
+typedef struct weft_caller weft_caller_t;
+
+/* -- Handles: plain values naming an object inside a store ---------------------------------- */
+
+/* A function: {store_id, funcref}. ref == NULL is the null funcref. Using a handle with a store other
+ * than its own is an error (WEFT_ERR_MISUSE), never a crash. */
+typedef struct weft_func_t {
+  uint64_t store_id;
+  weft_funcref *ref;
+} weft_func_t;
+
+typedef struct weft_global_t {
+  uint64_t store_id;
+  struct core_global *obj;
+} weft_global_t;
+
+typedef struct weft_table_t {
+  uint64_t store_id;
+  struct core_table *obj;
+} weft_table_t;
+
+typedef struct weft_memory_t {
+  uint64_t store_id;
+  struct core_memory *obj;
+} weft_memory_t;
+
+/* A tag's identity is the address of its weft_vm_tag. */
+typedef struct weft_tag_t {
+  uint64_t store_id;
+  struct core_tag *obj;
+} weft_tag_t;
+
+_Static_assert(sizeof(weft_func_t) == 16, "weft_func_t is a 16-byte value");
+_Static_assert(sizeof(weft_global_t) == 16 && sizeof(weft_table_t) == 16, "handle layout");
+_Static_assert(sizeof(weft_memory_t) == 16 && sizeof(weft_tag_t) == 16, "handle layout");
+
+/* An extern: one of the above, tagged with a weft_extern_kind (module.h). */
+typedef struct weft_extern_t {
+  uint32_t kind; /* weft_extern_kind: WEFT_EXTERN_FUNC, _TABLE, _MEMORY, _GLOBAL, _TAG */
+  uint32_t pad;
+  union {
+    weft_func_t func;
+    weft_global_t global;
+    weft_table_t table;
+    weft_memory_t memory;
+    weft_tag_t tag;
+  } of;
+} weft_extern_t;
+_Static_assert(sizeof(weft_extern_t) == 24, "weft_extern_t layout");
+_Static_assert(offsetof(weft_extern_t, of) == 8, "weft_extern_t layout");
+
+/* -- Values ---------------------------------------------------------------------------------- */
+
+typedef enum weft_valkind {
+  WEFT_VAL_I32 = 0,
+  WEFT_VAL_I64 = 1,
+  WEFT_VAL_F32 = 2,
+  WEFT_VAL_F64 = 3,
+  WEFT_VAL_V128 = 4,
+  WEFT_VAL_FUNCREF = 5,   /* of.funcref; any (ref null? <func heap type>) */
+  WEFT_VAL_EXTERNREF = 6, /* of.ref: a host pointer, NULL is null */
+  WEFT_VAL_ANYREF = 7,    /* of.ref: a GC-heap reference (any/eq/i31/struct/array/none) */
+  WEFT_VAL_EXNREF = 8,    /* of.ref: an exception object */
+  WEFT_VAL_CONTREF = 9    /* of.cont: {contref, revision}; contref NULL is null */
+} weft_valkind;
+
+/* A typed value of the embedding API. */
+typedef struct weft_val_t {
+  uint32_t kind; /* weft_valkind */
+  uint32_t pad;
+  union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+    uint8_t v128[16];
+    weft_func_t funcref;
+    void *ref;
+    struct {
+      void *contref;
+      uint64_t revision;
+    } cont;
+  } of;
+} weft_val_t;
+_Static_assert(sizeof(weft_val_t) == 24, "weft_val_t layout");
+_Static_assert(offsetof(weft_val_t, of) == 8, "weft_val_t layout");
+
+/* The value kind that carries values of `t` (a valtype of module.h). */
+WEFT_API weft_valkind weft_valtype_kind(weft_valtype t);
+
+/* -- Store ----------------------------------------------------------------------------------- */
+
+/* A new, empty store on `engine` (which must outlive it). NULL when out of memory.
+ * Thread-safe (any thread may create stores). */
+WEFT_API weft_store_t *weft_store_new(struct weft_engine *engine);
+/* Frees the store and everything it owns (instances, memories, tables, globals, host funcs, whose
+ * finalizers run now). NULL is ignored. Must not be called while Wasm of this store runs. */
+WEFT_API void weft_store_free(weft_store_t *store);
+/* The store's unique id (never 0), as held by its handles. */
+WEFT_API uint64_t weft_store_id(const weft_store_t *store);
+/* The engine the store was created on. */
+WEFT_API struct weft_engine *weft_store_engine(const weft_store_t *store);
+
+/* -- Module ---------------------------------------------------------------------------------- */
+
+/* Decodes, checks features, validates and compiles `bytes` (copied; the caller keeps them).
+ * Returns WEFT_OK with *out_module set (free with weft_module_free), or a status with *err filled
+ * (WEFT_ERR_MALFORMED / WEFT_ERR_INVALID with the spec's wording, WEFT_ERR_UNSUPPORTED naming the
+ * feature, WEFT_ERR_NOMEM). `err` may be NULL. Thread-safe. */
+WEFT_API int weft_module_new(struct weft_engine *engine, const uint8_t *bytes, size_t len,
+                             weft_module_t **out_module, weft_error *err);
+/* Drops the caller's reference; instances made from it keep it alive. NULL is ignored. */
+WEFT_API void weft_module_free(weft_module_t *module);
+/* The decoded IR (module.h), valid while the module lives. Thread-safe (immutable). */
+WEFT_API const struct weft_module *weft_module_ir(const weft_module_t *module);
+
+/* One import or export of a module. Strings point into the module (valid while it lives); they are
+ * NUL-terminated, and *_len gives the byte length (names may contain NUL). */
+typedef struct weft_module_item_t {
+  const char *module; /* imports only; NULL for exports */
+  uint32_t module_len;
+  const char *name;
+  uint32_t name_len;
+  uint32_t kind;  /* weft_extern_kind */
+  uint32_t index; /* in the kind's index space of the module */
+} weft_module_item_t;
+
+WEFT_API uint32_t weft_module_import_count(const weft_module_t *module);
+/* WEFT_OK, or WEFT_ERR_MISUSE when i is out of range. */
+WEFT_API int weft_module_import_get(const weft_module_t *module, uint32_t i, weft_module_item_t *out);
+WEFT_API uint32_t weft_module_export_count(const weft_module_t *module);
+WEFT_API int weft_module_export_get(const weft_module_t *module, uint32_t i, weft_module_item_t *out);
+
+/* -- Traps ----------------------------------------------------------------------------------- */
+
+typedef enum weft_trap_kind {
+  WEFT_TRAPKIND_TRAP = 0,      /* a Wasm trap; weft_trap_code() gives the weft_trap_code */
+  WEFT_TRAPKIND_HOST = 1,      /* a host function failed; message is the host's */
+  WEFT_TRAPKIND_EXCEPTION = 2, /* an uncaught Wasm exception */
+  WEFT_TRAPKIND_EXIT = 3       /* a request to exit (WASI proc_exit); weft_trap_exit_status() */
+} weft_trap_kind;
+
+/* A host trap carrying `message` (copied), for a host function to return. NULL when out of memory.
+ * Thread-safe. */
+WEFT_API weft_trap_t *weft_trap_new(const char *message);
+/* A trap that asks the embedder to exit with `status` (kind WEFT_TRAPKIND_EXIT). */
+WEFT_API weft_trap_t *weft_trap_new_exit(int status);
+WEFT_API void weft_trap_free(weft_trap_t *trap);
+WEFT_API weft_trap_kind weft_trap_kind_of(const weft_trap_t *trap);
+/* The weft_trap_code (WEFT_TRAP_HOST for host traps, WEFT_TRAP_EXIT for exits). */
+WEFT_API int weft_trap_code(const weft_trap_t *trap);
+/* One line: the spec's message for Wasm traps ("integer divide by zero"), the host's otherwise.
+ * Owned by the trap. */
+WEFT_API const char *weft_trap_message(const weft_trap_t *trap);
+/* The exit status of a WEFT_TRAPKIND_EXIT trap, 0 otherwise. */
+WEFT_API int weft_trap_exit_status(const weft_trap_t *trap);
+/* The module byte offset of the trapping instruction, or UINT64_MAX when unknown. */
+WEFT_API uint64_t weft_trap_wasm_offset(const weft_trap_t *trap);
+
+/* -- Instances and linking ------------------------------------------------------------------- */
+
+/* Instantiates `module` in `store` with `imports` given in the module's import order.
+ * Outcomes: a status with *err filled (a link error: "unknown import", "incompatible import type";
+ * nothing was created), or WEFT_OK with either *out_trap set (instantiation trapped: a segment out
+ * of bounds or the start function trapped; *out_instance is NULL, but writes to imported memories and
+ * tables stay, as the spec says), or *out_instance set (owned by the store). `err` may be NULL;
+ * `out_trap` must not be. */
+WEFT_API int weft_instance_new(weft_store_t *store, const weft_module_t *module,
+                               const weft_extern_t *imports, size_t nimports,
+                               weft_instance_t **out_instance, weft_trap_t **out_trap,
+                               weft_error *err);
+/* Looks up export `name` (NUL-terminated / with an explicit length). WEFT_OK, or WEFT_ERR_LINK when
+ * there is no such export. */
+WEFT_API int weft_instance_export(weft_instance_t *instance, const char *name, weft_extern_t *out);
+WEFT_API int weft_instance_export_n(weft_instance_t *instance, const char *name, size_t len,
+                                    weft_extern_t *out);
+/* The module the instance was made from (borrowed; lives as long as the instance). */
+WEFT_API const weft_module_t *weft_instance_module(const weft_instance_t *instance);
+
+/* A linker for `store` (which must outlive it). NULL when out of memory. */
+WEFT_API weft_linker_t *weft_linker_new(weft_store_t *store);
+WEFT_API void weft_linker_free(weft_linker_t *linker);
+/* Defines module.name as `item`. WEFT_ERR_LINK if already defined (unless allow_shadowing was set),
+ * WEFT_ERR_MISUSE for a handle of another store. */
+WEFT_API int weft_linker_define(weft_linker_t *linker, const char *module, const char *name,
+                                const weft_extern_t *item);
+/* With explicit lengths (names may contain NUL). */
+WEFT_API int weft_linker_define_n(weft_linker_t *linker, const char *module, size_t module_len,
+                                  const char *name, size_t name_len, const weft_extern_t *item);
+/* Later definitions replace earlier ones (the wast `register` behaviour). Default: false. */
+WEFT_API void weft_linker_allow_shadowing(weft_linker_t *linker, bool allow);
+/* Defines every export of `instance` under module name `module` (the wast `register` command). */
+WEFT_API int weft_linker_define_instance(weft_linker_t *linker, const char *module,
+                                         weft_instance_t *instance);
+/* Resolves the module's imports by module and name (with type checks), then weft_instance_new.
+ * Link errors: "unknown import <module>.<name>", "incompatible import type <module>.<name>". */
+WEFT_API int weft_linker_instantiate(weft_linker_t *linker, const weft_module_t *module,
+                                     weft_instance_t **out_instance, weft_trap_t **out_trap,
+                                     weft_error *err);
+/* Looks up module.name. WEFT_OK or WEFT_ERR_LINK. */
+WEFT_API int weft_linker_get(weft_linker_t *linker, const char *module, const char *name,
+                             weft_extern_t *out);
+
+/* -- Functions ------------------------------------------------------------------------------- */
+
+/* The function's signature. The arrays belong to the function's module (or host func) and live as
+ * long as the store. Concrete heap types in them are indices of that module's type space.
+ * WEFT_OK, or WEFT_ERR_MISUSE (null func, other store). */
+WEFT_API int weft_func_type(weft_store_t *store, weft_func_t func, uint32_t *out_nparams,
+                            const weft_valtype **out_params, uint32_t *out_nresults,
+                            const weft_valtype **out_results);
+
+/* Calls `func`. Checks the store, arity and argument types (with subtyping), then runs it.
+ * Returns WEFT_ERR_MISUSE (nothing ran, *trap set to NULL) on misuse; otherwise WEFT_OK with *trap
+ * NULL and the results written, or *trap set (free with weft_trap_free) and results untouched.
+ * The store stays usable after a trap. `trap` must not be NULL. Not reentrant across threads. */
+WEFT_API int weft_func_call(weft_store_t *store, weft_func_t func, const weft_val_t *args,
+                            size_t nargs, weft_val_t *results, size_t nresults, weft_trap_t **trap);
+/* Calls with one raw slot array of length n >= max(params, results): params from slot 0, results
+ * written from slot 0. Only the store and n are checked; argument types are the caller's duty. */
+WEFT_API int weft_func_call_unchecked(weft_store_t *store, weft_func_t func, weft_val_raw *slots,
+                                      size_t n, weft_trap_t **trap);
+
+/* A host function's callback. Reads nargs params, writes nresults results. Returns NULL on success,
+ * or a trap (weft_trap_new("message")) that Wasm sees as a trap carrying that message; ownership of
+ * the trap passes to the runtime. */
+typedef weft_trap_t *(*weft_host_callback)(void *env, weft_caller_t *caller, const weft_val_t *args,
+                                           size_t nargs, weft_val_t *results, size_t nresults);
+/* Creates a host function of type params -> results (abstract heap types only) in `store`.
+ * `finalizer(env)` (may be NULL) runs when the store is freed. WEFT_OK, WEFT_ERR_MISUSE for a
+ * concrete heap type, WEFT_ERR_NOMEM. The types are copied. */
+WEFT_API int weft_func_new(weft_store_t *store, const weft_valtype *params, uint32_t nparams,
+                           const weft_valtype *results, uint32_t nresults, weft_host_callback cb,
+                           void *env, void (*finalizer)(void *env), weft_func_t *out);
+
+/* The store of the calling Wasm code. */
+WEFT_API weft_store_t *weft_caller_store(weft_caller_t *caller);
+/* Export `name` of the calling instance (e.g. its memory, for WASI). WEFT_OK or WEFT_ERR_LINK (also
+ * when the caller is the host, not an instance). */
+WEFT_API int weft_caller_export(weft_caller_t *caller, const char *name, weft_extern_t *out);
+
+/* -- Globals --------------------------------------------------------------------------------- */
+
+/* A new global of type `type` (abstract heap types only) with value *init. */
+WEFT_API int weft_global_new(weft_store_t *store, weft_valtype type, bool mut, const weft_val_t *init,
+                             weft_global_t *out);
+WEFT_API int weft_global_get(weft_store_t *store, weft_global_t g, weft_val_t *out);
+/* WEFT_ERR_MISUSE for an immutable global or a value of the wrong kind. */
+WEFT_API int weft_global_set(weft_store_t *store, weft_global_t g, const weft_val_t *val);
+WEFT_API int weft_global_type(weft_store_t *store, weft_global_t g, weft_valtype *out_type,
+                              bool *out_mut);
+
+/* -- Tables ---------------------------------------------------------------------------------- */
+
+/* A new table of reference type `elem` (abstract heap types only), min..max elements (has_max), all
+ * set to *init (NULL: null). */
+WEFT_API int weft_table_new(weft_store_t *store, weft_valtype elem, uint64_t min, bool has_max,
+                            uint64_t max, const weft_val_t *init, weft_table_t *out);
+WEFT_API uint64_t weft_table_size(weft_store_t *store, weft_table_t t);
+/* WEFT_ERR_MISUSE when idx is out of bounds (or other store, wrong kind). */
+WEFT_API int weft_table_get(weft_store_t *store, weft_table_t t, uint64_t idx, weft_val_t *out);
+WEFT_API int weft_table_set(weft_store_t *store, weft_table_t t, uint64_t idx, const weft_val_t *val);
+/* Grows by delta elements set to *init; *out_old (may be NULL) gets the old size. WEFT_ERR_LIMIT when
+ * the table cannot grow. */
+WEFT_API int weft_table_grow(weft_store_t *store, weft_table_t t, uint64_t delta,
+                             const weft_val_t *init, uint64_t *out_old);
+
+/* -- Memories -------------------------------------------------------------------------------- */
+
+/* A new memory of min..max 64 KiB pages. is64: memory64. */
+WEFT_API int weft_memory_new(weft_store_t *store, uint64_t min, bool has_max, uint64_t max, bool is64,
+                             weft_memory_t *out);
+/* The base address: valid until the memory grows. */
+WEFT_API uint8_t *weft_memory_data(weft_store_t *store, weft_memory_t m);
+/* The size in bytes. */
+WEFT_API uint64_t weft_memory_data_size(weft_store_t *store, weft_memory_t m);
+/* The size in pages. */
+WEFT_API uint64_t weft_memory_size(weft_store_t *store, weft_memory_t m);
+/* Grows by delta pages; *out_old (may be NULL) gets the old size in pages. WEFT_ERR_LIMIT when the
+ * memory cannot grow. */
+WEFT_API int weft_memory_grow(weft_store_t *store, weft_memory_t m, uint64_t delta,
+                              uint64_t *out_old);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEFT_RUNTIME_H */
