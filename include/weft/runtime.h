@@ -194,7 +194,7 @@ WEFT_API weft_trap_t *weft_trap_new_exit(int status);
 WEFT_API void weft_trap_free(weft_trap_t *trap);
 WEFT_API weft_trap_kind weft_trap_kind_of(const weft_trap_t *trap);
 /* The weft_trap_code (WEFT_TRAP_HOST for host traps, WEFT_TRAP_EXIT for exits). */
-WEFT_API int weft_trap_code(const weft_trap_t *trap);
+WEFT_API int weft_trap_get_code(const weft_trap_t *trap);
 /* One line: the spec's message for Wasm traps ("integer divide by zero"), the host's otherwise.
  * Owned by the trap. */
 WEFT_API const char *weft_trap_message(const weft_trap_t *trap);
@@ -252,7 +252,7 @@ WEFT_API int weft_linker_get(weft_linker_t *linker, const char *module, const ch
 /* The function's signature. The arrays belong to the function's module (or host func) and live as
  * long as the store. Concrete heap types in them are indices of that module's type space.
  * WEFT_OK, or WEFT_ERR_MISUSE (null func, other store). */
-WEFT_API int weft_func_type(weft_store_t *store, weft_func_t func, uint32_t *out_nparams,
+WEFT_API int weft_func_get_type(weft_store_t *store, weft_func_t func, uint32_t *out_nparams,
                             const weft_valtype **out_params, uint32_t *out_nresults,
                             const weft_valtype **out_results);
 
@@ -293,7 +293,7 @@ WEFT_API int weft_global_new(weft_store_t *store, weft_valtype type, bool mut, c
 WEFT_API int weft_global_get(weft_store_t *store, weft_global_t g, weft_val_t *out);
 /* WEFT_ERR_MISUSE for an immutable global or a value of the wrong kind. */
 WEFT_API int weft_global_set(weft_store_t *store, weft_global_t g, const weft_val_t *val);
-WEFT_API int weft_global_type(weft_store_t *store, weft_global_t g, weft_valtype *out_type,
+WEFT_API int weft_global_get_type(weft_store_t *store, weft_global_t g, weft_valtype *out_type,
                               bool *out_mut);
 
 /* -- Tables ---------------------------------------------------------------------------------- */
