@@ -32,6 +32,7 @@ struct weft_engine {
   uint64_t max_wasm_stack;        /* [core] max_wasm_stack, bytes */
   bool trust_unvalidated;         /* [core] trust_unvalidated */
   uint32_t wasm_features;         /* weft_feature bits enabled by [wasm] */
+  int fault_validate, fault_compile, fault_tramp; /* core_engine_inject_fault; 0 = none */
 };
 
 /* -- Queries ----------------------------------------------------------------------------------- */
@@ -48,6 +49,11 @@ const weft_host_api *core_engine_host(const weft_engine *e);
 struct core_types *core_engine_types(const weft_engine *e);
 
 /* -- Feature switches -------------------------------------------------------------------------- */
+
+/* WEFT_OK when every feature `m` uses is enabled by the [wasm] switches; otherwise
+ * WEFT_ERR_UNSUPPORTED naming the feature and the switch. Plugins are not consulted (this is what
+ * `weft validate` needs). */
+int core_engine_check_switches(const weft_engine *e, const weft_module *m, weft_diag *d);
 
 /* WEFT_OK when every feature `m` uses (m->features) is enabled in [wasm]; otherwise
  * WEFT_ERR_UNSUPPORTED with `d` naming the feature and the switch that enables it, e.g.

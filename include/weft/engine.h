@@ -75,10 +75,9 @@ typedef void (*weft_log_sink)(void *ud, weft_log_level level, const char *origin
                               const char *message);
 WEFT_API void weft_config_set_log(weft_config *cfg, weft_log_sink sink, void *ud);
 
-/* The effective value of a [core] or [wasm] key, or of a key set in a plugin section, as text
- * ("1048576" for sizes, "yes"/"no" for bools). NULL when the key is unknown or unset; a declared
- * plugin key not set in the file is only known to an engine (weft_engine_dump_config). The string
- * lives until the key is set again or the config is freed. */
+/* The value of section.key as the file or an override wrote it ("1M", "yes"), or NULL when it was
+ * not set (defaults are not reported here; weft_engine_dump_config shows effective values). The
+ * string lives until the key is set again or the config is freed. */
 WEFT_API const char *weft_config_get(const weft_config *cfg, const char *section, const char *key);
 
 /* Free a configuration. NULL is fine. Engines made from it keep their own copy. */

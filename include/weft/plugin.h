@@ -27,7 +27,7 @@ extern "C" {
 /* -- Versions -------------------------------------------------------------------------------- */
 
 #define WEFT_ABI_MAJOR 1
-#define WEFT_ABI_MINOR 0
+#define WEFT_ABI_MINOR 1 /* 1.1: weft_plugin_desc.summary */
 #define WEFT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define WEFT_ABI_VERSION WEFT_ABI_MAKE(WEFT_ABI_MAJOR, WEFT_ABI_MINOR)
 #define WEFT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -191,7 +191,13 @@ typedef struct weft_plugin_desc {
   int (*init)(const weft_host_api *host, const weft_plugin_cfg *cfg, void **out_state, weft_diag *d);
   void (*fini)(void *state);
   const void *iface; /* the kind's vtable: weft_validator_iface, weft_codegen_iface, ... */
+  /* -- end of 1.0 -- */
+  const char *summary; /* one line saying what the plugin does, shown by `weft config`; may be NULL.
+                        * since 1.1 */
 } weft_plugin_desc;
+
+/* The size of a 1.0 descriptor: the core refuses anything shorter. */
+#define WEFT_PLUGIN_DESC_SIZE_1_0 (offsetof(weft_plugin_desc, iface) + sizeof(const void *))
 
 /* The one exported symbol. Returns NULL to refuse a host whose ABI it cannot serve. */
 typedef const weft_plugin_desc *(*weft_plugin_entry_fn)(uint32_t host_abi);
