@@ -1,0 +1,81 @@
+/* core/entry.c -- entering Wasm from the host: the one place that saves and restores the entry state
+ * (DESIGN §5 "Entry state"), sets the stack limit at the outermost entry, and turns a failed
+ * array_call into a weft_trap. Every host -> Wasm call goes through core_rt_entry_call.
+ * Depends on: core/runtime_int.h, core/engine.h (max_wasm_stack).
+ */
+#include "engine.h"
+#include "runtime_int.h"
+
+/* -- Entry state ------------------------------------------------------------------------------ */
+
+/* Everything entering and leaving Wasm changes, saved as one unit. */
+typedef struct entry_state {
+  weft_stack_limits limits;
+  uintptr_t exit_pc, exit_fp;
+  weft_store_ctx *tls_ctx;
+} entry_state;
+
+static void entry_save(weft_store_ctx *ctx, entry_state *st) {
+  st->limits = ctx->limits;
+  st->exit_pc = ctx->last_wasm_exit_pc;
+  st->exit_fp = ctx->last_wasm_exit_fp;
+  st->tls_ctx = core_rt_current_ctx();
+}
+
+static void entry_restore(weft_store_ctx *ctx, const entry_state *st) {
+  ctx->limits = st->limits;
+  ctx->last_wasm_exit_pc = st->exit_pc;
+  ctx->last_wasm_exit_fp = st->exit_fp;
+  core_rt_set_current_ctx(st->tls_ctx);
+}
+
+/* -- Traps ------------------------------------------------------------------------------------ */
+
+static weft_trap_t *take_trap(weft_store_t *s) {
+  weft_store_ctx *ctx = s->ctx;
+  weft_trap_t *t;
+  if (s->pending_trap != NULL) {
+    t = s->pending_trap;
+    s->pending_trap = NULL;
+  } else {
+    uint32_t code = ctx->trap_code;
+    if (code == WEFT_TRAP_NONE || code >= WEFT_TRAP_COUNT) code = WEFT_TRAP_HOST;
+    t = core_rt_trap_make(code == WEFT_TRAP_EXCEPTION ? WEFT_TRAPKIND_EXCEPTION : WEFT_TRAPKIND_TRAP,
+                          (int)code, NULL);
+    uint32_t site = WEFT_TRAP_NONE, off = UINT32_MAX;
+    if (ctx->trap_pc != 0 && core_rt_registry_lookup(ctx->trap_pc, &site, &off) &&
+        off != UINT32_MAX && t->message != NULL && t->code == (int)code)
+      t->wasm_off = off;
+  }
+  ctx->trap_code = WEFT_TRAP_NONE;
+  ctx->trap_pc = 0;
+  ctx->trap_fp = 0;
+  return t;
+}
+
+/* -- Entry ------------------------------------------------------------------------------------ */
+
+weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *slots, size_t n) {
+  weft_store_ctx *ctx = s->ctx;
+  int rc = core_rt_signals_ensure();
+  if (rc != WEFT_OK)
+    return core_rt_trap_make(WEFT_TRAPKIND_HOST, WEFT_TRAP_HOST,
+                             "cannot install the fault handlers (sigaction/sigaltstack failed)");
+  entry_state saved;
+  entry_save(ctx, &saved);
+  if (s->entry_depth == 0) {
+    /* The outermost entry: Wasm may use max_wasm_stack bytes below this frame. */
+    uint64_t max = s->engine != NULL && s->engine->max_wasm_stack != 0 ? s->engine->max_wasm_stack
+                                                                       : (uint64_t)1 << 20;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    ctx->limits.stack_limit = sp > max ? sp - (uintptr_t)max : 0;
+  }
+  s->entry_depth++;
+  core_rt_set_current_ctx(ctx);
+  ctx->trap_code = WEFT_TRAP_NONE;
+  bool ok = f->array_call(f->vmctx, NULL, slots, n);
+  s->entry_depth--;
+  entry_restore(ctx, &saved);
+  if (ok && s->pending_trap == NULL) return NULL;
+  return take_trap(s);
+}

@@ -1,0 +1,157 @@
+/* core/libcalls.c -- the services generated code calls by address (weft_libcall_id, vm.h): traps,
+ * memory and table bulk operations, segment drops, function subtyping.
+ * Sits under the host table's libcall slot (core/host.c). Those that trap unwind to the innermost
+ * entry through core_rt_trap_raise (core/trap.c). Depends on: core/runtime_int.h, core/libcalls.h.
+ */
+#include <string.h>
+
+#include "libcalls.h"
+#include "runtime_int.h"
+
+/* -- Helpers ---------------------------------------------------------------------------------- */
+
+static weft_store_ctx *ctx_of(void *vmctx) { return ((weft_vmctx_header *)vmctx)->store_ctx; }
+
+static weft_instance_t *inst_of(void *vmctx) {
+  return (weft_instance_t *)((weft_vmctx_header *)vmctx)->instance;
+}
+
+/* True when [off, off + len) fits in `size` (no overflow). */
+static bool in_bounds(uint64_t off, uint64_t len, uint64_t size) {
+  return off <= size && len <= size - off;
+}
+
+/* -- Traps ------------------------------------------------------------------------------------ */
+
+static void lc_trap(void *vmctx, uint32_t code) {
+  if (code == WEFT_TRAP_NONE || code >= WEFT_TRAP_COUNT) code = WEFT_TRAP_UNREACHABLE;
+  core_rt_trap_raise(ctx_of(vmctx), code);
+}
+
+static void lc_raise(void *vmctx) { core_rt_unwind(ctx_of(vmctx)); }
+
+/* -- Memory ----------------------------------------------------------------------------------- */
+
+static uint64_t lc_memory_grow(void *vmctx, uint32_t mem, uint64_t delta) {
+  weft_instance_t *inst = inst_of(vmctx);
+  if (mem >= inst->ir->nmems) return UINT64_MAX;
+  return core_rt_memory_grow(inst->mems[mem], delta);
+}
+
+static void lc_memory_fill(void *vmctx, uint32_t mem, uint64_t dst, uint32_t val, uint64_t len) {
+  weft_vm_memory *m = inst_of(vmctx)->mems[mem]->vm;
+  if (!in_bounds(dst, len, m->length)) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_MEMORY_OOB);
+  memset(m->base + dst, (int)(val & 0xFF), (size_t)len);
+}
+
+static void lc_memory_copy(void *vmctx, uint32_t dmem, uint32_t smem, uint64_t dst, uint64_t src,
+                           uint64_t len) {
+  weft_instance_t *inst = inst_of(vmctx);
+  weft_vm_memory *d = inst->mems[dmem]->vm, *s = inst->mems[smem]->vm;
+  if (!in_bounds(dst, len, d->length) || !in_bounds(src, len, s->length))
+    core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_MEMORY_OOB);
+  memmove(d->base + dst, s->base + src, (size_t)len);
+}
+
+static void lc_memory_init(void *vmctx, uint32_t mem, uint32_t data, uint64_t dst, uint32_t src,
+                           uint32_t len) {
+  weft_instance_t *inst = inst_of(vmctx);
+  weft_vm_memory *m = inst->mems[mem]->vm;
+  const weft_data *seg = &inst->ir->datas[data];
+  uint64_t seglen = inst->data_dropped[data] ? 0 : seg->len;
+  if (!in_bounds(src, len, seglen) || !in_bounds(dst, len, m->length))
+    core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_MEMORY_OOB);
+  if (len > 0) memcpy(m->base + dst, seg->bytes + src, len);
+}
+
+static void lc_data_drop(void *vmctx, uint32_t data) {
+  weft_instance_t *inst = inst_of(vmctx);
+  if (data < inst->ir->ndatas) inst->data_dropped[data] = 1;
+}
+
+/* -- Tables ----------------------------------------------------------------------------------- */
+
+static uint64_t lc_table_grow(void *vmctx, uint32_t table, const weft_val_raw *init, uint64_t delta) {
+  weft_instance_t *inst = inst_of(vmctx);
+  if (table >= inst->ir->ntables) return UINT64_MAX;
+  return core_rt_table_grow(inst->tables[table], delta, init);
+}
+
+static void lc_table_fill(void *vmctx, uint32_t table, uint64_t dst, const weft_val_raw *val,
+                          uint64_t len) {
+  core_table *t = inst_of(vmctx)->tables[table];
+  if (!in_bounds(dst, len, t->vm->size)) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_TABLE_OOB);
+  for (uint64_t i = 0; i < len; i++) core_rt_table_write(t, dst + i, val);
+}
+
+static void lc_table_copy(void *vmctx, uint32_t dtab, uint32_t stab, uint64_t dst, uint64_t src,
+                          uint64_t len) {
+  weft_instance_t *inst = inst_of(vmctx);
+  core_table *d = inst->tables[dtab], *s = inst->tables[stab];
+  if (!in_bounds(dst, len, d->vm->size) || !in_bounds(src, len, s->vm->size))
+    core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_TABLE_OOB);
+  if (len == 0) return;
+  if (d->vm->elem_size == s->vm->elem_size) {
+    memmove(d->vm->base + dst * d->vm->elem_size, s->vm->base + src * s->vm->elem_size,
+            (size_t)len * d->vm->elem_size);
+    return;
+  }
+  /* Different slot sizes cannot be valid (types differ); copy slot by slot anyway. */
+  for (uint64_t i = 0; i < len; i++) {
+    weft_val_raw v;
+    core_rt_table_read(s, src + i, &v);
+    core_rt_table_write(d, dst + i, &v);
+  }
+}
+
+static void lc_table_init(void *vmctx, uint32_t table, uint32_t elem, uint64_t dst, uint32_t src,
+                          uint32_t len) {
+  weft_instance_t *inst = inst_of(vmctx);
+  core_table *t = inst->tables[table];
+  const weft_elem *seg = &inst->ir->elems[elem];
+  uint64_t seglen = inst->elem_dropped[elem] ? 0 : seg->nitems;
+  if (!in_bounds(src, len, seglen) || !in_bounds(dst, len, t->vm->size))
+    core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_TABLE_OOB);
+  for (uint32_t i = 0; i < len; i++) {
+    weft_val_raw v;
+    if (core_rt_elem_item(inst, elem, src + i, &v) != WEFT_OK)
+      core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_OUT_OF_MEMORY);
+    core_rt_table_write(t, dst + i, &v);
+  }
+}
+
+static void lc_elem_drop(void *vmctx, uint32_t elem) {
+  weft_instance_t *inst = inst_of(vmctx);
+  if (elem < inst->ir->nelems) inst->elem_dropped[elem] = 1;
+}
+
+/* -- Types ------------------------------------------------------------------------------------ */
+
+static uint32_t lc_func_subtype(void *vmctx, uint32_t actual_id, uint32_t expected_id) {
+  if (actual_id == expected_id) return 1;
+  weft_store_t *s = core_rt_store_of_ctx(ctx_of(vmctx));
+  const weft_rtt *a = core_rt_store_rtt(s, actual_id), *e = core_rt_store_rtt(s, expected_id);
+  if (a == NULL || e == NULL) return 0;
+  return core_rt_rtt_sub(a, e) ? 1u : 0u;
+}
+
+/* -- The table -------------------------------------------------------------------------------- */
+
+void *core_libcall_addr(uint32_t id) {
+  switch (id) {
+  case WEFT_LC_TRAP: return (void *)lc_trap;
+  case WEFT_LC_RAISE: return (void *)lc_raise;
+  case WEFT_LC_MEMORY_GROW: return (void *)lc_memory_grow;
+  case WEFT_LC_MEMORY_FILL: return (void *)lc_memory_fill;
+  case WEFT_LC_MEMORY_COPY: return (void *)lc_memory_copy;
+  case WEFT_LC_MEMORY_INIT: return (void *)lc_memory_init;
+  case WEFT_LC_DATA_DROP: return (void *)lc_data_drop;
+  case WEFT_LC_TABLE_GROW: return (void *)lc_table_grow;
+  case WEFT_LC_TABLE_FILL: return (void *)lc_table_fill;
+  case WEFT_LC_TABLE_COPY: return (void *)lc_table_copy;
+  case WEFT_LC_TABLE_INIT: return (void *)lc_table_init;
+  case WEFT_LC_ELEM_DROP: return (void *)lc_elem_drop;
+  case WEFT_LC_FUNC_SUBTYPE: return (void *)lc_func_subtype;
+  default: return NULL;
+  }
+}

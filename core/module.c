@@ -1,0 +1,77 @@
+/* core/module.c -- weft_module_new: decode -> feature check -> validate -> compile, through the
+ * engine's wrappers; the compiled module's lifetime (reference-counted; its code is registered with
+ * the code registry while it lives) and its import/export listings.
+ * Depends on: core/decode.h, core/engine.h, core/host.h, core/runtime_int.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "engine.h"
+#include "host.h"
+#include "runtime_int.h"
+
+/* -- Creation --------------------------------------------------------------------------------- */
+
+int weft_module_new(struct weft_engine *engine, const uint8_t *bytes, size_t len,
+                    weft_module_t **out_module, weft_error *err) {
+  weft_diag local;
+  weft_diag *d = err != NULL ? err : &local;
+  if (out_module == NULL || engine == NULL || (bytes == NULL && len > 0))
+    return core_diagf(d, WEFT_ERR_MISUSE, UINT64_MAX, "module", "NULL argument");
+  *out_module = NULL;
+  weft_module_t *m = calloc(1, sizeof *m);
+  if (m == NULL) return core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "module", "out of memory");
+  atomic_init(&m->refs, 1);
+  m->engine = engine;
+  int rc = core_decode(core_engine_types(engine), bytes, len, &m->ir, d);
+  if (rc == WEFT_OK) rc = core_engine_check_features(engine, m->ir, d);
+  if (rc == WEFT_OK) rc = core_engine_validate(engine, m->ir, d);
+  if (rc == WEFT_OK) rc = core_engine_compile(engine, m->ir, &m->code, d);
+  if (rc == WEFT_OK && core_rt_registry_add(m->code) != WEFT_OK)
+    rc = core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "module", "out of memory");
+  if (rc != WEFT_OK) {
+    if (m->code != NULL) core_engine_release_code(engine, m->code);
+    core_module_free(m->ir);
+    free(m);
+    return rc;
+  }
+  *out_module = m;
+  return WEFT_OK;
+}
+
+void core_rt_module_retain(const weft_module_t *m) {
+  atomic_fetch_add(&((weft_module_t *)m)->refs, 1);
+}
+
+void weft_module_free(weft_module_t *m) {
+  if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1) return;
+  if (m->code != NULL) {
+    core_rt_registry_remove(m->code);
+    core_engine_release_code(m->engine, m->code);
+  }
+  core_module_free(m->ir);
+  free(m);
+}
+
+const struct weft_module *weft_module_ir(const weft_module_t *m) { return m->ir; }
+
+/* -- Listings --------------------------------------------------------------------------------- */
+
+uint32_t weft_module_import_count(const weft_module_t *m) { return m->ir->nimports; }
+uint32_t weft_module_export_count(const weft_module_t *m) { return m->ir->nexports; }
+
+int weft_module_import_get(const weft_module_t *m, uint32_t i, weft_module_item_t *out) {
+  if (m == NULL || out == NULL || i >= m->ir->nimports) return WEFT_ERR_MISUSE;
+  const weft_import *im = &m->ir->imports[i];
+  *out = (weft_module_item_t){im->module.str, im->module.len, im->name.str, im->name.len,
+                              im->kind, im->index};
+  return WEFT_OK;
+}
+
+int weft_module_export_get(const weft_module_t *m, uint32_t i, weft_module_item_t *out) {
+  if (m == NULL || out == NULL || i >= m->ir->nexports) return WEFT_ERR_MISUSE;
+  const weft_export *ex = &m->ir->exports[i];
+  *out = (weft_module_item_t){NULL, 0, ex->name.str, ex->name.len, ex->kind, ex->index};
+  return WEFT_OK;
+}

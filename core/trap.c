@@ -1,0 +1,73 @@
+/* core/trap.c -- trap objects of the embedding API and the unwinding of traps raised from C code
+ * (libcalls, host functions) to the innermost Wasm entry.
+ * Depends on: core/runtime_int.h, core/unwind.S (core_rt_unwind_jump).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_int.h"
+#include "weft/weft.h"
+
+/* -- Trap objects ----------------------------------------------------------------------------- */
+
+/* Returned when a trap cannot be allocated, so that a failure is never reported as success. */
+static weft_trap_t oom_trap = {WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, 0, UINT64_MAX,
+                               (char *)"out of memory"};
+
+weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message) {
+  weft_trap_t *t = calloc(1, sizeof *t);
+  if (t == NULL) return &oom_trap;
+  t->kind = kind;
+  t->code = code;
+  t->wasm_off = UINT64_MAX;
+  if (message == NULL) message = weft_trap_str(code);
+  t->message = strdup(message);
+  if (t->message == NULL) {
+    free(t);
+    return &oom_trap;
+  }
+  return t;
+}
+
+weft_trap_t *weft_trap_new(const char *message) {
+  return core_rt_trap_make(WEFT_TRAPKIND_HOST, WEFT_TRAP_HOST,
+                           message != NULL ? message : "host function error");
+}
+
+weft_trap_t *weft_trap_new_exit(int status) {
+  char msg[48];
+  snprintf(msg, sizeof msg, "exit with status %d", status);
+  weft_trap_t *t = core_rt_trap_make(WEFT_TRAPKIND_EXIT, WEFT_TRAP_EXIT, msg);
+  if (t != &oom_trap) t->exit_status = status;
+  return t;
+}
+
+void weft_trap_free(weft_trap_t *trap) {
+  if (trap == NULL || trap == &oom_trap) return;
+  free(trap->message);
+  free(trap);
+}
+
+weft_trap_kind weft_trap_kind_of(const weft_trap_t *trap) { return trap->kind; }
+int weft_trap_get_code(const weft_trap_t *trap) { return trap->code; }
+const char *weft_trap_message(const weft_trap_t *trap) { return trap->message; }
+int weft_trap_exit_status(const weft_trap_t *trap) { return trap->exit_status; }
+uint64_t weft_trap_wasm_offset(const weft_trap_t *trap) { return trap->wasm_off; }
+
+/* -- Unwinding -------------------------------------------------------------------------------- */
+
+/* Only reachable from code that Wasm called (libcalls, host-function trampolines), so an entry is
+ * always active: its landing pad restores the entry state and the callee-saved registers. */
+_Noreturn void core_rt_unwind(weft_store_ctx *ctx) {
+  if (ctx->trap_code == WEFT_TRAP_NONE) ctx->trap_code = WEFT_TRAP_HOST;
+  core_rt_unwind_jump(ctx->limits.last_wasm_entry_sp, ctx->limits.last_wasm_entry_fp,
+                      ctx->limits.last_wasm_entry_trap_handler);
+}
+
+_Noreturn void core_rt_trap_raise(weft_store_ctx *ctx, uint32_t code) {
+  ctx->trap_code = code;
+  ctx->trap_pc = 0; /* raised from C: the Wasm pc is not known here */
+  ctx->trap_fp = ctx->last_wasm_exit_fp;
+  core_rt_unwind(ctx);
+}
