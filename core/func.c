@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "types.h"
 #include "runtime_int.h"
 
 /* -- Value kinds ------------------------------------------------------------------------------ */
@@ -282,6 +283,29 @@ out:
   return ok;
 }
 
+/* Gives a host function its canonical type: a final function type alone in its rec group, as a
+ * module's plain (type (func ...)) is. Without a registry it stays unset until linked. */
+static void intern_type(weft_store_t *store, core_hostfunc *h) {
+  core_types *types = store->engine != NULL ? core_engine_types(store->engine) : NULL;
+  if (types == NULL) return;
+  weft_type ty;
+  memset(&ty, 0, sizeof ty);
+  ty.comp = WEFT_COMP_FUNC;
+  ty.final = true;
+  ty.super = WEFT_NONE;
+  ty.rec_size = 1;
+  ty.u.func.nparams = h->nparams;
+  ty.u.func.params = h->params;
+  ty.u.func.nresults = h->nresults;
+  ty.u.func.results = h->results;
+  const weft_rtt *rtt = NULL;
+  weft_diag d;
+  if (core_types_intern(types, &ty, 0, 1, &rtt, &d) != WEFT_OK || rtt == NULL) return;
+  h->rtt = rtt;
+  h->ref.type_index = rtt->id;
+  core_rt_store_add_rtt(store, rtt);
+}
+
 int weft_func_new(weft_store_t *store, const weft_valtype *params, uint32_t nparams,
                   const weft_valtype *results, uint32_t nresults, weft_host_callback cb, void *env,
                   void (*finalizer)(void *env), weft_func_t *out) {
@@ -314,6 +338,7 @@ int weft_func_new(weft_store_t *store, const weft_valtype *params, uint32_t npar
   h->ref.wasm_call = NULL; /* a hole, filled when a module with a matching trampoline links it */
   h->ref.type_index = UINT32_MAX;
   h->ref.vmctx = &h->hdr;
+  intern_type(store, h);
   if (core_rt_vec_push(&store->hostfuncs, h) != WEFT_OK) {
     free(h->params);
     free(h);

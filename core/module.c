@@ -27,7 +27,10 @@ int weft_module_new(struct weft_engine *engine, const uint8_t *bytes, size_t len
   int rc = core_decode(core_engine_types(engine), bytes, len, &m->ir, d);
   if (rc == WEFT_OK) rc = core_engine_check_features(engine, m->ir, d);
   if (rc == WEFT_OK) rc = core_engine_validate(engine, m->ir, d);
-  if (rc == WEFT_OK) rc = core_engine_compile(engine, m->ir, &m->code, d);
+  /* A module without function bodies has nothing to compile (it may still import functions,
+   * define memories and segments, and name an imported start function). */
+  if (rc == WEFT_OK && m->ir->nfuncs > m->ir->nfunc_imports)
+    rc = core_engine_compile(engine, m->ir, &m->code, d);
   if (rc == WEFT_OK && core_rt_registry_add(m->code) != WEFT_OK)
     rc = core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "module", "out of memory");
   if (rc != WEFT_OK) {

@@ -239,7 +239,7 @@ WEFT_API void weft_linker_allow_shadowing(weft_linker_t *linker, bool allow);
 WEFT_API int weft_linker_define_instance(weft_linker_t *linker, const char *module,
                                          weft_instance_t *instance);
 /* Resolves the module's imports by module and name (with type checks), then weft_instance_new.
- * Link errors: "unknown import <module>.<name>", "incompatible import type <module>.<name>". */
+ * Link errors: unknown import "m" "n"; incompatible import type "m" "n" (spec prefixes). */
 WEFT_API int weft_linker_instantiate(weft_linker_t *linker, const weft_module_t *module,
                                      weft_instance_t **out_instance, weft_trap_t **out_trap,
                                      weft_error *err);
