@@ -254,6 +254,20 @@ static core_plugin *find_by_name(core_plugin_set *set, const char *name) {
   return NULL;
 }
 
+/* Put the config line that listed a plugin in front of a loader message, so that the one line
+ * the user sees names both the config file:line and the plugin file. */
+static int with_origin(weft_diag *d, int rc, const char *origin) {
+  if (d == NULL) return rc;
+  char msg[sizeof d->message + 4300];
+  snprintf(msg, sizeof msg, "%s: %s", origin, d->message);
+  size_t n = strlen(msg);
+  if (n >= sizeof d->message) n = sizeof d->message - 1;
+  memcpy(d->message, msg, n);
+  d->message[n] = '\0';
+  snprintf(d->origin, sizeof d->origin, "%s", origin);
+  return rc;
+}
+
 /* Open every listed plugin that no static one provides. */
 static int open_listed(core_plugin_set *set, const weft_config *cfg, weft_diag *d) {
   const core_cfg_entry *where = core_cfg_find(cfg, "core", "plugins");
@@ -278,16 +292,15 @@ static int open_listed(core_plugin_set *set, const weft_config *cfg, weft_diag *
     }
     core_plugin p;
     int rc = core_plugin_open(path, &p, d);
-    if (rc != WEFT_OK) return rc;
+    if (rc != WEFT_OK) return with_origin(d, rc, origin);
     if (!is_path && strcmp(p.desc->name, item) != 0) {
       rc = core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, p.desc->name,
-                      "plugin %s: the file holds plugin '%s', not '%s' (listed at %s)", path,
-                      p.desc->name, item, origin);
+                      "plugin %s: the file holds plugin '%s', not '%s'", path, p.desc->name, item);
       core_plugin_close(&p);
-      return rc;
+      return with_origin(d, rc, origin);
     }
     rc = set_add(set, &p, d);
-    if (rc != WEFT_OK) return rc;
+    if (rc != WEFT_OK) return with_origin(d, rc, origin);
   }
   return WEFT_OK;
 }
