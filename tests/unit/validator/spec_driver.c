@@ -1,0 +1,287 @@
+/* tests/unit/validator/spec_driver.c -- runs the validator over the spec suite files wabt can parse.
+ *
+ * For each .wast (core/ top level, multi-memory/, simd/, relaxed-simd/; gc/ and stack-switching/
+ * need syntax wabt 1.0.32 cannot read) it runs `wast2json`, decodes every module with core_decode and
+ * validates it with the validator plugin (static entry weft_plugin_entry_validator, a plain malloc
+ * host). Valid modules must be accepted; assert_invalid modules must be rejected, and the message
+ * must start with the expected text. Files in expected-failures.txt are reported, not counted.
+ * Usage: test-validator-spec WAST2JSON WAT2WASM SUITE_DIR WORK_DIR [EXPECTED_FAILURES]
+ * Depends on: core/decode.h, core/types.h, the validator plugin's object library.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "types.h"
+#include "weft/plugin.h"
+#include "weft/plugin/validator.h"
+
+const weft_plugin_desc *weft_plugin_entry_validator(uint32_t host_abi);
+
+/* -- A plain host ---------------------------------------------------------------------------- */
+
+static void *h_alloc(void *h, size_t n) { (void)h; return malloc(n ? n : 1); }
+static void *h_realloc(void *h, void *p, size_t n) { (void)h; return realloc(p, n ? n : 1); }
+static void h_free(void *h, void *p) { (void)h; free(p); }
+static void h_log(void *h, weft_log_level l, const char *o, const char *fmt, va_list ap) {
+  (void)h; (void)l; (void)o; (void)fmt; (void)ap;
+}
+static int h_diag(void *h, weft_diag *d, int code, uint64_t off, const char *origin,
+                  const char *fmt, va_list ap) {
+  (void)h;
+  if (!d) return code;
+  d->code = code;
+  d->offset = off;
+  snprintf(d->origin, sizeof d->origin, "%s", origin);
+  vsnprintf(d->message, sizeof d->message, fmt, ap);
+  return code;
+}
+static int h_cfg_bool(void *h, const weft_plugin_cfg *c, const char *k, bool *o) {
+  (void)h; (void)c; (void)k; (void)o; return WEFT_ERR_CONFIG;
+}
+static int h_cfg_int(void *h, const weft_plugin_cfg *c, const char *k, int64_t *o) {
+  (void)h; (void)c; (void)k; (void)o; return WEFT_ERR_CONFIG;
+}
+static int h_cfg_size(void *h, const weft_plugin_cfg *c, const char *k, uint64_t *o) {
+  (void)h; (void)c; (void)k; (void)o; return WEFT_ERR_CONFIG;
+}
+static int h_cfg_string(void *h, const weft_plugin_cfg *c, const char *k, const char **o) {
+  (void)h; (void)c; (void)k; (void)o; return WEFT_ERR_CONFIG;
+}
+
+static const weft_host_api host = {
+    WEFT_ABI_INIT(weft_host_api), .host = NULL, .alloc = h_alloc, .realloc = h_realloc,
+    .free = h_free, .log = h_log, .diag = h_diag, .cfg_bool = h_cfg_bool, .cfg_int = h_cfg_int,
+    .cfg_size = h_cfg_size, .cfg_string = h_cfg_string};
+
+/* -- State ----------------------------------------------------------------------------------- */
+
+typedef struct stats {
+  unsigned valid_ok, valid_rejected, valid_undecodable;
+  unsigned invalid_ok, invalid_wrong_msg, invalid_accepted, invalid_undecodable;
+  unsigned files, files_skipped;
+} stats;
+
+static const weft_validator_iface *vld;
+static void *vstate;
+static core_types *registry;
+static const char *w2j, *w2w, *work;
+static char *xfail;
+static int verbose;
+
+static bool expected_failure(const char *name) {
+  if (!xfail) return false;
+  size_t n = strlen(name);
+  for (const char *p = xfail; (p = strstr(p, name)) != NULL; p += n)
+    if ((p == xfail || p[-1] == '\n') && (p[n] == '\n' || p[n] == ' ' || p[n] == 0)) return true;
+  return false;
+}
+
+static uint8_t *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  uint8_t *buf = NULL;
+  size_t cap = 0, n = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 65536;
+      uint8_t *nb = realloc(buf, cap);
+      if (!nb) { free(buf); fclose(f); return NULL; }
+      buf = nb;
+    }
+    size_t r = fread(buf + n, 1, cap - n, f);
+    if (r == 0) break;
+    n += r;
+  }
+  fclose(f);
+  *len = n;
+  return buf;
+}
+
+/* Copies the JSON string value of "key" on `line` into out. */
+static bool json_str(const char *line, const char *key, char *out, size_t cap) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\": \"", key);
+  const char *p = strstr(line, pat);
+  if (!p) return false;
+  p += strlen(pat);
+  size_t n = 0;
+  while (*p && *p != '"' && n + 1 < cap) {
+    if (*p == '\\' && p[1]) p++;
+    out[n++] = *p++;
+  }
+  out[n] = 0;
+  return true;
+}
+
+/* Decodes and validates one module file. Returns -1 when it does not decode, else the status. */
+static int check_module(const char *path, weft_diag *d) {
+  size_t len = 0;
+  uint8_t *bytes = read_file(path, &len);
+  memset(d, 0, sizeof *d);
+  if (!bytes) { snprintf(d->message, sizeof d->message, "cannot read %.200s", path); return -1; }
+  weft_module *m = NULL;
+  int rc = core_decode(registry, bytes, len, &m, d);
+  free(bytes);
+  if (rc != WEFT_OK) return -1;
+  rc = vld->validate(vstate, m, d);
+  core_module_free(m);
+  return rc;
+}
+
+static void run_file(const char *dir, const char *name, stats *s, stats *xs) {
+  char cmd[8192], json[2048], line[65536];
+  snprintf(json, sizeof json, "%.1000s/%.1000s.json", work, name);
+  snprintf(cmd, sizeof cmd, "cd '%.1000s' && '%.1000s' --enable-all '%.1000s/%.1000s' -o '%.2000s' >/dev/null 2>&1",
+           work, w2j, dir, name, json);
+  if (system(cmd) != 0) {
+    s->files_skipped++;
+    return;
+  }
+  bool xfile = expected_failure(name);
+  (xfile ? xs : s)->files++;
+  FILE *f = fopen(json, "r");
+  if (!f) return;
+  while (fgets(line, sizeof line, f)) {
+    char type[64], file[512], text[512], mtype[32], path[2048];
+    text[0] = 0;
+    if (!json_str(line, "type", type, sizeof type) || !json_str(line, "filename", file, sizeof file))
+      continue;
+    bool invalid = strcmp(type, "assert_invalid") == 0;
+    bool valid = strcmp(type, "module") == 0 || strcmp(type, "assert_uninstantiable") == 0 ||
+                 strcmp(type, "assert_unlinkable") == 0 || strcmp(type, "assert_trap") == 0;
+    if (!invalid && !valid) continue;
+    char *ln = strstr(line, "\"line\": ");
+    int lineno = ln ? atoi(ln + 8) : 0;
+    char key[600];
+    snprintf(key, sizeof key, "%.500s:%d", name, lineno);
+    bool xf = xfile || expected_failure(key);
+    stats *t = xf ? xs : s;
+    snprintf(path, sizeof path, "%.1000s/%.500s", work, file);
+    if (json_str(line, "module_type", mtype, sizeof mtype) && strcmp(mtype, "text") == 0) {
+      char out[2100];
+      snprintf(out, sizeof out, "%.2000s.wasm", path);
+      snprintf(cmd, sizeof cmd, "'%.1000s' --enable-all --no-check '%.1000s' -o '%.1000s' >/dev/null 2>&1",
+               w2w, path, out);
+      if (system(cmd) != 0) {
+        if (invalid) t->invalid_undecodable++;
+        else t->valid_undecodable++;
+        continue;
+      }
+      snprintf(path, sizeof path, "%.2040s", out);
+    }
+    weft_diag d;
+    int rc = check_module(path, &d);
+    if (valid) {
+      if (rc == -1) t->valid_undecodable++;
+      else if (rc == WEFT_OK) t->valid_ok++;
+      else {
+        t->valid_rejected++;
+        if (verbose || !xf) printf("  %s:%d: valid module rejected: %s\n", name, lineno, d.message);
+      }
+      continue;
+    }
+    json_str(line, "text", text, sizeof text);
+    if (rc == -1) t->invalid_undecodable++;
+    else if (rc == WEFT_OK) {
+      t->invalid_accepted++;
+      if (verbose || !xf) printf("  %s:%d: invalid module accepted (expected \"%s\")\n", name, lineno, text);
+    } else if (strncmp(d.message, text, strlen(text)) != 0) {
+      t->invalid_wrong_msg++;
+      if (verbose || !xf)
+        printf("  %s:%d: message \"%s\", expected \"%s\"\n", name, lineno, d.message, text);
+    } else {
+      t->invalid_ok++;
+    }
+  }
+  fclose(f);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void run_dir(const char *suite, const char *sub, stats *s, stats *xs) {
+  char dir[2048];
+  snprintf(dir, sizeof dir, "%s%s%s", suite, sub[0] ? "/" : "", sub);
+  DIR *dp = opendir(dir);
+  if (!dp) return;
+  char *names[1024];
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(dp)) != NULL && n < 1024) {
+    size_t l = strlen(e->d_name);
+    if (l > 5 && strcmp(e->d_name + l - 5, ".wast") == 0) names[n++] = strdup(e->d_name);
+  }
+  closedir(dp);
+  qsort(names, n, sizeof names[0], cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    run_file(dir, names[i], s, xs);
+    free(names[i]);
+  }
+}
+
+static void print_stats(const char *what, const stats *s) {
+  unsigned inv = s->invalid_ok + s->invalid_wrong_msg + s->invalid_accepted;
+  unsigned val = s->valid_ok + s->valid_rejected;
+  printf("%s: %u files (%u skipped: wast2json cannot parse them)\n", what, s->files, s->files_skipped);
+  printf("  valid modules:   %u accepted, %u rejected, %u not decodable\n", s->valid_ok,
+         s->valid_rejected, s->valid_undecodable);
+  printf("  invalid modules: %u rejected with the expected message, %u with another message, %u "
+         "accepted, %u not decodable\n",
+         s->invalid_ok, s->invalid_wrong_msg, s->invalid_accepted, s->invalid_undecodable);
+  printf("  valid accepted: %.1f%%; invalid rejected with matching message: %.1f%%\n",
+         val ? 100.0 * s->valid_ok / val : 100.0, inv ? 100.0 * s->invalid_ok / inv : 100.0);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s WAST2JSON WAT2WASM SUITE_DIR WORK_DIR [EXPECTED_FAILURES]\n", argv[0]);
+    return 2;
+  }
+  w2j = argv[1];
+  w2w = argv[2];
+  work = argv[4];
+  verbose = getenv("WEFT_SPEC_VERBOSE") != NULL;
+  if (argc > 5) {
+    size_t n;
+    xfail = (char *)read_file(argv[5], &n);
+    if (xfail) {
+      char *z = realloc(xfail, n + 1);
+      if (z) { xfail = z; xfail[n] = 0; } else { free(xfail); xfail = NULL; }
+    }
+  }
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", work);
+  if (system(cmd) != 0) return 2;
+  const weft_plugin_desc *desc = weft_plugin_entry_validator(WEFT_ABI_VERSION);
+  weft_diag d;
+  if (!desc || desc->init(&host, NULL, &vstate, &d) != WEFT_OK) {
+    fprintf(stderr, "validator init failed\n");
+    return 2;
+  }
+  vld = desc->iface;
+  registry = core_types_new();
+  if (!registry) return 2;
+  stats s, xs;
+  memset(&s, 0, sizeof s);
+  memset(&xs, 0, sizeof xs);
+  const char *suite = argv[3];
+  run_dir(suite, "", &s, &xs);
+  run_dir(suite, "multi-memory", &s, &xs);
+  run_dir(suite, "simd", &s, &xs);
+  run_dir(suite, "relaxed-simd", &s, &xs);
+  print_stats("counted", &s);
+  if (xs.files || xs.valid_ok + xs.valid_rejected + xs.invalid_ok + xs.invalid_wrong_msg + xs.invalid_accepted)
+    print_stats("expected failures (expected-failures.txt)", &xs);
+  desc->fini(vstate);
+  core_types_free(registry);
+  free(xfail);
+  bool ok = s.valid_rejected == 0 && s.invalid_accepted == 0 && s.invalid_wrong_msg == 0 &&
+            s.files > 0;
+  printf("%s\n", ok ? "PASS" : "FAIL");
+  return ok ? 0 : 1;
+}
