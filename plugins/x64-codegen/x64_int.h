@@ -1,0 +1,178 @@
+/* plugins/x64-codegen/x64_int.h -- internals shared by the x64-codegen files: plugin state, the
+ * per-module compile state and the per-function single-pass compiler state (value stack with a
+ * register cache, control stack, fixups, trap sites, pc map).
+ * Depends on: x64_emit.h, plugin/codegen.h, vm.h.
+ */
+#ifndef WEFT_X64_INT_H
+#define WEFT_X64_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weft/plugin/codegen.h"
+#include "x64_emit.h"
+
+/* -- Plugin state ---------------------------------------------------------------------------- */
+
+typedef struct x64_state {
+  const weft_host_api *host;
+  bool explicit_bounds; /* [x64-codegen] bounds_checks = explicit */
+} x64_state;
+
+/* -- Values ---------------------------------------------------------------------------------- */
+
+enum { X64_T_I32, X64_T_I64, X64_T_F32, X64_T_F64, X64_T_REF };
+enum { X64_VK_CONST, X64_VK_REG, X64_VK_MEM };
+
+/* One value-stack entry. A MEM value lives in the operand slot of its depth. */
+typedef struct x64_val {
+  uint8_t kind;  /* X64_VK_* */
+  uint8_t type;  /* X64_T_* */
+  uint8_t reg;   /* GPR or XMM number for REG */
+  uint32_t depth; /* slot index (valid for MEM after pop too) */
+  uint64_t imm;  /* CONST: raw bits */
+} x64_val;
+
+#define X64_IS_FLOAT(t) ((t) == X64_T_F32 || (t) == X64_T_F64)
+#define X64_IS_WIDE(t) ((t) == X64_T_I64 || (t) == X64_T_REF || (t) == X64_T_F64)
+
+/* -- Control stack --------------------------------------------------------------------------- */
+
+enum { X64_CTRL_FUNC, X64_CTRL_BLOCK, X64_CTRL_LOOP, X64_CTRL_IF };
+
+typedef struct x64_ctrl {
+  uint8_t kind;
+  bool has_else;
+  bool unreachable_at_else; /* then-branch ended unreachable */
+  uint32_t height;      /* value-stack height below the block's params */
+  uint32_t nparams, nresults;
+  weft_blocktype bt;
+  size_t loop_pc;       /* LOOP: branch target */
+  uint32_t fixups;      /* head of the pending forward-jump list (index + 1; 0 = none) */
+  size_t else_jcc;      /* IF: rel32 of the jump to the else arm; SIZE_MAX once patched */
+  uint32_t save_slot;   /* IF with params: first save slot */
+} x64_ctrl;
+
+typedef struct x64_fixup {
+  size_t at;     /* rel32 field */
+  uint32_t next; /* index + 1 */
+} x64_fixup;
+
+/* An out-of-line trap stub to emit at the function's end. */
+typedef struct x64_trap_stub {
+  size_t jcc_at;
+  uint32_t trap;
+  uint32_t wasm_off;
+} x64_trap_stub;
+
+/* A direct call to a defined function whose start is patched when all functions are laid out. */
+typedef struct x64_call_fix {
+  size_t at;
+  uint32_t func; /* module function index */
+} x64_call_fix;
+
+/* -- Growable arrays ------------------------------------------------------------------------- */
+
+#define X64_VEC(T) struct { T *v; uint32_t n, cap; }
+bool x64_vec_grow(const weft_host_api *h, void **v, uint32_t *cap, uint32_t need, size_t elem);
+#define X64_PUSH(c, vec, val)                                                                      \
+  (((vec).n < (vec).cap ||                                                                         \
+    x64_vec_grow((c)->host, (void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v))          \
+       ? ((vec).v[(vec).n++] = (val), true)                                                        \
+       : ((c)->oom = true, false))
+
+/* -- Module compile state -------------------------------------------------------------------- */
+
+typedef struct x64_module_cc {
+  const weft_host_api *host;
+  x64_state *st;
+  const weft_module *m;
+  weft_vmctx_layout lay;
+  x64_buf buf;
+  bool oom;
+  int err;         /* first error (WEFT_OK while none) */
+  weft_diag *d;
+  uint32_t *func_start, *func_end, *array_call, *import_tramp;
+  X64_VEC(weft_trap_site) traps;
+  X64_VEC(weft_pc_map_entry) pcmap;
+  X64_VEC(x64_call_fix) calls;
+  void *libcalls[WEFT_LC_COUNT];
+} x64_module_cc;
+
+/* -- Function compile state ------------------------------------------------------------------ */
+
+typedef struct x64_fn {
+  x64_module_cc *mc;
+  const weft_host_api *host;
+  const weft_module *m;
+  x64_buf *b;
+  bool oom;
+  uint32_t fidx;           /* module function index */
+  const weft_type *ft;
+  uint32_t nparams, nlocals; /* nlocals counts params too */
+  weft_valtype *ltypes;    /* [nlocals] */
+  uint32_t area;           /* own parameter area (bytes, popped by ret) */
+  bool has_mem0;
+  X64_VEC(x64_val) stk;
+  X64_VEC(x64_ctrl) ctl;
+  X64_VEC(x64_fixup) fix;
+  X64_VEC(x64_trap_stub) stubs;
+  uint32_t max_depth;      /* operand slots used */
+  uint32_t nsave;          /* IF-param save slots used */
+  uint32_t max_out;        /* largest outgoing area */
+  int32_t sp_off;          /* bytes pushed below the fixed frame (outgoing areas) */
+  uint16_t gpr_used, xmm_used;
+  bool unreachable;
+  uint32_t cur_off;        /* wasm offset of the instruction being compiled */
+  size_t frame_at, limit_at; /* prologue immediates patched at the end */
+} x64_fn;
+
+/* -- Cross-file internals -------------------------------------------------------------------- */
+
+/* x64_isel.c: the function compiler core */
+int x64_compile_func(x64_module_cc *mc, uint32_t fidx);
+int x64_fail(x64_fn *c, int code, const char *fmt, ...);
+x64_mem x64_slot(x64_fn *c, uint32_t depth);
+x64_mem x64_local_mem(x64_fn *c, uint32_t idx);
+int x64_type_of(weft_valtype t);
+void x64_push_reg(x64_fn *c, int type, int reg);
+void x64_push_const(x64_fn *c, int type, uint64_t imm);
+x64_val x64_pop(x64_fn *c);
+void x64_free_val(x64_fn *c, const x64_val *v);
+int x64_alloc_gpr(x64_fn *c, uint16_t avoid);
+int x64_alloc_xmm(x64_fn *c);
+void x64_to_reg(x64_fn *c, x64_val *v, uint16_t avoid);
+void x64_to_reg_fixed(x64_fn *c, x64_val *v, int reg);
+void x64_evict(x64_fn *c, int reg);
+void x64_spill_all(x64_fn *c);
+void x64_trap_if(x64_fn *c, int cc, uint32_t trap);
+void x64_trap_site_here(x64_fn *c, uint32_t trap);
+void x64_call_libcall(x64_fn *c, uint32_t id);
+void x64_reload_membase(x64_fn *c);
+void x64_load_const(x64_fn *c, int type, int reg, uint64_t imm);
+/* Conditional branch to label `depth` on condition `cc` (flags already set by the caller, after
+ * x64_br_prepare). */
+void x64_br_prepare(x64_fn *c, uint32_t depth);
+void x64_br_if_cc(x64_fn *c, uint32_t depth, int cc);
+void x64_if_cc(x64_fn *c, const weft_instr *in, int cc);
+
+/* x64_isel_num.c: numeric instructions. Returns 1 when handled, 0 when not a numeric op. `next` is
+ * the following instruction (for compare+branch fusion); *consumed is set when it was compiled too. */
+int x64_isel_num(x64_fn *c, const weft_instr *in, const weft_instr *next, bool *consumed);
+
+/* x64_isel_mem.c: memory, tables, globals, references. Returns 1 when handled, 0 otherwise. */
+int x64_isel_mem(x64_fn *c, const weft_instr *in);
+
+/* x64_tramp.c: trampolines */
+void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx);
+void x64_emit_import_tramp(x64_buf *b, const weft_type *ft, void *raise_addr);
+uint32_t x64_area_size(uint32_t nparams);
+
+/* x64_module.c */
+int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out, weft_diag *d);
+void x64_release(x64_state *st, weft_code_info *ci);
+int x64_host_trampoline(x64_state *st, const weft_module *m, uint32_t type, void **out_entry,
+                        weft_diag *d);
+void x64_release_tramp(x64_state *st, void *entry);
+
+#endif
