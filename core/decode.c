@@ -204,7 +204,7 @@ static bool utf8_ok(const uint8_t *s, size_t n) {
 static bool name(core_dec *D, weft_name *out) {
   const uint8_t *at = D->p;
   uint32_t n;
-  if (!core_dec_len(D, &n)) return false;
+  if (!core_dec_blen(D, &n)) return false;
   if (!utf8_ok(D->p, n)) return core_dec_fail(D, at, WEFT_ERR_MALFORMED, "malformed UTF-8 encoding");
   char *s = core_dec_alloc(D, (size_t)n + 1);
   if (!s) return false;
@@ -332,6 +332,8 @@ static bool comptype(builder *B, weft_type *t) {
   const uint8_t *at = D->p;
   uint8_t b;
   if (!core_dec_u8(D, &b)) return false;
+  if (b & 0x80u) /* read as an s7 by the reference decoder */
+    return core_dec_fail(D, D->p, WEFT_ERR_MALFORMED, "integer representation too long");
   t->comp = b;
   switch (b) {
   case WEFT_COMP_FUNC:
@@ -739,7 +741,7 @@ static bool data_section(builder *B) {
     if (flags == 2 && !core_dec_u32(D, &s->mem)) return false;
     if (flags != 1 && !core_dec_expr(D, &s->offset)) return false;
     uint32_t len;
-    if (!core_dec_len(D, &len)) return false;
+    if (!core_dec_blen(D, &len)) return false;
     s->bytes = D->p;
     s->len = len;
     D->p += len;
@@ -753,19 +755,18 @@ static bool data_section(builder *B) {
 static bool code_section(builder *B) {
   core_dec *D = &B->D;
   modpriv *M = B->M;
-  const uint8_t *at = D->p;
   uint32_t n;
   if (!core_dec_len(D, &n)) return false;
-  if (n != B->nfuncsec)
-    return core_dec_fail(D, at, WEFT_ERR_MALFORMED,
-                         "function and code section have inconsistent lengths");
+  /* A count that differs from the function section's is reported after the last section, as the
+   * reference interpreter does; bodies without a function are decoded into a scratch record. */
   B->has_code = true;
   B->ncode = n;
   for (uint32_t i = 0; i < n; i++) {
-    weft_func *f = &M->funcs[M->m.nfunc_imports + i];
+    weft_func scratch = {0};
+    weft_func *f = i < B->nfuncsec ? &M->funcs[M->m.nfunc_imports + i] : &scratch;
     uint32_t size;
     f->body_off = (uint32_t)(D->p - D->base);
-    if (!core_dec_len(D, &size)) return false;
+    if (!core_dec_blen(D, &size)) return false;
     const uint8_t *start = D->p;
     f->body_size = size;
     /* Locals: groups of (count, type); the sum must fit in u32 (spec), and under our limit. */
@@ -943,6 +944,7 @@ static bool module(builder *B, core_types *reg) {
     uint32_t size;
     if (!core_dec_len(D, &size)) return false;
     const uint8_t *start = D->p;
+    if (size > (size_t)(D->end - start)) return core_dec_eof(D);
     if (!section(B, reg, id, start + size)) return false;
     if (D->p != start + size)
       return core_dec_fail(D, start, WEFT_ERR_MALFORMED, "section size mismatch");

@@ -101,13 +101,22 @@ static inline bool core_dec_u32(core_dec *D, uint32_t *out) {
   return ok;
 }
 
-/* A vector length: a u32 no larger than the bytes that remain ("length out of bounds"), so that
- * nothing is allocated on an untrusted count. */
+/* A vector or byte length: a u32 no larger than the bytes that remain from the start of its own
+ * LEB ("length out of bounds"; counting the LEB too is the reference interpreter's rule), so that
+ * nothing is ever allocated on an untrusted count. */
 static inline bool core_dec_len(core_dec *D, uint32_t *out) {
   const uint8_t *at = D->p;
   if (!core_dec_u32(D, out)) return false;
-  if (*out > (size_t)(D->end - D->p))
+  if (*out > (size_t)(D->end - at))
     return core_dec_fail(D, at, WEFT_ERR_MALFORMED, "length out of bounds");
+  return true;
+}
+
+/* A byte-string length (names, data, bodies): core_dec_len, and then the bytes must all be there
+ * ("unexpected end of section or function" otherwise). */
+static inline bool core_dec_blen(core_dec *D, uint32_t *out) {
+  if (!core_dec_len(D, out)) return false;
+  if (*out > (size_t)(D->end - D->p)) return core_dec_eof(D);
   return true;
 }
 
