@@ -186,7 +186,9 @@ static int fill_import_hole(weft_instance_t *inst, uint32_t fidx, weft_funcref *
     core_rt_fill_hole(f, (uint8_t *)ci->code + ci->import_tramp[fidx]);
     return WEFT_OK;
   }
-  if (inst->store->engine == NULL || ((weft_vmctx_header *)f->vmctx)->magic != WEFT_HOSTCTX_MAGIC)
+  /* Without compiled code nothing in this module can call it natively. */
+  if (ci == NULL || inst->store->engine == NULL ||
+      ((weft_vmctx_header *)f->vmctx)->magic != WEFT_HOSTCTX_MAGIC)
     return WEFT_OK;
   core_hostfunc *h = (core_hostfunc *)f->vmctx;
   void *entry = NULL;

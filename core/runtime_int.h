@@ -206,6 +206,9 @@ _Noreturn void core_rt_unwind_jump(uintptr_t sp, uintptr_t fp, uintptr_t pc);
 
 /* Installs the fault handlers (once per process) and this thread's alternate signal stack. */
 int core_rt_signals_ensure(void);
+/* Puts the handlers back in front when something installed its own over them afterwards (a test
+ * framework, an embedder); the displaced handlers become the ones faults outside Wasm chain to. */
+int core_rt_signals_reinstall(void);
 /* The store context of the Wasm running on this thread (set by the entry), or NULL. */
 weft_store_ctx *core_rt_current_ctx(void);
 void core_rt_set_current_ctx(weft_store_ctx *ctx);

@@ -100,6 +100,23 @@ static void install(void) {
   }
 }
 
+int core_rt_signals_reinstall(void) {
+  pthread_once(&install_once, install);
+  int rc = WEFT_OK;
+  for (int i = 0; i < 4; i++) {
+    struct sigaction cur;
+    if (sigaction(fault_signals[i], NULL, &cur) != 0) return WEFT_ERR_INTERNAL;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(fault_signals[i], &sa, &previous[i]) != 0) rc = WEFT_ERR_INTERNAL;
+  }
+  return rc;
+}
+
 /* -- Alternate stack -------------------------------------------------------------------------- */
 
 /* The handler runs on its own stack so a fault caused by an exhausted stack can still be handled.
