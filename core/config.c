@@ -174,6 +174,7 @@ static int nomem(weft_diag *d) {
  * dlopen never searches). */
 static char *resolve_path(const char *base, const char *path) {
   if (path[0] == '/') return dup_str(path);
+  if (strcmp(path, ".") == 0 && base != NULL && base[0] != '\0') return dup_str(base);
   if (base != NULL && base[0] != '\0') return dup_printf("%s/%s", base, path);
   if (strncmp(path, "./", 2) == 0 || strncmp(path, "../", 3) == 0) return dup_str(path);
   return dup_printf("./%s", path);
