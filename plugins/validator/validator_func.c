@@ -613,7 +613,7 @@ static int global_op(vld_ctx *c, const weft_instr *in) {
     if (c->in_const && g->mut) return vld_fail(c, WEFT_ERR_INVALID, "constant expression required");
     return vld_push(c, g->type);
   }
-  if (!g->mut) return vld_fail(c, WEFT_ERR_INVALID, "global is immutable");
+  if (!g->mut) return vld_fail(c, WEFT_ERR_INVALID, "immutable global %u", x);
   return vld_pop_expect(c, g->type, NULL);
 }
 

@@ -313,8 +313,9 @@ static int check_handlers(vld_ctx *c, uint32_t base, uint32_t n, const weft_type
     if (vld_label(c, label, &lt, &nl)) return c->status;
     if (nl == 0 || !WEFT_VT_IS_REF(lt[nl - 1])) return label_list_msg(c, lt, nl);
     uint32_t ht = WEFT_VT_HEAP(lt[nl - 1]);
-    const weft_type *kt = WEFT_HT_IS_ABSTRACT(ht) ? NULL : vld_type(c, ht);
-    if (!kt || kt->comp != WEFT_COMP_CONT) return label_list_msg(c, lt, nl);
+    if (WEFT_HT_IS_ABSTRACT(ht)) return label_list_msg(c, lt, nl);
+    const weft_type *kt = vld_cont_type(c, ht);
+    if (!kt) return c->status;
     const weft_type *kft = vld_type(c, kt->u.cont_func);
     if (!kft || kft->comp != WEFT_COMP_FUNC)
       return vld_fail(c, WEFT_ERR_INVALID, "non-function type %u", kt->u.cont_func);

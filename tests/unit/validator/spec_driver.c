@@ -5,7 +5,11 @@
  * validates it with the validator plugin (static entry weft_plugin_entry_validator, a plain malloc
  * host). Valid modules must be accepted; assert_invalid modules must be rejected, and the message
  * must start with the expected text. Files in expected-failures.txt are reported, not counted.
+ * With --text (when weft's own WAT parser, text/, is linked) it instead parses the scripts with
+ * weft_wast_parse, which also reads the GC and stack-switching syntax, and covers gc/ and
+ * stack-switching/ too.
  * Usage: test-validator-spec WAST2JSON WAT2WASM SUITE_DIR WORK_DIR [EXPECTED_FAILURES]
+ *        test-validator-spec --text SUITE_DIR [EXPECTED_FAILURES]
  * Depends on: core/decode.h, core/types.h, the validator plugin's object library.
  */
 #include <dirent.h>
@@ -16,6 +20,9 @@
 
 #include "decode.h"
 #include "types.h"
+#ifdef WEFT_VLD_HAVE_TEXT
+#include "weft/text.h"
+#endif
 #include "weft/plugin.h"
 #include "weft/plugin/validator.h"
 
@@ -71,6 +78,7 @@ static core_types *registry;
 static const char *w2j, *w2w, *work;
 static char *xfail;
 static int verbose;
+static bool text_mode;
 
 static bool expected_failure(const char *name) {
   if (!xfail) return false;
@@ -117,19 +125,52 @@ static bool json_str(const char *line, const char *key, char *out, size_t cap) {
   return true;
 }
 
-/* Decodes and validates one module file. Returns -1 when it does not decode, else the status. */
+/* Decodes and validates one binary. Returns -1 when it does not decode, else the status. */
+static int check_bytes(const uint8_t *bytes, size_t len, weft_diag *d) {
+  weft_module *m = NULL;
+  memset(d, 0, sizeof *d);
+  int rc = core_decode(registry, bytes, len, &m, d);
+  if (rc != WEFT_OK) return -1;
+  rc = vld->validate(vstate, m, d);
+  core_module_free(m);
+  return rc;
+}
+
 static int check_module(const char *path, weft_diag *d) {
   size_t len = 0;
   uint8_t *bytes = read_file(path, &len);
   memset(d, 0, sizeof *d);
   if (!bytes) { snprintf(d->message, sizeof d->message, "cannot read %.200s", path); return -1; }
-  weft_module *m = NULL;
-  int rc = core_decode(registry, bytes, len, &m, d);
+  int rc = check_bytes(bytes, len, d);
   free(bytes);
-  if (rc != WEFT_OK) return -1;
-  rc = vld->validate(vstate, m, d);
-  core_module_free(m);
   return rc;
+}
+
+/* Books one outcome: `valid` says what the suite expects, `text` the expected message prefix. */
+static void book(stats *t, bool xf, const char *name, int lineno, bool valid, const char *text,
+                 int rc, const weft_diag *d) {
+  if (valid) {
+    if (rc == -1) t->valid_undecodable++;
+    else if (rc == WEFT_OK) t->valid_ok++;
+    else {
+      t->valid_rejected++;
+      if (verbose || !xf) printf("  %s:%d: valid module rejected: %s\n", name, lineno, d->message);
+    }
+    return;
+  }
+  if (rc == -1) {
+    t->invalid_undecodable++;
+    if (verbose) printf("  %s:%d: not decodable: %s\n", name, lineno, d->message);
+  } else if (rc == WEFT_OK) {
+    t->invalid_accepted++;
+    if (verbose || !xf) printf("  %s:%d: invalid module accepted (expected \"%s\")\n", name, lineno, text);
+  } else if (strncmp(d->message, text, strlen(text)) != 0) {
+    t->invalid_wrong_msg++;
+    if (verbose || !xf)
+      printf("  %s:%d: message \"%s\", expected \"%s\"\n", name, lineno, d->message, text);
+  } else {
+    t->invalid_ok++;
+  }
 }
 
 static void run_file(const char *dir, const char *name, stats *s, stats *xs) {
@@ -175,30 +216,59 @@ static void run_file(const char *dir, const char *name, stats *s, stats *xs) {
     }
     weft_diag d;
     int rc = check_module(path, &d);
-    if (valid) {
-      if (rc == -1) t->valid_undecodable++;
-      else if (rc == WEFT_OK) t->valid_ok++;
-      else {
-        t->valid_rejected++;
-        if (verbose || !xf) printf("  %s:%d: valid module rejected: %s\n", name, lineno, d.message);
-      }
-      continue;
-    }
-    json_str(line, "text", text, sizeof text);
-    if (rc == -1) t->invalid_undecodable++;
-    else if (rc == WEFT_OK) {
-      t->invalid_accepted++;
-      if (verbose || !xf) printf("  %s:%d: invalid module accepted (expected \"%s\")\n", name, lineno, text);
-    } else if (strncmp(d.message, text, strlen(text)) != 0) {
-      t->invalid_wrong_msg++;
-      if (verbose || !xf)
-        printf("  %s:%d: message \"%s\", expected \"%s\"\n", name, lineno, d.message, text);
-    } else {
-      t->invalid_ok++;
-    }
+    if (invalid) json_str(line, "text", text, sizeof text);
+    book(t, xf, name, lineno, valid, text, rc, &d);
   }
   fclose(f);
 }
+
+
+#ifdef WEFT_VLD_HAVE_TEXT
+/* -- weft's own script parser ---------------------------------------------------------------- */
+
+static void run_text_file(const char *dir, const char *name, stats *s, stats *xs) {
+  char path[2100];
+  snprintf(path, sizeof path, "%.1000s/%.1000s", dir, name);
+  size_t len = 0;
+  char *src = (char *)read_file(path, &len);
+  weft_wast *w = NULL;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  if (!src || weft_wast_parse(src, len, name, &w, &d) != WEFT_OK) {
+    s->files_skipped++;
+    if (verbose) printf("  %s: not parsed: %s %s\n", name, d.origin, d.message);
+    free(src);
+    return;
+  }
+  bool xfile = expected_failure(name);
+  (xfile ? xs : s)->files++;
+  for (uint32_t i = 0; i < w->ncmds; i++) {
+    const weft_wast_cmd *c = &w->cmds[i];
+    bool invalid = c->kind == WEFT_WAST_CMD_ASSERT_INVALID;
+    bool valid = c->kind == WEFT_WAST_CMD_MODULE || c->kind == WEFT_WAST_CMD_ASSERT_UNLINKABLE ||
+                 c->kind == WEFT_WAST_CMD_ASSERT_UNINSTANTIABLE ||
+                 (c->kind == WEFT_WAST_CMD_ASSERT_TRAP && c->module);
+    if ((!invalid && !valid) || !c->module) continue;
+    char key[600];
+    snprintf(key, sizeof key, "%.500s:%u", name, c->line);
+    bool xf = xfile || expected_failure(key);
+    stats *t = xf ? xs : s;
+    const uint8_t *bytes = NULL;
+    size_t blen = 0;
+    bool owned = false;
+    int rc;
+    if (weft_wast_module_bytes(c->module, &bytes, &blen, &owned, &d) != WEFT_OK) {
+      rc = -1;
+    } else {
+      rc = check_bytes(bytes, blen, &d);
+      if (owned) weft_wat_free((void *)bytes);
+    }
+    book(t, xf, name, (int)c->line, valid, c->message ? c->message : "", rc, &d);
+  }
+  weft_wast_free(w);
+  free(src);
+}
+#endif
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -219,7 +289,11 @@ static void run_dir(const char *suite, const char *sub, stats *s, stats *xs) {
   closedir(dp);
   qsort(names, n, sizeof names[0], cmp_str);
   for (size_t i = 0; i < n; i++) {
-    run_file(dir, names[i], s, xs);
+#ifdef WEFT_VLD_HAVE_TEXT
+    if (text_mode) run_text_file(dir, names[i], s, xs);
+    else
+#endif
+      run_file(dir, names[i], s, xs);
     free(names[i]);
   }
 }
@@ -227,7 +301,8 @@ static void run_dir(const char *suite, const char *sub, stats *s, stats *xs) {
 static void print_stats(const char *what, const stats *s) {
   unsigned inv = s->invalid_ok + s->invalid_wrong_msg + s->invalid_accepted;
   unsigned val = s->valid_ok + s->valid_rejected;
-  printf("%s: %u files (%u skipped: wast2json cannot parse them)\n", what, s->files, s->files_skipped);
+  printf("%s: %u files (%u skipped: %s cannot parse them)\n", what, s->files,
+         s->files_skipped, text_mode ? "weft_wast_parse" : "wast2json");
   printf("  valid modules:   %u accepted, %u rejected, %u not decodable\n", s->valid_ok,
          s->valid_rejected, s->valid_undecodable);
   printf("  invalid modules: %u rejected with the expected message, %u with another message, %u "
@@ -238,25 +313,47 @@ static void print_stats(const char *what, const stats *s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5) {
-    fprintf(stderr, "usage: %s WAST2JSON WAT2WASM SUITE_DIR WORK_DIR [EXPECTED_FAILURES]\n", argv[0]);
+  const char *suite, *xfile = NULL;
+  if (argc >= 3 && strcmp(argv[1], "--text") == 0) {
+#ifndef WEFT_VLD_HAVE_TEXT
+    fprintf(stderr, "built without the text front end\n");
+    return 2;
+#else
+    text_mode = true;
+    suite = argv[2];
+    if (argc > 3) xfile = argv[3];
+#endif
+  } else if (argc >= 5) {
+    w2j = argv[1];
+    w2w = argv[2];
+    suite = argv[3];
+    work = argv[4];
+    if (argc > 5) xfile = argv[5];
+  } else {
+    fprintf(stderr, "usage: %s WAST2JSON WAT2WASM SUITE_DIR WORK_DIR [EXPECTED_FAILURES]\n"
+                    "       %s --text SUITE_DIR [EXPECTED_FAILURES]\n", argv[0], argv[0]);
     return 2;
   }
-  w2j = argv[1];
-  w2w = argv[2];
-  work = argv[4];
   verbose = getenv("WEFT_SPEC_VERBOSE") != NULL;
-  if (argc > 5) {
+  char *suite_abs = realpath(suite, NULL); /* run_file changes directory inside its commands */
+  if (!suite_abs) {
+    fprintf(stderr, "cannot open suite folder %s\n", suite);
+    return 2;
+  }
+  suite = suite_abs;
+  if (xfile) {
     size_t n;
-    xfail = (char *)read_file(argv[5], &n);
+    xfail = (char *)read_file(xfile, &n);
     if (xfail) {
       char *z = realloc(xfail, n + 1);
       if (z) { xfail = z; xfail[n] = 0; } else { free(xfail); xfail = NULL; }
     }
   }
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", work);
-  if (system(cmd) != 0) return 2;
+  if (!text_mode) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%.4000s'", work);
+    if (system(cmd) != 0) return 2;
+  }
   const weft_plugin_desc *desc = weft_plugin_entry_validator(WEFT_ABI_VERSION);
   weft_diag d;
   if (!desc || desc->init(&host, NULL, &vstate, &d) != WEFT_OK) {
@@ -269,17 +366,21 @@ int main(int argc, char **argv) {
   stats s, xs;
   memset(&s, 0, sizeof s);
   memset(&xs, 0, sizeof xs);
-  const char *suite = argv[3];
   run_dir(suite, "", &s, &xs);
   run_dir(suite, "multi-memory", &s, &xs);
   run_dir(suite, "simd", &s, &xs);
   run_dir(suite, "relaxed-simd", &s, &xs);
+  if (text_mode) {
+    run_dir(suite, "gc", &s, &xs);
+    run_dir(suite, "stack-switching", &s, &xs);
+  }
   print_stats("counted", &s);
   if (xs.files || xs.valid_ok + xs.valid_rejected + xs.invalid_ok + xs.invalid_wrong_msg + xs.invalid_accepted)
     print_stats("expected failures (expected-failures.txt)", &xs);
   desc->fini(vstate);
   core_types_free(registry);
   free(xfail);
+  free(suite_abs);
   bool ok = s.valid_rejected == 0 && s.invalid_accepted == 0 && s.invalid_wrong_msg == 0 &&
             s.files > 0;
   printf("%s\n", ok ? "PASS" : "FAIL");

@@ -387,7 +387,7 @@ static void test_global_immutable(void **s) {
   add_global(b, I32, false, gi, 1);
   weft_instr body[] = {CONST32(1), OPA(GLOBAL_SET, 0)};
   add_func(b, t, NULL, 0, body, 2);
-  expect_invalid(b, "global is immutable");
+  expect_invalid(b, "immutable global 0");
 }
 
 static void test_const_expr_required(void **s) {
