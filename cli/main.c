@@ -27,7 +27,7 @@ void cli_error(const char *fmt, ...) {
 void cli_print_error(const weft_error *err) {
   size_t olen = strlen(err->origin);
   /* Config and loader messages already start with their origin ("file:line: ..."). */
-  if (olen == 0 || strncmp(err->message, err->origin, olen) == 0)
+  if (olen == 0 || strstr(err->message, err->origin) != NULL)
     cli_error("%s", err->message);
   else
     cli_error("%s: %s", err->origin, err->message);
