@@ -1,6 +1,8 @@
 # tests/wat/expect.cmake -- run one command and check its exit status and output.
-#   cmake -DCMD="prog;arg;..." -DEXIT=<status> -DOUT=<regex on stdout> -DERR=<regex on stderr> -P expect.cmake
-execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+#   cmake -DWEFT=<weft> -DARGS="arg|arg|..." -DEXIT=<status> [-DOUT=<regex on stdout>]
+#         [-DERR=<regex on stderr>] -P expect.cmake
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${WEFT} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT "${rc}" STREQUAL "${EXIT}")
   message(FATAL_ERROR "exit status ${rc}, expected ${EXIT}\nstdout: ${out}\nstderr: ${err}")
 endif()
