@@ -117,11 +117,12 @@ weft_store_t *weft_store_new(struct weft_engine *engine) {
 void weft_store_free(weft_store_t *s) {
   if (s == NULL) return;
   for (size_t i = 0; i < s->hostfuncs.n; i++) core_rt_hostfunc_destroy(s->hostfuncs.items[i]);
-  for (size_t i = s->instances.n; i-- > 0;) core_rt_instance_destroy(s->instances.items[i]);
+  /* Memories and tables of instances keep their weft_vm_* inside the vmctx: free them first. */
   for (size_t i = 0; i < s->memories.n; i++) core_rt_memory_destroy(s->memories.items[i]);
   for (size_t i = 0; i < s->tables.n; i++) core_rt_table_destroy(s->tables.items[i]);
   for (size_t i = 0; i < s->globals.n; i++) free(s->globals.items[i]);
   for (size_t i = 0; i < s->tags.n; i++) free(s->tags.items[i]);
+  for (size_t i = s->instances.n; i-- > 0;) core_rt_instance_destroy(s->instances.items[i]);
   core_rt_vec_free(&s->hostfuncs);
   core_rt_vec_free(&s->instances);
   core_rt_vec_free(&s->memories);
