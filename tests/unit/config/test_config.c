@@ -306,6 +306,59 @@ static void files_and_relative_paths(void **s) {
   assert_int_equal(weft_config_load(dir, &cfg, &err), WEFT_ERR_IO); /* a folder */
 }
 
+/* -- Robustness ------------------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rng(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (uint32_t)rng_state;
+}
+
+/* Random texts built from the characters that matter to an ini reader, and random edits of a good
+ * file: every one either loads or fails with a one-line message that names t.ini. */
+static void garbage_never_crashes(void **s) {
+  (void)s;
+  static const char alphabet[] = "[]=:;# \t\n\r\nabkcoreplugins_wasm-.,/0123456789KMG\xff\xc3";
+  static const char good[] = "[core]\nplugin_dir = p\nplugins = a, b\nmax_wasm_stack = 1M\n"
+                             "trust_unvalidated = yes\n[wasm]\ngc = no\n[a]\nk = v ; c\n";
+  char text[700];
+  int loaded = 0, failed = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t n;
+    if (iter % 2 == 0) {
+      n = rng() % (sizeof text - 1);
+      for (size_t i = 0; i < n; i++) text[i] = alphabet[rng() % (sizeof alphabet - 1)];
+    } else {
+      n = sizeof good - 1;
+      memcpy(text, good, n);
+      for (int edits = 1 + (int)(rng() % 4); edits > 0; edits--)
+        text[rng() % n] = alphabet[rng() % (sizeof alphabet - 1)];
+    }
+    text[n] = '\0';
+    weft_config *cfg = NULL;
+    weft_error err;
+    memset(&err, 0, sizeof err);
+    if (weft_config_load_string(text, "t.ini", NULL, &cfg, &err) == WEFT_OK) {
+      assert_non_null(cfg);
+      weft_config *c2 = core_cfg_clone(cfg);
+      assert_non_null(c2);
+      weft_config_free(c2);
+      weft_config_free(cfg);
+      loaded++;
+    } else {
+      assert_null(cfg);
+      assert_int_equal(err.code, WEFT_ERR_CONFIG);
+      assert_true(strncmp(err.message, "t.ini", 5) == 0);
+      assert_null(strchr(err.message, '\n'));
+      failed++;
+    }
+  }
+  assert_true(loaded > 100); /* the edits leave many files valid: both paths were exercised */
+  assert_true(failed > 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),
@@ -321,6 +374,7 @@ int main(void) {
       cmocka_unit_test(overrides_beat_the_file),
       cmocka_unit_test(clone_is_deep),
       cmocka_unit_test(files_and_relative_paths),
+      cmocka_unit_test(garbage_never_crashes),
   };
   return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
