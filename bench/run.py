@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -315,7 +316,14 @@ def parse_checksum(stdout):
     return None
 
 
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_once(cmd, timeout):
+    """One process: wall time, CPU time (user+sys of all its threads), checksum and weft's own timings."""
+    c0 = children_cpu()
     t0 = time.perf_counter()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -324,21 +332,24 @@ def run_once(cmd, timeout):
     except OSError as e:
         return {"error": "cannot start: %s" % e}
     wall = time.perf_counter() - t0
+    cpu = children_cpu() - c0
     if r.returncode != 0:
         msg = (r.stderr.strip() or r.stdout.strip() or "no output").splitlines()[0]
         return {"error": "exit %d: %s" % (r.returncode, msg)}
     cs = parse_checksum(r.stdout)
     if cs is None:
         return {"error": "no checksum in output: %r" % r.stdout[:80]}
-    return {"wall": wall, "checksum": cs, "timings": parse_weft_timings(r.stderr + "\n" + r.stdout)}
+    return {"wall": wall, "cpu": cpu, "checksum": cs,
+            "timings": parse_weft_timings(r.stderr + "\n" + r.stdout)}
 
 
-def measure(cmd, reps, timeout):
-    """One warm-up run (also the correctness check), then reps timed runs; median of whole-process wall."""
+def measure(cmd, reps, timeout, metric):
+    """One warm-up run (also the correctness check), then reps timed runs; "median" is the median of the
+    chosen metric: whole-process wall time (default) or CPU time."""
     first = run_once(cmd, timeout)
     if "error" in first:
         return first
-    walls, timings = [], []
+    walls, cpus, timings = [], [], []
     for _ in range(reps):
         r = run_once(cmd, timeout)
         if "error" in r:
@@ -346,9 +357,11 @@ def measure(cmd, reps, timeout):
         if r["checksum"] != first["checksum"]:
             return {"error": "checksum changed between runs: %u vs %u" % (first["checksum"], r["checksum"])}
         walls.append(r["wall"])
+        cpus.append(r["cpu"])
         timings.append(r["timings"])
-    res = {"checksum": first["checksum"], "median": statistics.median(walls), "min": min(walls),
-           "walls": walls}
+    chosen = cpus if metric == "cpu" else walls
+    res = {"checksum": first["checksum"], "median": statistics.median(chosen), "min": min(chosen),
+           "walls": walls, "cpus": cpus}
     for key in ("compile", "instantiate"):
         vals = [t[key] for t in timings if key in t]
         if vals:
@@ -452,11 +465,13 @@ def render(results, engines, kernels, info, reps, notes, quick):
     for r in rows:
         lines.append("| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |")
     out = []
-    out.append("weft benchmark: median of %d whole-process wall times in seconds (ratio to native gcc -O2)%s"
-               % (reps, quick and "; QUICK smoke-test sizes, not a benchmark" or ""))
-    out.append("machine: %s; %s" % (info["cpu"], info["date"]))
+    out.append("weft benchmark: median of %d whole-process %s times in seconds (ratio to native gcc -O2)%s"
+               % (reps, info["metric"], quick and "; QUICK smoke-test sizes, not a benchmark" or ""))
+    out.append("machine: %s; %s; load average %s at start, %s at end"
+               % (info["cpu"], info["date"], info["load_start"], info["load_end"]))
     out.append("gcc: %s | clang: %s | node: %s" % (info["gcc"], info["clang"], info["node"]))
     out.append("weft: %s (repo %s)" % (info["weft"], info["commit"]))
+    out.append("command: %s" % info["command"])
     out.append("")
     out += lines
     if any(k in STARTUP_KERNELS for k, _ in kernels):
@@ -481,6 +496,8 @@ def main(argv):
     ap.add_argument("--kernels", help="comma list of kernels (default: all)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes and 1 rep: a smoke test, not a benchmark")
     ap.add_argument("--n", action="append", default=[], metavar="KERNEL=N", help="override a kernel's n")
+    ap.add_argument("--metric", choices=["wall", "cpu"], default="wall",
+                    help="what the table shows: whole-process wall time (default) or user+sys CPU time")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per process (default 120)")
     ap.add_argument("--no-install", action="store_true", help="never run npm; skip V8 when node is missing")
     ap.add_argument("--build-only", action="store_true", help="build the kernels and stop")
@@ -529,6 +546,7 @@ def main(argv):
                 notes.append("weft compile MB/s and inst ms: n/a (the CLI lists none of %s in `weft run --help`)"
                              % ", ".join(WEFT_TIMING_FLAGS))
 
+    load_start = "%.2f" % os.getloadavg()[0]
     results = {}
     for name in names:
         n = sizes[name]
@@ -538,7 +556,7 @@ def main(argv):
                 r[e] = {"error": "no weft binary"}
                 continue
             log("run %-10s %-10s n=%d" % (name, e, n))
-            r[e] = measure(engine_cmd(e, name, n, tools), reps, args.timeout)
+            r[e] = measure(engine_cmd(e, name, n, tools), reps, args.timeout, args.metric)
             if "error" in r[e]:
                 log("  %s: %s" % (e, r[e]["error"]))
         sums = [r[e]["checksum"] for e in engines if ok(r.get(e))]
@@ -553,6 +571,8 @@ def main(argv):
         results[name] = r
 
     info = machine_info(tools)
+    info.update(metric=args.metric, load_start=load_start, load_end="%.2f" % os.getloadavg()[0],
+                command="bench/run.sh " + " ".join(argv))
     table = render(results, engines, [(k, sizes[k]) for k in names], info, reps, notes, args.quick)
     print(table)
     os.makedirs(OUT, exist_ok=True)
