@@ -172,12 +172,23 @@ static int nomem(weft_diag *d) {
 
 /* Resolve a relative path against `base` (NULL or "": kept, but made explicit with "./" so that
  * dlopen never searches). */
-static char *resolve_path(const char *base, const char *path) {
+static char *join_path(const char *base, const char *path) {
   if (path[0] == '/') return dup_str(path);
   if (strcmp(path, ".") == 0 && base != NULL && base[0] != '\0') return dup_str(base);
   if (base != NULL && base[0] != '\0') return dup_printf("%s/%s", base, path);
   if (strncmp(path, "./", 2) == 0 || strncmp(path, "../", 3) == 0) return dup_str(path);
   return dup_printf("./%s", path);
+}
+
+/* join_path, then canonical (realpath) when the path exists, so messages and `weft config` show
+ * /a/lib/weft/plugins rather than /a/conf/../lib/weft/plugins. */
+static char *resolve_path(const char *base, const char *path) {
+  char *joined = join_path(base, path);
+  if (joined == NULL) return NULL;
+  char *canon = realpath(joined, NULL);
+  if (canon == NULL) return joined;
+  free(joined);
+  return canon;
 }
 
 static bool valid_name(const char *s) {

@@ -30,7 +30,7 @@ function(check name want_rc regex)
   set(last_out "${out}" PARENT_SCOPE)
 endfunction()
 
-check(missing-plugin 1 "^weft: missing-plugin.ini:4: plugin ./no-such-plugin.so: cannot load: .*No such file"
+check(missing-plugin 1 "^weft: missing-plugin.ini:4: plugin /[^ ]*/no-such-plugin.so: cannot load: .*No such file"
       config -c missing-plugin.ini)
 check(unknown-key 1 "^weft: unknown-key.ini:7: unknown key 'bogus' in \\[wasm\\]"
       config -c unknown-key.ini)
