@@ -69,4 +69,5 @@ static const weft_validator_iface iface = {
 
 WEFT_PLUGIN_DEFINE(validator, .name = "validator", .kind = WEFT_PLUGIN_VALIDATOR, .version = "0.1.0",
                    .keys = keys, .nkeys = sizeof keys / sizeof keys[0], .requires = NULL,
-                   .nrequires = 0, .init = init, .fini = fini, .iface = &iface)
+                   .nrequires = 0, .init = init, .fini = fini, .iface = &iface,
+                   .summary = "validates modules under Wasm 3.0 plus stack switching")

@@ -71,6 +71,7 @@ int vld_push(vld_ctx *c, weft_valtype t) {
 }
 
 int vld_push_list(vld_ctx *c, const weft_valtype *ts, uint32_t n) {
+  if (n == 0) return WEFT_OK;
   if (c->nvals + (uint64_t)n > c->capvals &&
       grow(c, (void **)&c->vals, &c->capvals, c->nvals + n, sizeof(weft_valtype)))
     return c->status;

@@ -167,8 +167,8 @@ static uint32_t add_functype(mod *b, const weft_valtype *ps, uint32_t np, const 
   t->super = WEFT_NONE;
   t->rec_start = i;
   t->rec_size = 1;
-  memcpy(b->tv[i], ps, np * sizeof *ps);
-  memcpy(b->tv[i] + np, rs, nr * sizeof *rs);
+  if (np) memcpy(b->tv[i], ps, np * sizeof *ps);
+  if (nr) memcpy(b->tv[i] + np, rs, nr * sizeof *rs);
   t->u.func.nparams = np;
   t->u.func.params = b->tv[i];
   t->u.func.nresults = nr;
@@ -1055,6 +1055,101 @@ static void test_validate_first_alloc_fails(void **s) {
   free(b);
 }
 
+/* -- Tests: robustness ------------------------------------------------------------------------ */
+
+static const uint16_t all_ops[] = {
+#define OPCODE_VALUE(id, code, text, imm, sig) (uint16_t)(code),
+    WEFT_OPCODE_LIST(OPCODE_VALUE)
+#undef OPCODE_VALUE
+};
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 17;
+  rnd_state ^= rnd_state << 5;
+  return rnd_state;
+}
+
+/* Small immediates most of the time, huge ones sometimes: indices, counts and pool ranges. */
+static uint32_t rnd_imm(void) {
+  switch (rnd() % 6) {
+  case 0: return UINT32_MAX - rnd() % 4;
+  case 1: return rnd();
+  default: return rnd() % 6;
+  }
+}
+
+/* Random instruction sequences with random immediates over a module with a bit of everything:
+ * validation must return (valid or not) without crashing, hanging or leaking. */
+static void test_random_ir_never_crashes(void **s) {
+  (void)s;
+  size_t nops = sizeof all_ops / sizeof all_ops[0];
+  int valid = 0, invalid = 0;
+  for (int iter = 0; iter < 3000; iter++) {
+    mod *b = new_mod();
+    uint32_t ft = add_functype(b, i32x2, 2, i32x2, 1);
+    uint32_t st = add_type(b, WEFT_COMP_STRUCT, false, WEFT_NONE);
+    b->fields[0][0] = (weft_fieldtype){WEFT_VT_I8, true};
+    b->fields[0][1] = (weft_fieldtype){REFNULL(ft), false};
+    b->types[st].u.strct.nfields = 2;
+    b->types[st].u.strct.fields = b->fields[0];
+    uint32_t at = add_type(b, WEFT_COMP_ARRAY, false, WEFT_NONE);
+    b->types[at].u.array = (weft_fieldtype){I32, true};
+    uint32_t ct = add_type(b, WEFT_COMP_CONT, true, WEFT_NONE);
+    b->types[ct].u.cont_func = ft;
+    add_memory(b, 1, iter & 1);
+    b->tables[0].type.elem = WEFT_VT_FUNCREF;
+    b->tables[0].import = WEFT_NONE;
+    b->m.ntables = 1;
+    b->tags[0] = (weft_tag){.type = ft, .import = WEFT_NONE};
+    b->m.ntags = 1;
+    weft_instr gi[] = {CONST32(1)};
+    add_global(b, I32, true, gi, 1);
+    for (uint32_t k = 0; k < 32; k++) b->pool[k] = rnd() % 5;
+    b->m.npool = 32;
+    b->m.has_data_count = true;
+    static weft_valtype loc[2];
+    loc[0] = I64;
+    loc[1] = REFN(ft);
+    weft_instr body[40];
+    uint32_t n = 1 + rnd() % 40;
+    for (uint32_t k = 0; k < n; k++) {
+      weft_instr in;
+      memset(&in, 0, sizeof in);
+      in.op = all_ops[rnd() % nops];
+      in.b = (uint8_t)rnd();
+      if (rnd() % 3 == 0) {
+        in.imm.x.a = (uint32_t)WEFT_VT_MAKE_REF(rnd() & 1, rnd() % 2 ? rnd() % 6 : WEFT_HT_ABS(0x68 + rnd() % 14));
+        if (rnd() % 4 == 0) in.imm.x.a = rnd() % 2 ? WEFT_BT_EMPTY : I32;
+      } else {
+        in.imm.x.a = rnd_imm();
+      }
+      in.imm.x.b = rnd_imm();
+      in.imm.x.c = rnd_imm();
+      in.imm.x.d = rnd_imm();
+      body[k] = in;
+    }
+    add_func(b, ft, loc, 2, body, n > 39 ? 39 : n);
+    plugin p = load();
+    int before = live_allocs;
+    weft_diag d;
+    memset(&d, 0, sizeof d);
+    int rc = p.vi->validate(p.state, &b->m, &d);
+    assert_true(rc == WEFT_OK || rc == WEFT_ERR_INVALID || rc == WEFT_ERR_LIMIT);
+    if (rc == WEFT_OK) valid++;
+    else {
+      invalid++;
+      assert_true(d.message[0] != 0);
+    }
+    assert_int_equal(live_allocs, before);
+    unload(&p);
+    free(b);
+  }
+  assert_true(invalid > 0);
+  (void)valid;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_add_valid),
@@ -1109,6 +1204,7 @@ int main(void) {
       cmocka_unit_test(test_init_oom),
       cmocka_unit_test(test_validate_oom_every_allocation),
       cmocka_unit_test(test_validate_first_alloc_fails),
+      cmocka_unit_test(test_random_ir_never_crashes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
