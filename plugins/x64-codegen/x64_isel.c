@@ -77,6 +77,9 @@ static void block_sig(x64_fn *c, weft_blocktype bt, uint32_t *np, uint32_t *nr) 
   }
 }
 
+/* After an allocation failure the stacks may be short; emitters that index them bail out. */
+static bool bad(x64_fn *c) { return c->oom || c->mc->oom || c->b->oom || c->mc->err; }
+
 static uint32_t label_arity(const x64_ctrl *k) { return k->kind == X64_CTRL_LOOP ? k->nparams : k->nresults; }
 
 /* -- Registers and the value stack ----------------------------------------------------------- */
@@ -313,6 +316,7 @@ static void add_fixup(x64_fn *c, x64_ctrl *k, size_t at) {
 
 /* Store the top n values to operand slots [h, h+n); the stack itself is left unchanged. */
 static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
+  if (bad(c) || n > c->stk.n) return;
   uint32_t base = c->stk.n - n;
   for (uint32_t i = 0; i < n; i++) {
     x64_val *v = &c->stk.v[base + i];
@@ -339,6 +343,7 @@ static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
 
 static void emit_return(x64_fn *c) {
   uint32_t nr = c->ft->u.func.nresults;
+  if (bad(c) || nr > c->stk.n) return;
   if (nr == 1) {
     x64_val *v = &c->stk.v[c->stk.n - 1];
     if (v->kind == X64_VK_REG && X64_IS_FLOAT(v->type))
@@ -458,7 +463,7 @@ static void do_br_table(x64_fn *c, const weft_instr *in) {
 
 /* -- Blocks ---------------------------------------------------------------------------------- */
 
-static void push_ctrl(x64_fn *c, int kind, weft_blocktype bt) {
+static bool push_ctrl(x64_fn *c, int kind, weft_blocktype bt) {
   x64_ctrl k;
   memset(&k, 0, sizeof k);
   k.kind = (uint8_t)kind;
@@ -466,7 +471,8 @@ static void push_ctrl(x64_fn *c, int kind, weft_blocktype bt) {
   block_sig(c, bt, &k.nparams, &k.nresults);
   k.height = c->stk.n - k.nparams;
   k.else_jcc = SIZE_MAX;
-  X64_PUSH(c, c->ctl, k);
+  if (k.nparams > c->stk.n) return x64_fail(c, WEFT_ERR_INVALID, "block parameters missing"), false;
+  return X64_PUSH(c, c->ctl, k);
 }
 
 static void block_results_types(x64_fn *c, weft_blocktype bt, uint32_t n, bool params, uint32_t h) {
@@ -484,7 +490,7 @@ static void block_results_types(x64_fn *c, weft_blocktype bt, uint32_t n, bool p
 }
 
 void x64_if_cc(x64_fn *c, const weft_instr *in, int cc) {
-  push_ctrl(c, X64_CTRL_IF, in->imm.x.a);
+  if (!push_ctrl(c, X64_CTRL_IF, in->imm.x.a)) return;
   c->ctl.v[c->ctl.n - 1].else_jcc = x64_emit_jcc(c->b, X64_CC_NEGATE(cc));
 }
 
@@ -544,6 +550,7 @@ uint32_t x64_area_size(uint32_t nparams) { return (8 * nparams + 15) & ~15u; }
 /* Store the top `np` values into a fresh outgoing area [rsp, rsp+area) and pop them. Values
  * below them must already be spilled. */
 static void store_args(x64_fn *c, uint32_t np, uint32_t area) {
+  if (bad(c) || np > c->stk.n) return;
   if (area) {
     x64_emit_alu_ri(c->b, X64_SUB, true, X64_RSP, (int32_t)area);
     c->sp_off += (int32_t)area;
@@ -807,6 +814,7 @@ static void do_select(x64_fn *c) {
 /* -- References with control flow ------------------------------------------------------------ */
 
 static void br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null) {
+  if (bad(c) || c->stk.n == 0) return;
   x64_val r = x64_pop(c);
   x64_to_reg(c, &r, 0);
   if (!on_non_null) {
@@ -816,6 +824,7 @@ static void br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null) {
     x64_push_reg(c, r.type, r.reg);
   } else {
     x64_push_reg(c, r.type, r.reg);
+    if (bad(c)) return;
     x64_br_prepare(c, in->imm.x.a);
     x64_val *top = &c->stk.v[c->stk.n - 1];
     if (top->kind == X64_VK_MEM) {
@@ -863,13 +872,13 @@ static int compile_body(x64_fn *c) {
   const weft_instr *code = f->body.code;
   uint32_t n = f->body.ninstrs;
   uint32_t skip = 0;
-  push_ctrl(c, X64_CTRL_FUNC, WEFT_BT_EMPTY);
+  if (!push_ctrl(c, X64_CTRL_FUNC, WEFT_BT_EMPTY)) return x64_fail(c, WEFT_ERR_NOMEM, "out of memory");
   c->ctl.v[0].nresults = c->ft->u.func.nresults;
   c->ctl.v[0].height = 0;
   prologue(c);
   for (uint32_t pc = 0; pc < n; pc++) {
     const weft_instr *in = &code[pc];
-    if (c->mc->err || c->oom || c->b->oom) break;
+    if (bad(c)) break;
     if (c->unreachable) {
       switch (in->op) {
       case WEFT_OP_BLOCK: case WEFT_OP_LOOP: case WEFT_OP_IF: case WEFT_OP_TRY_TABLE:
@@ -906,8 +915,7 @@ static int compile_body(x64_fn *c) {
     }
     case WEFT_OP_LOOP: {
       x64_spill_all(c);
-      push_ctrl(c, X64_CTRL_LOOP, in->imm.x.a);
-      c->ctl.v[c->ctl.n - 1].loop_pc = c->b->len;
+      if (push_ctrl(c, X64_CTRL_LOOP, in->imm.x.a)) c->ctl.v[c->ctl.n - 1].loop_pc = c->b->len;
       break;
     }
     case WEFT_OP_IF: {
