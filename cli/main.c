@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "weft/weft.h"
@@ -286,7 +287,8 @@ int main(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   /* No subcommand name: "weft [options] FILE" means "weft run [options] FILE". */
-  bool looks_like_cmd = first[0] != '-' && strchr(first, '.') == NULL && strchr(first, '/') == NULL;
+  bool looks_like_cmd = first[0] != '-' && strchr(first, '.') == NULL &&
+                        strchr(first, '/') == NULL && access(first, F_OK) != 0;
   if (looks_like_cmd) {
     cli_error("unknown subcommand '%s': use run, wast, validate or config (see --help)", first);
     return CLI_EXIT_ERROR;
