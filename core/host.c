@@ -1,7 +1,8 @@
 /* core/host.c -- the weft_host_api table: allocation (with a fault hook for tests), logging through
  * the embedder's sink, diagnostics, config lookups, W^X code memory and libcall addresses.
  * Sits between the engine (core/engine.c), which owns one core_host, and every plugin.
- * Depends on: core/config.h (value parsing), core/libcalls.h, mmap/mprotect.
+ * Depends on: core/config.h (value parsing), core/libcalls.h, core/runtime_int.h (code registry),
+ * mmap/mprotect.
  */
 #include "host.h"
 
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "libcalls.h"
+#include "runtime_int.h"
 
 /* -- Diagnostics ------------------------------------------------------------------------------ */
 
@@ -188,6 +190,17 @@ static void *host_libcall(void *host, uint32_t id) {
   return core_libcall_addr(id);
 }
 
+/* -- Code registry ---------------------------------------------------------------------------- */
+
+static bool host_code_lookup(void *host, uintptr_t pc, uint32_t *out_trap, uint32_t *out_wasm_off) {
+  (void)host;
+  uint32_t trap = WEFT_TRAP_NONE, off = UINT32_MAX;
+  bool found = core_rt_registry_lookup(pc, &trap, &off);
+  if (out_trap != NULL) *out_trap = found ? trap : WEFT_TRAP_NONE;
+  if (out_wasm_off != NULL) *out_wasm_off = found ? off : UINT32_MAX;
+  return found;
+}
+
 /* -- The table -------------------------------------------------------------------------------- */
 
 void core_host_init(core_host *h, weft_log_sink sink, void *sink_ud) {
@@ -210,5 +223,6 @@ void core_host_init(core_host *h, weft_log_sink sink, void *sink_ud) {
       .code_publish = host_code_publish,
       .code_unmap = host_code_unmap,
       .libcall = host_libcall,
+      .code_lookup = host_code_lookup,
   };
 }

@@ -27,7 +27,7 @@ extern "C" {
 /* -- Versions -------------------------------------------------------------------------------- */
 
 #define WEFT_ABI_MAJOR 1
-#define WEFT_ABI_MINOR 1 /* 1.1: weft_plugin_desc.summary */
+#define WEFT_ABI_MINOR 1 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup */
 #define WEFT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define WEFT_ABI_VERSION WEFT_ABI_MAKE(WEFT_ABI_MAJOR, WEFT_ABI_MINOR)
 #define WEFT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -155,6 +155,14 @@ typedef struct weft_host_api {
   /* Address of a core or plugin service callable from generated code (weft_libcall ids, vm.h).
    * NULL when the service is not provided (e.g. no contstacks plugin). since 1.0 */
   void *(*libcall)(void *host, uint32_t id);
+
+  /* -- end of 1.0 -- */
+
+  /* Code-registry query: true when `pc` lies in compiled Wasm code of a live module. *out_trap gets
+   * the weft_trap_code of the trap site at pc (WEFT_TRAP_NONE when pc is no site) and
+   * *out_wasm_off its module byte offset (UINT32_MAX when unknown). Async-signal-safe; any thread.
+   * Check WEFT_HAS(host, weft_host_api, code_lookup) first. since 1.1 */
+  bool (*code_lookup)(void *host, uintptr_t pc, uint32_t *out_trap, uint32_t *out_wasm_off);
 } weft_host_api;
 
 /* Convenience wrappers so plugins can use printf-style varargs. */

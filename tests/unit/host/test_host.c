@@ -15,6 +15,8 @@
 #include "config.h"
 #include "host.h"
 #include "libcalls.h"
+#include "runtime_int.h"
+#include "weft/plugin/codegen.h"
 #include "weft/vm.h"
 
 /* -- Helpers --------------------------------------------------------------------------------- */
@@ -204,6 +206,42 @@ static void libcalls(void **s) {
   assert_null(h.api.libcall(h.api.host, WEFT_LC_COUNT + 100));
 }
 
+/* The 1.1 code_lookup slot answers from the code registry. */
+static void code_registry_queries(void **s) {
+  (void)s;
+  core_host h;
+  core_host_init(&h, NULL, NULL);
+  const weft_host_api *api = &h.api;
+  assert_true(WEFT_HAS(api, weft_host_api, code_lookup));
+  static unsigned char code[64];
+  static const weft_trap_site sites[] = {{8, WEFT_TRAP_INT_DIV_ZERO, 0x40}};
+  static const weft_pc_map_entry pcs[] = {{0, 0x30}, {16, 0x50}};
+  weft_code_info ci;
+  memset(&ci, 0, sizeof ci);
+  ci.abi_version = WEFT_ABI_VERSION;
+  ci.struct_size = sizeof ci;
+  ci.code = code;
+  ci.code_size = sizeof code;
+  ci.ntrap_sites = 1;
+  ci.trap_sites = sites;
+  ci.npc_map = 2;
+  ci.pc_map = pcs;
+  uint32_t trap = 77, off = 77;
+  assert_false(api->code_lookup(api->host, (uintptr_t)code + 8, &trap, &off));
+  assert_int_equal(trap, WEFT_TRAP_NONE);
+  assert_int_equal(off, UINT32_MAX);
+  assert_int_equal(core_rt_registry_add(&ci), WEFT_OK);
+  assert_true(api->code_lookup(api->host, (uintptr_t)code + 8, &trap, &off));
+  assert_int_equal(trap, WEFT_TRAP_INT_DIV_ZERO);
+  assert_int_equal(off, 0x40);
+  assert_true(api->code_lookup(api->host, (uintptr_t)code + 20, &trap, &off));
+  assert_int_equal(trap, WEFT_TRAP_NONE);
+  assert_int_equal(off, 0x50);
+  assert_false(api->code_lookup(api->host, (uintptr_t)code + sizeof code, NULL, NULL));
+  core_rt_registry_remove(&ci);
+  assert_false(api->code_lookup(api->host, (uintptr_t)code + 8, &trap, &off));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(table_is_complete),
@@ -213,6 +251,7 @@ int main(void) {
       cmocka_unit_test(config_lookups),
       cmocka_unit_test(code_memory_is_w_xor_x),
       cmocka_unit_test(libcalls),
+      cmocka_unit_test(code_registry_queries),
   };
   return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }
