@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <threads.h>
 
 #include "validator_int.h"
 
@@ -326,7 +327,7 @@ typedef struct sig {
 } sig;
 
 static sig sigs[WEFT_OP_LIMIT];
-static bool sigs_ready;
+static once_flag sigs_once = ONCE_FLAG_INIT;
 
 static void parse_sig(uint16_t op, const char *s) {
   sig g = {0, 0, {0, 0, 0}, 0};
@@ -341,14 +342,15 @@ static void parse_sig(uint16_t op, const char *s) {
   sigs[op].npop |= 0x80; /* marks "simple" even for ":" with no operands */
 }
 
-/* Fills the table once; called from the plugin's init, before any validation can run. */
-void vld_sigs_init(void) {
-  if (sigs_ready) return;
+static void sigs_fill(void) {
 #define VLD_SIG(id, code, text, imm, sg) parse_sig((uint16_t)(code), sg);
   WEFT_OPCODE_LIST(VLD_SIG)
 #undef VLD_SIG
-  sigs_ready = true;
 }
+
+/* Fills the table exactly once (thread-safe); called from the plugin's init, so before any
+ * validation can run. */
+void vld_sigs_init(void) { call_once(&sigs_once, sigs_fill); }
 
 static inline weft_valtype sig_type(char ch, weft_valtype at) {
   switch (ch) {
@@ -794,7 +796,7 @@ int vld_ctx_init(vld_ctx *c, const vld_state *st, const weft_module *m, weft_dia
   c->m = m;
   c->d = d;
   c->status = WEFT_OK;
-  c->off = 0;
+  c->off = UINT64_MAX;
   return WEFT_OK;
 }
 
@@ -815,7 +817,7 @@ void vld_ctx_fini(vld_ctx *c) {
 }
 
 int vld_check_const(vld_ctx *c, const weft_expr *e, weft_valtype expect, uint32_t nglobals_visible,
-                    uint32_t entry_off) {
+                    uint64_t entry_off) {
   vld_ctrl proto;
   memset(&proto, 0, sizeof proto);
   proto.single = expect;

@@ -54,7 +54,7 @@ typedef struct vld_ctx {
   const weft_module *m;
   weft_diag *d;
   int status;           /* WEFT_OK until the first error */
-  uint32_t off;         /* module offset of the current instruction or entry */
+  uint64_t off;         /* module offset of the current instruction or entry; UINT64_MAX: none */
 
   weft_valtype *vals;
   uint32_t nvals, capvals;
@@ -112,7 +112,7 @@ void vld_ctx_fini(vld_ctx *c);
 int vld_check_func(vld_ctx *c, uint32_t funcidx);
 void vld_sigs_init(void);
 int vld_check_const(vld_ctx *c, const weft_expr *e, weft_valtype expect, uint32_t nglobals_visible,
-                    uint32_t entry_off);
+                    uint64_t entry_off);
 
 /* -- References, GC, stack switching (validator_ref.c) --------------------------------------- */
 int vld_instr_ref(vld_ctx *c, const weft_instr *in);

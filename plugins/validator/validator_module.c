@@ -86,6 +86,7 @@ static int check_exports(vld_ctx *c) {
   slots = c->host->alloc(c->host->host, cap * sizeof *slots);
   if (!slots) return vld_nomem(c);
   memset(slots, 0xFF, cap * sizeof *slots);
+  c->off = UINT64_MAX; /* exports carry no offset in the IR */
   for (uint32_t i = 0; i < m->nexports && rc == WEFT_OK; i++) {
     const weft_export *e = &m->exports[i];
     uint32_t n = 0;
@@ -197,6 +198,11 @@ static int check_imports(vld_ctx *c) {
   return WEFT_OK;
 }
 
+/* The offset of an expression's first instruction, or UINT64_MAX. */
+static uint64_t expr_off(const weft_expr *e) {
+  return e->code && e->ninstrs ? e->code[0].off : UINT64_MAX;
+}
+
 static int check_entities(vld_ctx *c) {
   const weft_module *m = c->m;
   for (uint32_t i = 0; i < m->nfuncs; i++) {
@@ -205,6 +211,7 @@ static int check_entities(vld_ctx *c) {
   }
   for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
     const weft_table *t = &m->tables[i];
+    c->off = expr_off(&t->init);
     if (check_tabletype(c, &t->type)) return c->status;
     if (t->has_init) {
       if (vld_check_const(c, &t->init, t->type.elem, m->nglobal_imports, c->off)) return c->status;
@@ -212,13 +219,16 @@ static int check_entities(vld_ctx *c) {
       return vld_fail(c, WEFT_ERR_INVALID, "type mismatch: table of non-nullable references needs an initializer");
     }
   }
+  c->off = UINT64_MAX; /* memories carry no offset in the IR */
   for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
     if (check_memtype(c, &m->mems[i])) return c->status;
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
     const weft_global *g = &m->globals[i];
+    c->off = expr_off(&g->init);
     if (vld_check_valtype(c, g->type.type, m->ntypes)) return c->status;
     if (vld_check_const(c, &g->init, g->type.type, i, c->off)) return c->status;
   }
+  c->off = UINT64_MAX;
   for (uint32_t i = m->ntag_imports; i < m->ntags; i++)
     if (!vld_func_type(c, m->tags[i].type)) return c->status;
   return WEFT_OK;
@@ -226,6 +236,7 @@ static int check_entities(vld_ctx *c) {
 
 static int check_start(vld_ctx *c) {
   const weft_module *m = c->m;
+  c->off = UINT64_MAX;
   if (m->start == WEFT_NONE) return WEFT_OK;
   if (m->start >= m->nfuncs) return vld_fail(c, WEFT_ERR_INVALID, "unknown function %u", m->start);
   const weft_type *t = vld_func_type(c, m->funcs[m->start].type);
