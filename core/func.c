@@ -68,6 +68,8 @@ int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, con
       const weft_rtt *want = mod != NULL && h < mod->ntypes ? mod->types[h].rtt : NULL;
       if (!core_rt_rtt_sub(core_rt_funcref_rtt(f), want)) return WEFT_ERR_MISUSE;
     }
+    /* It may now be called from Wasm (call_ref, call_indirect): give a host function an entry. */
+    core_rt_hostfunc_ensure_entry(f);
     out->ref = f;
     return WEFT_OK;
   }
@@ -354,6 +356,36 @@ void core_rt_hostfunc_destroy(core_hostfunc *h) {
     core_engine_release_tramp(h->store->engine, h->tramp);
   free(h->params);
   free(h);
+}
+
+void core_rt_hostfunc_ensure_entry(weft_funcref *f) {
+  if (f == NULL || f->wasm_call != NULL || f->vmctx == NULL ||
+      ((weft_vmctx_header *)f->vmctx)->magic != WEFT_HOSTCTX_MAGIC)
+    return;
+  core_hostfunc *h = (core_hostfunc *)f->vmctx;
+  if (h->store->engine == NULL) return;
+  /* The codegen makes trampolines from a module's function type: hand it a one-type module. */
+  weft_type ty;
+  memset(&ty, 0, sizeof ty);
+  ty.comp = WEFT_COMP_FUNC;
+  ty.final = true;
+  ty.super = WEFT_NONE;
+  ty.rec_size = 1;
+  ty.rtt = h->rtt;
+  ty.u.func.nparams = h->nparams;
+  ty.u.func.params = h->params;
+  ty.u.func.nresults = h->nresults;
+  ty.u.func.results = h->results;
+  weft_module m;
+  memset(&m, 0, sizeof m);
+  m.ntypes = 1;
+  m.types = &ty;
+  m.start = WEFT_NONE;
+  void *entry = NULL;
+  weft_diag d;
+  if (core_engine_host_trampoline(h->store->engine, &m, 0, &entry, &d) != WEFT_OK) return;
+  h->tramp = entry;
+  f->wasm_call = entry;
 }
 
 void core_rt_fill_hole(weft_funcref *f, void *tramp) {

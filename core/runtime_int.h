@@ -222,6 +222,9 @@ bool core_rt_registry_lookup(uintptr_t pc, uint32_t *trap, uint32_t *wasm_off);
 
 /* -- Host functions (func.c) ------------------------------------------------------------------ */
 
+/* Gives a host funcref with no native entry one made by the codegen (no-op otherwise, and when no
+ * codegen is loaded). Called whenever a host function becomes reachable from Wasm. */
+void core_rt_hostfunc_ensure_entry(weft_funcref *f);
 /* Fills the wasm_call hole of a host funcref with `tramp` when it has none. */
 void core_rt_fill_hole(weft_funcref *f, void *tramp);
 

@@ -1,0 +1,205 @@
+/* tests/unit/runtime/test_runtime_wasm.c -- the runtime with real generated code: loads the build
+ * tree's default configuration (validator + x64-codegen) and modules assembled from calls.wat, and
+ * checks call_indirect's three traps, a null call_ref, host functions placed in tables by the host,
+ * stack exhaustion then reuse of the store, and traps across Wasm -> host -> Wasm reentry.
+ * Depends on: weft-core-obj, the built plugins, cmocka. WEFT_TEST_WASM_DIR names the .wasm folder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_int.h"
+#include "weft/weft.h"
+
+typedef struct fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+  weft_func_t reenter_target; /* what the "env" "reenter" host function calls back */
+} fixture;
+
+static fixture *current;
+
+/* env.reenter(x): calls the export "div" with x (Wasm -> host -> Wasm); a trap inside comes back as
+ * this host function's trap. */
+static weft_trap_t *reenter(void *env, weft_caller_t *caller, const weft_val_t *args, size_t nargs,
+                            weft_val_t *results, size_t nresults) {
+  (void)env, (void)nargs, (void)nresults;
+  weft_extern_t div;
+  if (weft_caller_export(caller, "div", &div) != WEFT_OK) return weft_trap_new("no div export");
+  weft_trap_t *t = NULL;
+  if (weft_func_call(weft_caller_store(caller), div.of.func, args, 1, results, 1, &t) != WEFT_OK)
+    return weft_trap_new("misuse");
+  return t;
+}
+
+static weft_module_t *load(weft_engine *e, const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", WEFT_TEST_WASM_DIR, name);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) fail_msg("cannot open %s", path);
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  weft_module_t *m = NULL;
+  weft_error err;
+  if (weft_module_new(e, buf, n, &m, &err) != WEFT_OK) fail_msg("%s: %s", path, err.message);
+  return m;
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  weft_config *cfg = NULL;
+  weft_error err;
+  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK ||
+      weft_engine_new(cfg, &f->engine, &err) != WEFT_OK)
+    fail_msg("engine: %s", err.message);
+  weft_config_free(cfg);
+  f->store = weft_store_new(f->engine);
+  f->module = load(f->engine, "calls.wasm");
+  weft_valtype i32 = WEFT_VT_I32;
+  weft_extern_t imp = {.kind = WEFT_EXTERN_FUNC};
+  assert_int_equal(weft_func_new(f->store, &i32, 1, &i32, 1, reenter, NULL, NULL, &imp.of.func),
+                   WEFT_OK);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_instance_new(f->store, f->module, &imp, 1, &f->inst, &t, &err), WEFT_OK);
+  assert_null(t);
+  current = f;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  weft_store_free(f->store);
+  weft_module_free(f->module);
+  weft_engine_free(f->engine);
+  free(f);
+  return 0;
+}
+
+/* Calls export `name` with i32 args; returns the trap message (static buffer) or NULL and *out. */
+static const char *call(fixture *f, const char *name, int32_t a, int32_t b, int nargs, int32_t *out) {
+  static char msg[256];
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK); /* in front of cmocka's handlers */
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t args[2] = {{.kind = WEFT_VAL_I32, .of.i32 = a}, {.kind = WEFT_VAL_I32, .of.i32 = b}};
+  weft_val_t res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, args, (size_t)nargs, &res, 1, &t), WEFT_OK);
+  if (t != NULL) {
+    snprintf(msg, sizeof msg, "%s", weft_trap_message(t));
+    weft_trap_free(t);
+    return msg;
+  }
+  if (out != NULL) *out = res.of.i32;
+  return NULL;
+}
+
+static void test_call_indirect(void **state) {
+  fixture *f = *state;
+  int32_t r = 0;
+  assert_null(call(f, "call", 0, 41, 2, &r));
+  assert_int_equal(r, 42);
+  assert_string_equal(call(f, "call", 1, 0, 2, NULL), "indirect call type mismatch");
+  assert_string_equal(call(f, "call", 2, 0, 2, NULL), "uninitialized element");
+  assert_string_equal(call(f, "call", 4, 0, 2, NULL), "undefined element");
+  assert_string_equal(call(f, "call", -1, 0, 2, NULL), "undefined element");
+  assert_null(call(f, "call", 0, 1, 2, &r));
+  assert_int_equal(r, 2);
+}
+
+static weft_trap_t *triple(void *env, weft_caller_t *caller, const weft_val_t *args, size_t nargs,
+                           weft_val_t *results, size_t nresults) {
+  (void)env, (void)caller, (void)nargs, (void)nresults;
+  results[0].kind = WEFT_VAL_I32;
+  results[0].of.i32 = args[0].of.i32 * 3;
+  return NULL;
+}
+
+/* A host function the host puts in a table is callable by call_indirect: the runtime gives it a
+ * native entry; one of another type traps with the mismatch. */
+static void test_host_func_in_table(void **state) {
+  fixture *f = *state;
+  weft_valtype i32 = WEFT_VT_I32;
+  weft_func_t h, wrong;
+  assert_int_equal(weft_func_new(f->store, &i32, 1, &i32, 1, triple, NULL, NULL, &h), WEFT_OK);
+  assert_int_equal(weft_func_new(f->store, NULL, 0, &i32, 1, triple, NULL, NULL, &wrong), WEFT_OK);
+  weft_extern_t tab;
+  assert_int_equal(weft_instance_export(f->inst, "tab", &tab), WEFT_OK);
+  weft_val_t v = {.kind = WEFT_VAL_FUNCREF, .of.funcref = h};
+  assert_int_equal(weft_table_set(f->store, tab.of.table, 2, &v), WEFT_OK);
+  v.of.funcref = wrong;
+  assert_int_equal(weft_table_set(f->store, tab.of.table, 3, &v), WEFT_OK);
+  int32_t r = 0;
+  assert_null(call(f, "call", 2, 14, 2, &r));
+  assert_int_equal(r, 42);
+  assert_string_equal(call(f, "call", 3, 14, 2, NULL), "indirect call type mismatch");
+}
+
+static void test_stack_exhaustion_then_reuse(void **state) {
+  fixture *f = *state;
+  for (int i = 0; i < 3; i++) {
+    assert_string_equal(call(f, "deep", 0, 0, 1, NULL), "call stack exhausted");
+    int32_t r = 0;
+    assert_null(call(f, "call", 0, i, 2, &r));
+    assert_int_equal(r, i + 1);
+  }
+}
+
+static void test_reentry(void **state) {
+  fixture *f = *state;
+  int32_t r = 0;
+  assert_null(call(f, "outer", 5, 0, 1, &r));
+  assert_int_equal(r, 102);
+  /* The trap in the inner Wasm call unwinds to the inner entry; the host returns it as its own
+   * trap, which unwinds the outer Wasm frames in turn. */
+  assert_string_equal(call(f, "outer", 0, 0, 1, NULL), "integer divide by zero");
+  assert_null(call(f, "outer", 1, 0, 1, &r));
+  assert_int_equal(r, 110);
+  assert_int_equal(f->store->entry_depth, 0);
+}
+
+/* (module (type $t (func (result i32))) (func (export "f") (result i32) (call_ref $t (ref.null $t))))*/
+static void test_null_call_ref(void **state) {
+  fixture *f = *state;
+  static const uint8_t b[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                              0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+                              0x03, 0x02, 0x01, 0x00,
+                              0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+                              0x0a, 0x08, 0x01, 0x06, 0x00, 0xd0, 0x00, 0x14, 0x00, 0x0b};
+  weft_module_t *m = NULL;
+  weft_error err;
+  if (weft_module_new(f->engine, b, sizeof b, &m, &err) != WEFT_OK) fail_msg("%s", err.message);
+  weft_instance_t *inst = NULL;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_instance_new(f->store, m, NULL, 0, &inst, &t, &err), WEFT_OK);
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(inst, "f", &ex), WEFT_OK);
+  weft_val_t res;
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  assert_int_equal(weft_func_call(f->store, ex.of.func, NULL, 0, &res, 1, &t), WEFT_OK);
+  assert_non_null(t);
+  assert_string_equal(weft_trap_message(t), "null function reference");
+  weft_trap_free(t);
+  weft_module_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_call_indirect, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_func_in_table, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stack_exhaustion_then_reuse, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reentry, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_null_call_ref, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
