@@ -23,6 +23,7 @@
 
 #define LINE_MAX_CHARS 200              /* inih's INI_MAX_LINE: a line this long is cut */
 #define FILE_MAX_BYTES (4u << 20)       /* a config file larger than this is refused */
+#define SECTION_MAX_CHARS 48            /* plugin names are at most 48; inih keeps 49 */
 #define DEFAULT_MAX_WASM_STACK (1u << 20)
 
 /* -- Feature switches ------------------------------------------------------------------------ */
@@ -554,6 +555,10 @@ static int prescan_text(weft_config *cfg, prescan *ps, const char *text, size_t 
       size_t sl = (size_t)(close - p - 1);
       memcpy(sec, p + 1, sl);
       sec[sl] = '\0';
+      /* inih keeps only 49 characters of a section name (MAX_SECTION): refuse longer ones. */
+      if (sl > SECTION_MAX_CHARS)
+        return core_diagf(d, WEFT_ERR_CONFIG, UINT64_MAX, origin,
+                          "%s: section name longer than %d characters", origin, SECTION_MAX_CHARS);
       /* inih keeps blanks inside the brackets, so "[ core ]" would name " core ": refuse it. */
       if (!valid_name(sec))
         return core_diagf(d, WEFT_ERR_CONFIG, UINT64_MAX, origin,

@@ -106,10 +106,15 @@ static int accept_entry(weft_plugin_entry_fn entry, const char *path, core_plugi
   if (desc->nkeys > 256)
     return core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, origin,
                       "%s: declares %u config keys (at most 256)", label, desc->nkeys);
-  for (uint32_t i = 0; i < desc->nkeys; i++)
+  for (uint32_t i = 0; i < desc->nkeys; i++) {
     if (desc->keys[i].name == NULL || desc->keys[i].name[0] == '\0')
       return core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, origin,
                         "%s: config key %u has no name", label, i);
+    for (uint32_t j = 0; j < i; j++)
+      if (strcmp(desc->keys[i].name, desc->keys[j].name) == 0)
+        return core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, origin,
+                          "%s: declares config key '%s' twice", label, desc->keys[i].name);
+  }
   if (desc->nrequires > 0 && desc->requires == NULL)
     return core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, origin,
                       "%s: declares %u requirements but no list", label, desc->nrequires);

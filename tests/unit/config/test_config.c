@@ -119,6 +119,8 @@ static void errors_name_the_line(void **s) {
   load_err("[core]\njust a line\n", WEFT_ERR_CONFIG, "t.ini:2: expected 'key = value'");
   load_err("[core\n", WEFT_ERR_CONFIG, "t.ini:1: malformed section header");
   load_err("[co re]\n", WEFT_ERR_CONFIG, "t.ini:1: bad section name [co re]");
+  load_err("[core]\n[a234567890123456789012345678901234567890123456789]\n", WEFT_ERR_CONFIG,
+           "t.ini:2: section name longer than 48 characters");
   load_err("[core]\n = x\n", WEFT_ERR_CONFIG, "t.ini:2: indented line");
   load_err("[core]\n=x\n", WEFT_ERR_CONFIG, "t.ini:2: missing key name");
   load_err("[core]\nmax_wasm_stack = 1M\nmax_wasm_stack = 2M\n", WEFT_ERR_CONFIG,
