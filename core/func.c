@@ -85,46 +85,27 @@ int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, con
   }
 }
 
-void core_rt_raw_to_val(weft_store_t *s, const weft_val_raw *raw, weft_valtype t, weft_val_t *out) {
+void core_rt_raw_to_val(weft_store_t *s, const weft_val_raw *raw, weft_valtype t,
+                        const weft_module *mod, weft_val_t *out) {
+  weft_val_raw copy = *raw; /* raw may alias out (both are caller buffers) */
   memset(out, 0, sizeof *out);
-  weft_valkind k = kind_of(t, NULL);
+  weft_valkind k = kind_of(t, mod);
   out->kind = (uint32_t)k;
   switch (k) {
-  case WEFT_VAL_I32: out->of.i32 = raw->i32; break;
-  case WEFT_VAL_I64: out->of.i64 = raw->i64; break;
-  case WEFT_VAL_F32: memcpy(&out->of.f32, &raw->f32, 4); break;
-  case WEFT_VAL_F64: memcpy(&out->of.f64, &raw->f64, 8); break;
-  case WEFT_VAL_V128: memcpy(out->of.v128, raw->v128, 16); break;
+  case WEFT_VAL_I32: out->of.i32 = copy.i32; break;
+  case WEFT_VAL_I64: out->of.i64 = copy.i64; break;
+  case WEFT_VAL_F32: memcpy(&out->of.f32, &copy.f32, 4); break;
+  case WEFT_VAL_F64: memcpy(&out->of.f64, &copy.f64, 8); break;
+  case WEFT_VAL_V128: memcpy(out->of.v128, copy.v128, 16); break;
   case WEFT_VAL_FUNCREF:
     out->of.funcref.store_id = s != NULL ? s->id : 0;
-    out->of.funcref.ref = raw->ref;
+    out->of.funcref.ref = copy.ref;
     break;
   case WEFT_VAL_CONTREF:
-    out->of.cont.contref = raw->cont.contref;
-    out->of.cont.revision = raw->cont.revision;
+    out->of.cont.contref = copy.cont.contref;
+    out->of.cont.revision = copy.cont.revision;
     break;
-  default: out->of.ref = raw->ref; break;
-  }
-}
-
-/* raw_to_val with the kind taken from the module context (concrete heap types). */
-static void raw_to_val_in(weft_store_t *s, const weft_val_raw *raw, weft_valtype t,
-                          const weft_module *mod, weft_val_t *out) {
-  core_rt_raw_to_val(s, raw, t, out);
-  weft_valkind k = kind_of(t, mod);
-  if ((uint32_t)k != out->kind) {
-    weft_val_raw copy = *raw;
-    memset(out, 0, sizeof *out);
-    out->kind = (uint32_t)k;
-    if (k == WEFT_VAL_FUNCREF) {
-      out->of.funcref.store_id = s != NULL ? s->id : 0;
-      out->of.funcref.ref = copy.ref;
-    } else if (k == WEFT_VAL_CONTREF) {
-      out->of.cont.contref = copy.cont.contref;
-      out->of.cont.revision = copy.cont.revision;
-    } else {
-      out->of.ref = copy.ref;
-    }
+  default: out->of.ref = copy.ref; break;
   }
 }
 
@@ -209,7 +190,7 @@ int weft_func_call(weft_store_t *store, weft_func_t func, const weft_val_t *args
   }
   *trap = core_rt_entry_call(store, func.ref, slots, n);
   if (*trap == NULL)
-    for (uint32_t i = 0; i < nr; i++) raw_to_val_in(store, &slots[i], r[i], mod, &results[i]);
+    for (uint32_t i = 0; i < nr; i++) core_rt_raw_to_val(store, &slots[i], r[i], mod, &results[i]);
 out:
   if (slots != small) free(slots);
   return rc;
@@ -263,7 +244,7 @@ static bool host_array_call(void *callee_vmctx, void *caller_vmctx, weft_val_raw
   weft_val_t *args = vals, *results = vals + h->nparams;
   bool ok = true;
   (void)n;
-  for (uint32_t i = 0; i < h->nparams; i++) core_rt_raw_to_val(s, &slots[i], h->params[i], &args[i]);
+  for (uint32_t i = 0; i < h->nparams; i++) core_rt_raw_to_val(s, &slots[i], h->params[i], NULL, &args[i]);
   for (uint32_t i = 0; i < h->nresults; i++) {
     memset(&results[i], 0, sizeof results[i]);
     results[i].kind = (uint32_t)weft_valtype_kind(h->results[i]);

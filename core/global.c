@@ -34,7 +34,7 @@ int weft_global_new(weft_store_t *store, weft_valtype type, bool mut, const weft
 int weft_global_get(weft_store_t *store, weft_global_t g, weft_val_t *out) {
   core_global *o = glob_obj(store, g);
   if (o == NULL || out == NULL) return WEFT_ERR_MISUSE;
-  core_rt_raw_to_val(store, &o->vm->value, o->type.type, out);
+  core_rt_raw_to_val(store, &o->vm->value, o->type.type, o->mod, out);
   return WEFT_OK;
 }
 

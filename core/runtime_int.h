@@ -152,7 +152,8 @@ const weft_rtt *core_rt_funcref_rtt(const weft_funcref *f);
  * with subtyping for function references; returns WEFT_OK or WEFT_ERR_MISUSE. */
 int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, const weft_module *mod,
                        weft_val_raw *out);
-void core_rt_raw_to_val(weft_store_t *s, const weft_val_raw *raw, weft_valtype t, weft_val_t *out);
+void core_rt_raw_to_val(weft_store_t *s, const weft_val_raw *raw, weft_valtype t,
+                        const weft_module *mod, weft_val_t *out);
 
 /* -- Memories and tables (memory.c, table.c) -------------------------------------------------- */
 

@@ -130,7 +130,7 @@ int weft_table_get(weft_store_t *store, weft_table_t t, uint64_t idx, weft_val_t
   if (o == NULL || out == NULL || idx >= o->vm->size) return WEFT_ERR_MISUSE;
   weft_val_raw raw;
   core_rt_table_read(o, idx, &raw);
-  core_rt_raw_to_val(store, &raw, o->type.elem, out);
+  core_rt_raw_to_val(store, &raw, o->type.elem, o->mod, out);
   return WEFT_OK;
 }
 
