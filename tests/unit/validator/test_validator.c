@@ -23,7 +23,7 @@ const weft_plugin_desc *weft_plugin_entry_validator(uint32_t host_abi);
 
 static bool script_allocs;   /* when set, every allocation asks alloc_gate() for a scripted answer */
 static int live_allocs;
-static int64_t cfg_max_locals = -1, cfg_max_nesting = -1;
+static int64_t cfg_max_locals = -1, cfg_max_nesting = -1, cfg_max_types = -1;
 
 static int fail_nth = -1;     /* otherwise: fail the allocation after fail_nth successful ones */
 
@@ -70,6 +70,7 @@ static int f_cfg_int(void *h, const weft_plugin_cfg *c, const char *k, int64_t *
   (void)h; (void)c;
   if (strcmp(k, "max_locals") == 0 && cfg_max_locals >= 0) { *o = cfg_max_locals; return WEFT_OK; }
   if (strcmp(k, "max_nesting") == 0 && cfg_max_nesting >= 0) { *o = cfg_max_nesting; return WEFT_OK; }
+  if (strcmp(k, "max_types") == 0 && cfg_max_types >= 0) { *o = cfg_max_types; return WEFT_OK; }
   return WEFT_ERR_CONFIG;
 }
 static int f_cfg_size(void *h, const weft_plugin_cfg *c, const char *k, uint64_t *o) {
@@ -1055,6 +1056,348 @@ static void test_validate_first_alloc_fails(void **s) {
   free(b);
 }
 
+/* -- Tests: more rules ----------------------------------------------------------------------- */
+
+static void add_table(mod *b, weft_valtype elem, uint64_t min, bool is64) {
+  weft_table *t = &b->tables[b->m.ntables++];
+  memset(t, 0, sizeof *t);
+  t->type.elem = elem;
+  t->type.limits.min = min;
+  t->type.limits.is64 = is64;
+  t->import = WEFT_NONE;
+}
+
+static void test_try_table_catches(void **s) {
+  (void)s;
+  /* catch $e (params [i32]) to a block (result i32): valid */
+  mod *b = new_mod();
+  uint32_t tt = add_functype(b, i32x2, 1, NULL, 0);
+  uint32_t t = add_functype(b, NULL, 0, i32x2, 1);
+  b->tags[0] = (weft_tag){.type = tt, .import = WEFT_NONE};
+  b->m.ntags = 1;
+  b->pool[0] = WEFT_CATCH;
+  b->pool[1] = 0;
+  b->pool[2] = 0;
+  b->m.npool = 3;
+  weft_instr body[] = {OPA(BLOCK, I32), OPABC(TRY_TABLE, WEFT_BT_EMPTY, 0, 1), OP(END),
+                       CONST32(0), OP(END)};
+  add_func(b, t, NULL, 0, body, 5);
+  expect_valid(b);
+  /* catch_ref needs [i32 exnref] at the label: mismatch */
+  b = new_mod();
+  tt = add_functype(b, i32x2, 1, NULL, 0);
+  t = add_functype(b, NULL, 0, i32x2, 1);
+  b->tags[0] = (weft_tag){.type = tt, .import = WEFT_NONE};
+  b->m.ntags = 1;
+  b->pool[0] = WEFT_CATCH_REF;
+  b->pool[1] = 0;
+  b->pool[2] = 0;
+  b->m.npool = 3;
+  add_func(b, t, NULL, 0, body, 5);
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_call_indirect_table(void **s) {
+  (void)s;
+  mod *b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  add_table(b, WEFT_VT_EXTERNREF, 1, false);
+  weft_instr body[] = {CONST32(0), OPAB(CALL_INDIRECT, t, 0)};
+  add_func(b, t, NULL, 0, body, 2);
+  expect_invalid(b, "type mismatch");
+  b = new_mod();
+  t = add_functype(b, NULL, 0, NULL, 0);
+  weft_instr body2[] = {CONST32(0), OPAB(CALL_INDIRECT, t, 0)};
+  add_func(b, t, NULL, 0, body2, 2);
+  expect_invalid(b, "unknown table 0");
+  /* table64 takes an i64 index */
+  b = new_mod();
+  t = add_functype(b, NULL, 0, NULL, 0);
+  add_table(b, WEFT_VT_FUNCREF, 1, true);
+  weft_instr body3[] = {CONST64(0), OPAB(CALL_INDIRECT, t, 0)};
+  add_func(b, t, NULL, 0, body3, 2);
+  expect_valid(b);
+}
+
+static void test_table_rules(void **s) {
+  (void)s;
+  /* a table of non-nullable references needs an initializer */
+  mod *b = new_mod();
+  add_table(b, REFN(ABS(FUNC)), 1, false);
+  expect_invalid(b, "type mismatch");
+  /* table.copy from externref to funcref */
+  b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  add_table(b, WEFT_VT_FUNCREF, 1, false);
+  add_table(b, WEFT_VT_EXTERNREF, 1, false);
+  weft_instr body[] = {CONST32(0), CONST32(0), CONST32(0), OPAB(TABLE_COPY, 0, 1)};
+  add_func(b, t, NULL, 0, body, 4);
+  expect_invalid(b, "type mismatch");
+  /* table size limits */
+  b = new_mod();
+  add_table(b, WEFT_VT_FUNCREF, 0x100000000ull, false);
+  expect_invalid(b, "table size");
+}
+
+static void test_elem_segments(void **s) {
+  (void)s;
+  static weft_instr item[2], offs[2];
+  static weft_expr items[1];
+  static weft_elem el[1];
+  mod *b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  add_func(b, t, NULL, 0, NULL, 0);
+  add_table(b, REFNULL(t), 1, false);
+  item[0] = OPA(REF_FUNC, 0);
+  item[1] = OP(END);
+  items[0] = (weft_expr){2, item};
+  offs[0] = CONST32(0);
+  offs[1] = OP(END);
+  el[0] = (weft_elem){.mode = WEFT_SEG_ACTIVE, .table = 0, .offset = {2, offs},
+                      .type = WEFT_VT_FUNCREF, .nitems = 1, .items = items, .off = 77};
+  b->m.elems = el;
+  b->m.nelems = 1;
+  weft_diag d;
+  assert_int_equal(validate(b, &d), WEFT_ERR_INVALID); /* funcref is not <: (ref null $t) */
+  assert_true(strncmp(d.message, "type mismatch", 13) == 0);
+  assert_int_equal(d.offset, 77);
+  free(b);
+  /* with the element type (ref $t) it fits, and the ref.func declares function 0 */
+  b = new_mod();
+  t = add_functype(b, NULL, 0, NULL, 0);
+  weft_instr body[] = {OPA(REF_FUNC, 0), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 2);
+  add_table(b, REFNULL(t), 1, false);
+  el[0].type = REFN(t);
+  b->m.elems = el;
+  b->m.nelems = 1;
+  expect_valid(b);
+  /* elem.drop of a missing segment */
+  b = new_mod();
+  t = add_functype(b, NULL, 0, NULL, 0);
+  weft_instr body2[] = {OPA(ELEM_DROP, 4)};
+  add_func(b, t, NULL, 0, body2, 1);
+  expect_invalid(b, "unknown elem segment 4");
+}
+
+static void test_data_segments(void **s) {
+  (void)s;
+  static weft_instr offs[2];
+  static weft_data ds[1];
+  offs[0] = CONST32(0);
+  offs[1] = OP(END);
+  ds[0] = (weft_data){.mode = WEFT_SEG_ACTIVE, .mem = 0, .offset = {2, offs}, .off = 55};
+  mod *b = new_mod();
+  b->m.datas = ds;
+  b->m.ndatas = 1;
+  expect_invalid(b, "unknown memory 0");
+  /* memory64 wants an i64 offset */
+  b = new_mod();
+  add_memory(b, 1, true);
+  b->m.datas = ds;
+  b->m.ndatas = 1;
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_imports_and_exports(void **s) {
+  (void)s;
+  static weft_import im[1];
+  mod *b = new_mod();
+  uint32_t st = add_type(b, WEFT_COMP_STRUCT, true, WEFT_NONE);
+  b->funcs[0] = (weft_func){.type = st, .import = 0};
+  b->m.nfuncs = b->m.nfunc_imports = 1;
+  im[0] = (weft_import){.module = {"m", 1}, .name = {"f", 1}, .kind = WEFT_EXTERN_FUNC, .index = 0,
+                        .off = 33};
+  b->m.imports = im;
+  b->m.nimports = 1;
+  weft_diag d;
+  assert_int_equal(validate(b, &d), WEFT_ERR_INVALID); /* an imported function of a struct type */
+  assert_int_equal(d.offset, 33);
+  free(b);
+  b = new_mod();
+  b->exports[0] = (weft_export){.name = {"g", 1}, .kind = WEFT_EXTERN_GLOBAL, .index = 0};
+  b->m.nexports = 1;
+  expect_invalid(b, "unknown global 0");
+  /* the same name for different kinds is still a duplicate; distinct names are fine */
+  b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  add_func(b, t, NULL, 0, NULL, 0);
+  add_memory(b, 1, false);
+  b->exports[0] = (weft_export){.name = {"x", 1}, .kind = WEFT_EXTERN_FUNC, .index = 0};
+  b->exports[1] = (weft_export){.name = {"x", 1}, .kind = WEFT_EXTERN_MEMORY, .index = 0};
+  b->m.nexports = 2;
+  expect_invalid(b, "duplicate export name");
+  b = new_mod();
+  t = add_functype(b, NULL, 0, NULL, 0);
+  add_func(b, t, NULL, 0, NULL, 0);
+  add_memory(b, 1, false);
+  b->exports[0] = (weft_export){.name = {"x", 1}, .kind = WEFT_EXTERN_FUNC, .index = 0};
+  b->exports[1] = (weft_export){.name = {"xy", 2}, .kind = WEFT_EXTERN_MEMORY, .index = 0};
+  b->m.nexports = 2;
+  expect_valid(b);
+}
+
+static void test_br_on_cast(void **s) {
+  (void)s;
+  /* br_on_cast 0 anyref -> (ref i31) inside block (result (ref i31)): valid */
+  mod *b = new_mod();
+  static weft_valtype p[1];
+  p[0] = REFNULL(ABS(ANY));
+  uint32_t t = add_functype(b, p, 1, NULL, 0);
+  weft_instr cast = {.op = WEFT_OP_BR_ON_CAST, .b = 1, .imm.x = {.a = 0, .b = REFNULL(ABS(ANY)),
+                                                                 .c = REFN(ABS(I31))}};
+  weft_instr body[] = {OPA(BLOCK, REFN(ABS(I31))), OPA(LOCAL_GET, 0), cast, OP(DROP), OP(UNREACHABLE),
+                       OP(END), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 7);
+  expect_valid(b);
+  /* the target must be a subtype of the source: (ref extern) is not <: anyref */
+  b = new_mod();
+  t = add_functype(b, p, 1, NULL, 0);
+  cast.imm.x.c = REFN(ABS(EXTERN));
+  weft_instr body2[] = {OPA(BLOCK, REFN(ABS(EXTERN))), OPA(LOCAL_GET, 0), cast, OP(DROP),
+                        OP(UNREACHABLE), OP(END), OP(DROP)};
+  add_func(b, t, NULL, 0, body2, 7);
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_ref_test_source_hierarchy(void **s) {
+  (void)s;
+  /* ref.test (ref i31) on an externref operand: different hierarchies */
+  mod *b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  weft_instr body[] = {OPA(REF_NULL, WEFT_VT_EXTERNREF), OPA(REF_TEST, REFN(ABS(I31))), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 3);
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_struct_new_default(void **s) {
+  (void)s;
+  mod *b = new_mod();
+  uint32_t st = add_type(b, WEFT_COMP_STRUCT, true, WEFT_NONE);
+  b->fields[0][0] = (weft_fieldtype){REFN(ABS(ANY)), false};
+  b->types[st].u.strct.nfields = 1;
+  b->types[st].u.strct.fields = b->fields[0];
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  weft_instr body[] = {OPA(STRUCT_NEW_DEFAULT, st), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 2);
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_array_new_data_numeric(void **s) {
+  (void)s;
+  mod *b = new_mod();
+  uint32_t at = add_type(b, WEFT_COMP_ARRAY, true, WEFT_NONE);
+  b->types[at].u.array = (weft_fieldtype){WEFT_VT_FUNCREF, true};
+  uint32_t t = add_functype(b, NULL, 0, NULL, 0);
+  b->m.has_data_count = true;
+  b->m.data_count = 1;
+  static weft_data ds[1];
+  ds[0] = (weft_data){.mode = WEFT_SEG_PASSIVE};
+  b->m.datas = ds;
+  b->m.ndatas = 1;
+  weft_instr body[] = {CONST32(0), CONST32(0), OPAB(ARRAY_NEW_DATA, at, 0), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 4);
+  expect_invalid(b, "array type is not numeric or vector");
+}
+
+static void test_call_ref_and_tail(void **s) {
+  (void)s;
+  /* call_ref $t on a (ref null $t) local; return_call_ref with matching results */
+  mod *b = new_mod();
+  uint32_t t = add_functype(b, NULL, 0, i32x2, 1);
+  static weft_valtype p[1];
+  p[0] = REFNULL(t);
+  uint32_t t2 = add_functype(b, p, 1, i32x2, 1);
+  weft_instr body[] = {OPA(LOCAL_GET, 0), OPA(CALL_REF, t), OP(DROP), OPA(LOCAL_GET, 0),
+                       OPA(RETURN_CALL_REF, t)};
+  add_func(b, t2, NULL, 0, body, 5);
+  expect_valid(b);
+  /* call_ref with the wrong reference type */
+  b = new_mod();
+  t = add_functype(b, NULL, 0, i32x2, 1);
+  p[0] = REFNULL(ABS(FUNC));
+  t2 = add_functype(b, p, 1, i32x2, 1);
+  weft_instr body2[] = {OPA(LOCAL_GET, 0), OPA(CALL_REF, t)};
+  add_func(b, t2, NULL, 0, body2, 2);
+  expect_invalid(b, "type mismatch");
+}
+
+static void test_resume_with_handler(void **s) {
+  (void)s;
+  /* types: 0 = func [] -> [], 1 = cont 0 */
+  mod *b = new_mod();
+  uint32_t ft = add_functype(b, NULL, 0, NULL, 0);
+  uint32_t ct = add_type(b, WEFT_COMP_CONT, true, WEFT_NONE);
+  b->types[ct].u.cont_func = ft;
+  b->tags[0] = (weft_tag){.type = ft, .import = WEFT_NONE};
+  b->m.ntags = 1;
+  b->pool[0] = WEFT_HANDLER_ON_LABEL;
+  b->pool[1] = 0;
+  b->pool[2] = 0;
+  b->m.npool = 3;
+  static weft_valtype p[1];
+  p[0] = REFN(ct);
+  uint32_t t = add_functype(b, p, 1, NULL, 0);
+  /* block $h (result (ref $ct)) (resume $ct (on $e $h) (local.get 0)) return end drop */
+  weft_instr body[] = {OPA(BLOCK, REFN(ct)), OPA(LOCAL_GET, 0), OPABC(RESUME, ct, 0, 1), OP(RETURN),
+                       OP(END), OP(DROP)};
+  add_func(b, t, NULL, 0, body, 6);
+  expect_valid(b);
+  /* a handler label of a function reference type: "non-continuation type" */
+  b = new_mod();
+  ft = add_functype(b, NULL, 0, NULL, 0);
+  ct = add_type(b, WEFT_COMP_CONT, true, WEFT_NONE);
+  b->types[ct].u.cont_func = ft;
+  b->tags[0] = (weft_tag){.type = ft, .import = WEFT_NONE};
+  b->m.ntags = 1;
+  b->pool[0] = WEFT_HANDLER_ON_LABEL;
+  b->pool[1] = 0;
+  b->pool[2] = 0;
+  b->m.npool = 3;
+  p[0] = REFN(ct);
+  t = add_functype(b, p, 1, NULL, 0);
+  weft_instr body2[] = {OPA(BLOCK, REFN(ft)), OPA(LOCAL_GET, 0), OPABC(RESUME, ct, 0, 1), OP(RETURN),
+                        OP(END), OP(DROP)};
+  add_func(b, t, NULL, 0, body2, 6);
+  expect_invalid(b, "non-continuation type");
+}
+
+static void test_switch_valid(void **s) {
+  (void)s;
+  /* rec: 0 = func [(ref null 1)] -> [], 1 = cont 0; tag 0: [] -> [] */
+  mod *b = new_mod();
+  static weft_valtype p[1];
+  p[0] = REFNULL(1);
+  uint32_t ft = add_functype(b, p, 1, NULL, 0);
+  b->types[ft].rec_size = 2;
+  uint32_t ct = add_type(b, WEFT_COMP_CONT, true, WEFT_NONE);
+  b->types[ct].u.cont_func = ft;
+  b->types[ct].rec_start = 0;
+  b->types[ct].rec_size = 2;
+  uint32_t et = add_functype(b, NULL, 0, NULL, 0);
+  b->tags[0] = (weft_tag){.type = et, .import = WEFT_NONE};
+  b->m.ntags = 1;
+  /* switch $ct $e: pops (ref null $ct), pushes the params of the captured type: [(ref null 1)] */
+  weft_instr body[] = {OPA(REF_NULL, REFNULL(ct)), OPAB(SWITCH, ct, 0), OP(DROP)};
+  add_func(b, et, NULL, 0, body, 3);
+  expect_valid(b);
+}
+
+static void test_types_limit(void **s) {
+  (void)s;
+  cfg_max_types = 3;
+  mod *b = new_mod();
+  for (int k = 0; k < 3; k++) add_functype(b, NULL, 0, NULL, 0);
+  expect_valid(b);
+  b = new_mod();
+  for (int k = 0; k < 4; k++) add_functype(b, NULL, 0, NULL, 0);
+  weft_diag d;
+  assert_int_equal(validate(b, &d), WEFT_ERR_LIMIT);
+  assert_non_null(strstr(d.message, "max_types"));
+  free(b);
+  cfg_max_types = -1;
+}
+
 /* -- Tests: robustness ------------------------------------------------------------------------ */
 
 static const uint16_t all_ops[] = {
@@ -1204,6 +1547,20 @@ int main(void) {
       cmocka_unit_test(test_init_oom),
       cmocka_unit_test(test_validate_oom_every_allocation),
       cmocka_unit_test(test_validate_first_alloc_fails),
+      cmocka_unit_test(test_try_table_catches),
+      cmocka_unit_test(test_call_indirect_table),
+      cmocka_unit_test(test_table_rules),
+      cmocka_unit_test(test_elem_segments),
+      cmocka_unit_test(test_data_segments),
+      cmocka_unit_test(test_imports_and_exports),
+      cmocka_unit_test(test_br_on_cast),
+      cmocka_unit_test(test_ref_test_source_hierarchy),
+      cmocka_unit_test(test_struct_new_default),
+      cmocka_unit_test(test_array_new_data_numeric),
+      cmocka_unit_test(test_call_ref_and_tail),
+      cmocka_unit_test(test_resume_with_handler),
+      cmocka_unit_test(test_switch_valid),
+      cmocka_unit_test(test_types_limit),
       cmocka_unit_test(test_random_ir_never_crashes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
