@@ -3,6 +3,8 @@
  * array_call into a weft_trap. Every host -> Wasm call goes through core_rt_entry_call.
  * Depends on: core/runtime_int.h, core/engine.h (max_wasm_stack).
  */
+#include <pthread.h>
+
 #include "engine.h"
 #include "runtime_int.h"
 
@@ -53,6 +55,27 @@ static weft_trap_t *take_trap(weft_store_t *s) {
   return t;
 }
 
+/* -- Stack bounds ----------------------------------------------------------------------------- */
+
+/* The lowest usable address of this thread's stack (0 when unknown), found once per thread. Wasm's
+ * limit never goes below it plus a margin for the host code Wasm calls, so a thread with a stack
+ * smaller than max_wasm_stack gets "call stack exhausted", not a crash. */
+#define HOST_MARGIN ((uintptr_t)128 * 1024)
+static __thread uintptr_t tls_stack_low;
+static __thread bool tls_stack_known;
+
+static uintptr_t stack_low(void) {
+  if (tls_stack_known) return tls_stack_low;
+  tls_stack_known = true;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return 0;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_low = (uintptr_t)addr;
+  pthread_attr_destroy(&attr);
+  return tls_stack_low;
+}
+
 /* -- Entry ------------------------------------------------------------------------------------ */
 
 weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *slots, size_t n) {
@@ -68,7 +91,10 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
     uint64_t max = s->engine != NULL && s->engine->max_wasm_stack != 0 ? s->engine->max_wasm_stack
                                                                        : (uint64_t)1 << 20;
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    ctx->limits.stack_limit = sp > max ? sp - (uintptr_t)max : 0;
+    uintptr_t limit = sp > max ? sp - (uintptr_t)max : 0;
+    uintptr_t low = stack_low();
+    if (low != 0 && low + HOST_MARGIN < sp && limit < low + HOST_MARGIN) limit = low + HOST_MARGIN;
+    ctx->limits.stack_limit = limit;
   }
   s->entry_depth++;
   core_rt_set_current_ctx(ctx);

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,54 @@ static void test_reentry(void **state) {
   assert_int_equal(f->store->entry_depth, 0);
 }
 
+/* -- Threads ---------------------------------------------------------------------------------- */
+
+typedef struct thread_job {
+  fixture *f;
+  char msg[128];   /* trap message of "deep", or "" */
+  int32_t result;  /* of call(0, 41) afterwards */
+  int status;
+} thread_job;
+
+static void *thread_main(void *arg) {
+  thread_job *j = arg;
+  weft_extern_t deep, callx;
+  weft_trap_t *t = NULL;
+  weft_val_t args[2] = {{.kind = WEFT_VAL_I32, .of.i32 = 0}, {.kind = WEFT_VAL_I32, .of.i32 = 41}};
+  weft_val_t res;
+  j->status = weft_instance_export(j->f->inst, "deep", &deep) |
+              weft_instance_export(j->f->inst, "call", &callx);
+  if (j->status != WEFT_OK) return NULL;
+  j->status = weft_func_call(j->f->store, deep.of.func, args, 1, &res, 1, &t);
+  if (t != NULL) {
+    snprintf(j->msg, sizeof j->msg, "%s", weft_trap_message(t));
+    weft_trap_free(t);
+  }
+  t = NULL;
+  j->status |= weft_func_call(j->f->store, callx.of.func, args, 2, &res, 1, &t);
+  j->result = t == NULL ? res.of.i32 : -1;
+  weft_trap_free(t);
+  return NULL;
+}
+
+/* A thread whose stack is smaller than max_wasm_stack (1 MiB) still gets "call stack exhausted":
+ * the limit is clamped to the thread's own stack. The thread gets its own signal stack too. */
+static void test_small_thread_stack(void **state) {
+  fixture *f = *state;
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  thread_job job = {.f = f};
+  pthread_attr_t attr;
+  pthread_t th;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  assert_int_equal(pthread_create(&th, &attr, thread_main, &job), 0);
+  pthread_join(th, NULL);
+  pthread_attr_destroy(&attr);
+  assert_int_equal(job.status, WEFT_OK);
+  assert_string_equal(job.msg, "call stack exhausted");
+  assert_int_equal(job.result, 42);
+}
+
 /* (module (type $t (func (result i32))) (func (export "f") (result i32) (call_ref $t (ref.null $t))))*/
 static void test_null_call_ref(void **state) {
   fixture *f = *state;
@@ -200,6 +249,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stack_exhaustion_then_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reentry, setup, teardown),
       cmocka_unit_test_setup_teardown(test_null_call_ref, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_small_thread_stack, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
