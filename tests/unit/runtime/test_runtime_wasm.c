@@ -169,6 +169,105 @@ static void test_reentry(void **state) {
   assert_int_equal(f->store->entry_depth, 0);
 }
 
+/* -- Table and memory libcalls from Wasm --------------------------------------------------------- */
+
+/* Calls `name` of `inst` with up to three i32 arguments and zero or one i32 result. Returns the trap
+ * message or NULL. */
+static const char *invoke(fixture *f, weft_instance_t *inst, const char *name, int nargs, int32_t a,
+                          int32_t b, int32_t c, int nres, int32_t *out) {
+  static char msg[256];
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(inst, name, &ex), WEFT_OK);
+  weft_val_t args[3] = {{.kind = WEFT_VAL_I32, .of.i32 = a},
+                        {.kind = WEFT_VAL_I32, .of.i32 = b},
+                        {.kind = WEFT_VAL_I32, .of.i32 = c}};
+  weft_val_t res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, args, (size_t)nargs, &res, (size_t)nres, &t),
+                   WEFT_OK);
+  if (t != NULL) {
+    snprintf(msg, sizeof msg, "%s", weft_trap_message(t));
+    weft_trap_free(t);
+    return msg;
+  }
+  if (out != NULL && nres == 1) *out = res.of.i32;
+  return NULL;
+}
+
+static weft_instance_t *tables_instance(fixture *f, weft_module_t **out_m) {
+  *out_m = load(f->engine, "tables.wasm");
+  weft_instance_t *inst = NULL;
+  weft_trap_t *t = NULL;
+  weft_error err;
+  assert_int_equal(weft_instance_new(f->store, *out_m, NULL, 0, &inst, &t, &err), WEFT_OK);
+  assert_null(t);
+  return inst;
+}
+
+static void test_table_libcalls(void **state) {
+  fixture *f = *state;
+  weft_module_t *m;
+  weft_instance_t *in = tables_instance(f, &m);
+  int32_t r = 0;
+  assert_string_equal(invoke(f, in, "at", 1, 0, 0, 0, 1, &r), "uninitialized element");
+  assert_null(invoke(f, in, "init", 3, 1, 0, 3, 0, NULL)); /* t[1..4) = one two three */
+  assert_null(invoke(f, in, "at", 1, 3, 0, 0, 1, &r));
+  assert_int_equal(r, 3);
+  assert_string_equal(invoke(f, in, "init", 3, 2, 1, 3, 0, NULL), "out of bounds table access");
+  assert_null(invoke(f, in, "copy", 3, 0, 1, 3, 0, NULL)); /* overlapping: t[0..3) = one two three */
+  assert_null(invoke(f, in, "at", 1, 0, 0, 0, 1, &r));
+  assert_int_equal(r, 1);
+  assert_string_equal(invoke(f, in, "copy", 3, 2, 0, 3, 0, NULL), "out of bounds table access");
+  assert_null(invoke(f, in, "size", 0, 0, 0, 0, 1, &r));
+  assert_int_equal(r, 4);
+  assert_null(invoke(f, in, "grow", 1, 3, 0, 0, 1, &r));
+  assert_int_equal(r, 4);
+  assert_null(invoke(f, in, "at", 1, 6, 0, 0, 1, &r));
+  assert_int_equal(r, 3);
+  assert_null(invoke(f, in, "grow", 1, 2, 0, 0, 1, &r)); /* max 8 */
+  assert_int_equal(r, -1);
+  assert_null(invoke(f, in, "fill", 2, 5, 2, 0, 0, NULL));
+  assert_null(invoke(f, in, "at", 1, 6, 0, 0, 1, &r));
+  assert_int_equal(r, 2);
+  assert_string_equal(invoke(f, in, "fill", 2, 6, 2, 0, 0, NULL), "out of bounds table access");
+  assert_null(invoke(f, in, "drop", 0, 0, 0, 0, 0, NULL));
+  assert_null(invoke(f, in, "init", 3, 0, 0, 0, 0, NULL)); /* empty init of a dropped segment */
+  assert_string_equal(invoke(f, in, "init", 3, 0, 0, 1, 0, NULL), "out of bounds table access");
+  weft_module_free(m);
+}
+
+static void test_memory_libcalls(void **state) {
+  fixture *f = *state;
+  weft_module_t *m;
+  weft_instance_t *in = tables_instance(f, &m);
+  int32_t r = 0;
+  assert_null(invoke(f, in, "minit", 3, 65531, 0, 5, 0, NULL));
+  assert_null(invoke(f, in, "load8", 1, 65535, 0, 0, 1, &r));
+  assert_int_equal(r, '!');
+  assert_string_equal(invoke(f, in, "minit", 3, 65532, 0, 5, 0, NULL),
+                      "out of bounds memory access");
+  assert_string_equal(invoke(f, in, "minit", 3, 0, 1, 5, 0, NULL), "out of bounds memory access");
+  assert_null(invoke(f, in, "mfill", 3, 10, 0x1AB, 3, 0, NULL));
+  assert_null(invoke(f, in, "load8", 1, 12, 0, 0, 1, &r));
+  assert_int_equal(r, 0xAB);
+  assert_string_equal(invoke(f, in, "mfill", 3, 65535, 0, 2, 0, NULL), "out of bounds memory access");
+  assert_null(invoke(f, in, "mcopy", 3, 11, 65531, 5, 0, NULL)); /* "weft!" to 11 */
+  assert_null(invoke(f, in, "load8", 1, 11, 0, 0, 1, &r));
+  assert_int_equal(r, 'w');
+  assert_string_equal(invoke(f, in, "mcopy", 3, 0, 65535, 2, 0, NULL), "out of bounds memory access");
+  assert_null(invoke(f, in, "mgrow", 1, 1, 0, 0, 1, &r));
+  assert_int_equal(r, 1);
+  assert_null(invoke(f, in, "mgrow", 1, 1, 0, 0, 1, &r));
+  assert_int_equal(r, -1);
+  assert_null(invoke(f, in, "load8", 1, 131071, 0, 0, 1, &r)); /* new page is readable, zero */
+  assert_int_equal(r, 0);
+  assert_string_equal(invoke(f, in, "load8", 1, 131072, 0, 0, 1, NULL), "out of bounds memory access");
+  assert_null(invoke(f, in, "mdrop", 0, 0, 0, 0, 0, NULL));
+  assert_string_equal(invoke(f, in, "minit", 3, 0, 0, 1, 0, NULL), "out of bounds memory access");
+  weft_module_free(m);
+}
+
 /* -- Threads ---------------------------------------------------------------------------------- */
 
 typedef struct thread_job {
@@ -250,6 +349,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reentry, setup, teardown),
       cmocka_unit_test_setup_teardown(test_null_call_ref, setup, teardown),
       cmocka_unit_test_setup_teardown(test_small_thread_stack, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table_libcalls, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_memory_libcalls, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
