@@ -1,13 +1,15 @@
 /* tests/plugins/testplugin.c -- purpose-made plugins for the loader tests (tests/unit/loader).
  * Built once per TP_VARIANT into tests/plugins/<name>.so, each showing one thing the loader must
  * accept or refuse: a good plugin, no entry, a refusing entry, a major mismatch, an older and a
- * newer minor, a duplicate kind, a missing requirement, a failing init, a bad build signature.
+ * newer minor, a duplicate kind, a missing requirement, a failing init, a bad build signature,
+ * and a codegen whose answers depend on the module (to test the core's slot wrappers).
  * Depends on: weft/plugin.h and weft/plugin/validator.h only (plugins link nothing from the core).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "weft/plugin.h"
+#include "weft/plugin/codegen.h"
 #include "weft/plugin/validator.h"
 
 #ifndef TP_VARIANT
@@ -24,6 +26,7 @@
 #define TP_REQUIRES 8
 #define TP_INITFAIL 9
 #define TP_BADSIG 10
+#define TP_CODEGEN 11
 
 #define TP_UNUSED __attribute__((unused)) /* not every variant uses every piece */
 
@@ -201,4 +204,61 @@ WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi) 
   if (WEFT_ABI_MAJOR_OF(host_abi) != WEFT_ABI_MAJOR) return NULL;
   return &tp_desc;
 }
+
+#elif TP_VARIANT == TP_CODEGEN
+/* compile: a module with 13 functions gets code info of another major, 14 gets none, 15 fails
+ * without a message; others get a good (empty) result. host_trampoline hands out a marker. */
+static weft_code_info tp_bad_major = {.abi_version = WEFT_ABI_MAKE(WEFT_ABI_MAJOR + 1, 0),
+                                      .struct_size = sizeof(weft_code_info)};
+static int tp_released;
+static int tp_compile(void *state, const weft_module *m, weft_code_info **out, weft_diag *d) {
+  tp_state *st = state;
+  (void)d;
+  if (m->nfuncs == 13) {
+    *out = &tp_bad_major;
+    return WEFT_OK;
+  }
+  if (m->nfuncs == 14) {
+    *out = NULL;
+    return WEFT_OK;
+  }
+  if (m->nfuncs == 15) return WEFT_ERR_UNSUPPORTED; /* no message: the wrapper must add one */
+  weft_code_info *ci = st->host->alloc(st->host->host, sizeof *ci);
+  if (ci == NULL) return WEFT_ERR_NOMEM;
+  memset(ci, 0, sizeof *ci);
+  ci->abi_version = WEFT_ABI_VERSION;
+  ci->struct_size = sizeof *ci;
+  *out = ci;
+  return WEFT_OK;
+}
+static void tp_release(void *state, weft_code_info *code) {
+  tp_state *st = state;
+  tp_released++;
+  if (code != &tp_bad_major) st->host->free(st->host->host, code);
+}
+static char tp_tramp_marker;
+static int tp_host_trampoline(void *state, const weft_module *m, uint32_t type, void **out_entry,
+                              weft_diag *d) {
+  tp_state *st = state;
+  (void)m;
+  if (type == 7)
+    return weft_host_diag(st->host, d, WEFT_ERR_UNSUPPORTED, UINT64_MAX, "tp-codegen",
+                          "no trampoline for type %u", type);
+  *out_entry = &tp_tramp_marker;
+  return WEFT_OK;
+}
+static void tp_release_tramp(void *state, void *entry) {
+  (void)state;
+  if (entry == &tp_tramp_marker) tp_released += 100;
+}
+/* Lets the test read how many releases the core made (a test hook, not part of the ABI). */
+static int tp_released_count(void) { return tp_released; }
+static const struct {
+  weft_codegen_iface iface;
+  int (*released)(void); /* past the 1.0 vtable; the core ignores it */
+} tp_codegen = {{WEFT_ABI_INIT(weft_codegen_iface), .compile = tp_compile, .release = tp_release,
+                 .host_trampoline = tp_host_trampoline, .release_tramp = tp_release_tramp},
+                tp_released_count};
+WEFT_PLUGIN_DEFINE(tp_codegen, .name = "tp-codegen", .kind = WEFT_PLUGIN_CODEGEN, .version = "1.0",
+                   .init = tp_init, .fini = tp_fini, .iface = &tp_codegen.iface)
 #endif

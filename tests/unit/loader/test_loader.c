@@ -306,6 +306,67 @@ static void feature_switches(void **s) {
   weft_config_free(cfg);
 }
 
+/* The codegen wrappers: what the plugin returns is checked, defaults are filled, faults injected. */
+static void codegen_wrappers(void **s) {
+  (void)s;
+  weft_config *cfg = make_cfg("tp-codegen", NULL);
+  weft_engine *e = expect_ok(cfg);
+  const struct {
+    weft_codegen_iface iface;
+    int (*released)(void);
+  } *cg = core_engine_iface(e, WEFT_PLUGIN_CODEGEN);
+  assert_non_null(cg);
+  weft_module m;
+  memset(&m, 0, sizeof m);
+  weft_diag d;
+  weft_code_info *code = NULL;
+  m.nfuncs = 2;
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_OK);
+  assert_non_null(code);
+  core_engine_release_code(e, code);
+  assert_int_equal(cg->released(), 1);
+  m.nfuncs = 13; /* code info of another major: refused, and handed back to the plugin */
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_ERR_ABI);
+  assert_null(code);
+  assert_int_equal(cg->released(), 2);
+  assert_non_null(strstr(d.message, "another ABI"));
+  m.nfuncs = 14; /* success without a result */
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_ERR_ABI);
+  assert_null(code);
+  m.nfuncs = 15; /* failure without a message: the wrapper writes one */
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_ERR_UNSUPPORTED);
+  assert_string_equal(d.message, "compile failed in plugin 'tp-codegen': unsupported feature");
+  assert_string_equal(d.origin, "tp-codegen");
+  core_engine_inject_fault(e, "compile", WEFT_ERR_NOMEM);
+  m.nfuncs = 2;
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_ERR_NOMEM);
+  assert_null(code);
+  assert_int_equal(core_engine_compile(e, &m, &code, &d), WEFT_OK); /* the fault fired once */
+  core_engine_release_code(e, code);
+  core_engine_release_code(e, NULL);
+  void *entry = NULL;
+  assert_int_equal(core_engine_host_trampoline(e, &m, 1, &entry, &d), WEFT_OK);
+  assert_non_null(entry);
+  core_engine_release_tramp(e, entry);
+  assert_int_equal(cg->released(), 103);
+  assert_int_equal(core_engine_host_trampoline(e, &m, 7, &entry, &d), WEFT_ERR_UNSUPPORTED);
+  assert_null(entry);
+  assert_string_equal(d.message, "no trampoline for type 7");
+  core_engine_inject_fault(e, "host_trampoline", WEFT_ERR_LIMIT);
+  assert_int_equal(core_engine_host_trampoline(e, &m, 1, &entry, &d), WEFT_ERR_LIMIT);
+  weft_engine_free(e);
+  weft_config_free(cfg);
+  /* Without a codegen, the wrappers say so and releases are no-ops. */
+  cfg = make_cfg("tp-good", NULL);
+  e = expect_ok(cfg);
+  assert_int_equal(core_engine_host_trampoline(e, &m, 1, &entry, &d), WEFT_ERR_UNSUPPORTED);
+  assert_non_null(strstr(d.message, "no codegen plugin"));
+  core_engine_release_tramp(e, &m);
+  core_engine_release_code(e, (weft_code_info *)&m);
+  weft_engine_free(e);
+  weft_config_free(cfg);
+}
+
 /* -- Static plugins -------------------------------------------------------------------------- */
 
 static void static_plugin(void **s) {
@@ -384,6 +445,7 @@ int main(void) {
       cmocka_unit_test(newer_minor_accepted),
       cmocka_unit_test(good_plugin_gets_config),
       cmocka_unit_test(feature_switches),
+      cmocka_unit_test(codegen_wrappers),
       cmocka_unit_test(static_plugin),
       cmocka_unit_test(failure_unwinds_inits),
       cmocka_unit_test(explicit_paths),
