@@ -48,7 +48,9 @@ static weft_trap_t *take_trap(weft_store_t *s) {
     if (ctx->trap_pc != 0 && core_rt_registry_lookup(ctx->trap_pc, &site, &off) &&
         off != UINT32_MAX && t->message != NULL && t->code == (int)code)
       t->wasm_off = off;
+    if (code == WEFT_TRAP_EXCEPTION && t->code == (int)code) t->exn = ctx->pending_exn;
   }
+  ctx->pending_exn = NULL;
   ctx->trap_code = WEFT_TRAP_NONE;
   ctx->trap_pc = 0;
   ctx->trap_fp = 0;

@@ -187,6 +187,7 @@ struct weft_trap {
   int exit_status;
   uint64_t wasm_off;
   char *message;
+  void *exn;            /* WEFT_TRAPKIND_EXCEPTION: the exception object */
 };
 
 weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message);

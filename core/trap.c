@@ -13,7 +13,7 @@
 
 /* Returned when a trap cannot be allocated, so that a failure is never reported as success. */
 static weft_trap_t oom_trap = {WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, 0, UINT64_MAX,
-                               (char *)"out of memory"};
+                               (char *)"out of memory", NULL};
 
 weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message) {
   weft_trap_t *t = calloc(1, sizeof *t);
@@ -54,6 +54,7 @@ int weft_trap_get_code(const weft_trap_t *trap) { return trap->code; }
 const char *weft_trap_message(const weft_trap_t *trap) { return trap->message; }
 int weft_trap_exit_status(const weft_trap_t *trap) { return trap->exit_status; }
 uint64_t weft_trap_wasm_offset(const weft_trap_t *trap) { return trap->wasm_off; }
+void *weft_trap_exnref(const weft_trap_t *trap) { return trap->exn; }
 
 /* -- Unwinding -------------------------------------------------------------------------------- */
 

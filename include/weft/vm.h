@@ -117,12 +117,15 @@ typedef struct weft_store_ctx {
   uintptr_t trap_pc;             /* @72 faulting pc of the pending trap, 0 if unknown */
   uintptr_t trap_fp;             /* @80 rbp at the trap */
   void *store;                   /* @88 the core's store (opaque to generated code) */
+  void *pending_exn;             /* @96 the exception object (exnref) of a pending
+                                         WEFT_TRAP_EXCEPTION that reached the entry, or NULL */
   uint8_t core_private[];
 } weft_store_ctx;
 _Static_assert(offsetof(weft_store_ctx, last_wasm_exit_pc) == 32, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, stack_chain) == 48, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, trap_code) == 64, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, store) == 88, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, pending_exn) == 96, "weft_store_ctx layout");
 
 /* -- Instance vmctx --------------------------------------------------------------------------- */
 
