@@ -320,26 +320,46 @@ static uint32_t lane_count(uint16_t op) {
 
 /* -- Simple signatures (opcodes.h column 5) ---------------------------------------------------- */
 
+/* One entry per opcode, filled once from the signature column. Operand/result types are valtype
+ * codes, or SIG_ADDR for "address of the memory's index type". `checks` marks the ops that need more
+ * than the stack effect (memory immediates, lane indices, shuffle lanes). */
+#define SIG_ADDR 0xFFu
 typedef struct sig {
-  uint8_t npop, npush;
-  char pop[3];
-  char push;
+  uint8_t simple; /* 1 when the typing is fixed by the signature */
+  uint8_t npop;
+  uint8_t pop[3];
+  uint8_t push;   /* 0: no result */
+  uint8_t checks; /* 1: see slow path */
+  int8_t nat;     /* log2 natural alignment of a memory access, or -1 */
+  uint8_t lanes;  /* lane count of a lane immediate, or 0 */
 } sig;
 
 static sig sigs[WEFT_OP_LIMIT];
 static once_flag sigs_once = ONCE_FLAG_INIT;
 
-static void parse_sig(uint16_t op, const char *s) {
-  sig g = {0, 0, {0, 0, 0}, 0};
-  if (s[0] == '-') return;
-  while (*s && *s != ':' && g.npop < 3) g.pop[g.npop++] = *s++;
-  if (*s == ':') s++;
-  if (*s) {
-    g.push = *s;
-    g.npush = 1;
+static uint8_t sig_code(char ch) {
+  switch (ch) {
+  case 'i': return WEFT_VT_I32;
+  case 'l': return WEFT_VT_I64;
+  case 'f': return WEFT_VT_F32;
+  case 'd': return WEFT_VT_F64;
+  case 'v': return WEFT_VT_V128;
+  default: return SIG_ADDR;
   }
+}
+
+static void parse_sig(uint16_t op, const char *s) {
+  sig g;
+  memset(&g, 0, sizeof g);
+  if (s[0] == '-') return;
+  g.simple = 1;
+  while (*s && *s != ':' && g.npop < 3) g.pop[g.npop++] = sig_code(*s++);
+  if (*s == ':') s++;
+  if (*s) g.push = sig_code(*s);
+  g.nat = (int8_t)natural_align(op);
+  g.lanes = (uint8_t)lane_count(op);
+  g.checks = g.nat >= 0 || g.lanes || op == WEFT_OP_I8X16_SHUFFLE;
   sigs[op] = g;
-  sigs[op].npop |= 0x80; /* marks "simple" even for ":" with no operands */
 }
 
 static void sigs_fill(void) {
@@ -352,19 +372,18 @@ static void sigs_fill(void) {
  * validation can run. */
 void vld_sigs_init(void) { call_once(&sigs_once, sigs_fill); }
 
-static inline weft_valtype sig_type(char ch, weft_valtype at) {
-  switch (ch) {
-  case 'i': return WEFT_VT_I32;
-  case 'l': return WEFT_VT_I64;
-  case 'f': return WEFT_VT_F32;
-  case 'd': return WEFT_VT_F64;
-  case 'v': return WEFT_VT_V128;
-  default: return at;
-  }
+static inline weft_valtype sig_type(uint8_t code, weft_valtype at) {
+  return code == SIG_ADDR ? at : (weft_valtype)code;
 }
 
-static int simple(vld_ctx *c, const weft_instr *in, const sig *g) {
-  weft_valtype at = WEFT_VT_I32;
+static int simple_mismatch(vld_ctx *c, const sig *g, weft_valtype at) {
+  weft_valtype ts[3];
+  for (uint32_t k = 0; k < g->npop; k++) ts[k] = sig_type(g->pop[k], at);
+  return mismatch_list(c, ts, g->npop, c->nvals - top_ctrl(c)->height);
+}
+
+/* Memory immediates, lane indices and constant-expression rules: the less common cases. */
+static int simple_checks(vld_ctx *c, const weft_instr *in, const sig *g, weft_valtype *at) {
   if (c->in_const) {
     /* Extended constant expressions: only i32/i64 add, sub, mul and the constants. */
     switch (in->op) {
@@ -376,39 +395,50 @@ static int simple(vld_ctx *c, const weft_instr *in, const sig *g) {
       return vld_fail(c, WEFT_ERR_INVALID, "constant expression required");
     }
   }
-  int nat = natural_align(in->op);
-  if (nat >= 0) {
-    if (check_mem(c, in->imm.mem.mem, &at)) return c->status;
-    if (at == WEFT_VT_I32 && in->imm.mem.offset > UINT32_MAX)
+  if (g->nat >= 0) {
+    if (check_mem(c, in->imm.mem.mem, at)) return c->status;
+    if (*at == WEFT_VT_I32 && in->imm.mem.offset > UINT32_MAX)
       return vld_fail(c, WEFT_ERR_INVALID, "offset out of range");
-    if (in->imm.mem.align > (uint32_t)nat)
+    if (in->imm.mem.align > (uint32_t)g->nat)
       return vld_fail(c, WEFT_ERR_INVALID, "alignment must not be larger than natural");
   }
-  uint32_t lanes = lane_count(in->op);
-  if (lanes && in->b >= lanes) return vld_fail(c, WEFT_ERR_INVALID, "invalid lane index");
+  if (g->lanes && in->b >= g->lanes) return vld_fail(c, WEFT_ERR_INVALID, "invalid lane index");
   if (in->op == WEFT_OP_I8X16_SHUFFLE)
     for (int i = 0; i < 16; i++)
       if (in->imm.v128[i] >= 32) return vld_fail(c, WEFT_ERR_INVALID, "invalid lane index");
-  uint32_t n = g->npop & 0x7Fu;
+  return WEFT_OK;
+}
+
+static inline int simple(vld_ctx *c, const weft_instr *in, const sig *g) {
+  weft_valtype at = WEFT_VT_I32;
+  if ((g->checks || c->in_const) && simple_checks(c, in, g, &at)) return c->status;
+  uint32_t n = g->npop;
   vld_ctrl *f = top_ctrl(c);
-  for (uint32_t i = n; i-- > 0;) {
-    weft_valtype e = sig_type(g->pop[i], at);
-    if (c->nvals > f->height) {
-      weft_valtype a = c->vals[c->nvals - 1];
-      if (a != e && a != VLD_BOT) {
-        weft_valtype ts[3];
-        for (uint32_t k = 0; k < n; k++) ts[k] = sig_type(g->pop[k], at);
-        return mismatch_list(c, ts, n, c->nvals - f->height);
+  if (c->nvals - f->height >= n) {
+    /* Fast path: all operands are on the stack. */
+    weft_valtype *top = c->vals + c->nvals - n;
+    for (uint32_t i = 0; i < n; i++) {
+      weft_valtype a = top[i];
+      if (a != sig_type(g->pop[i], at) && a != VLD_BOT) return simple_mismatch(c, g, at);
+    }
+    c->nvals -= n;
+  } else {
+    for (uint32_t i = n; i-- > 0;) {
+      if (c->nvals > f->height) {
+        weft_valtype a = c->vals[c->nvals - 1];
+        if (a != sig_type(g->pop[i], at) && a != VLD_BOT) return simple_mismatch(c, g, at);
+        c->nvals--;
+      } else if (!f->unreachable) {
+        return simple_mismatch(c, g, at);
       }
-      c->nvals--;
-    } else if (!f->unreachable) {
-      weft_valtype ts[3];
-      for (uint32_t k = 0; k < n; k++) ts[k] = sig_type(g->pop[k], at);
-      return mismatch_list(c, ts, n, c->nvals - f->height);
     }
   }
-  if (g->npush) return vld_push(c, sig_type(g->push, at));
-  return WEFT_OK;
+  if (!g->push) return WEFT_OK;
+  if (c->nvals < c->capvals) {
+    c->vals[c->nvals++] = sig_type(g->push, at);
+    return WEFT_OK;
+  }
+  return vld_push(c, sig_type(g->push, at));
 }
 
 /* -- Control instructions -------------------------------------------------------------------- */
@@ -734,7 +764,7 @@ static bool const_allowed(uint16_t op) {
 
 static int instr(vld_ctx *c, const weft_instr *in) {
   uint16_t op = in->op;
-  if (op < WEFT_OP_LIMIT && (sigs[op].npop & 0x80u)) return simple(c, in, &sigs[op]);
+  if (op < WEFT_OP_LIMIT && sigs[op].simple) return simple(c, in, &sigs[op]);
   if (c->in_const && !const_allowed(op))
     return vld_fail(c, WEFT_ERR_INVALID, "constant expression required");
   switch (op) {
