@@ -1,8 +1,6 @@
-/* cli/cli.h -- what the `weft` command's subcommands share.
- *
- * cli/main.c dispatches to one cli_cmd_* per subcommand; each parses its own options and calls
- * cli_common_take() for the options every subcommand accepts (-c FILE, -C section.key=value,
- * -W feature=yes|no, --help), then cli_engine_new() to get an engine configured from them.
+/* cli/cli.h -- what the `weft` command's subcommands share (helpers implemented in cli/main.c).
+ * Each cli_cmd_* parses its own options, calls cli_common_take() for the common ones (-c FILE,
+ * -C section.key=value, -W feature=yes|no, --help), then cli_engine_new() for a configured engine.
  * Depends on: weft/engine.h (the public config and engine API).
  */
 #ifndef WEFT_CLI_H

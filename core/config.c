@@ -1,11 +1,7 @@
-/* core/config.c -- weft_config: ini files (read with inih), -C overrides, value checking.
- *
- * A file is pre-scanned line by line before inih sees it, because inih cuts lines of 200 characters
- * or more silently, treats indented lines as continuations and does not report line numbers to the
- * handler. The pre-scan rejects those cases with file:line and records the line of every key, in the
- * order inih will report them. [core] and [wasm] are decoded at once; plugin sections are kept raw
- * and checked by core/plugin.c once the plugins have declared their keys.
- * Depends on: inih (ini_parse_string), core/host.h (core_diagf), weft/module.h (feature bits).
+/* core/config.c -- weft_config: ini files (inih after a stricter pre-scan), -C overrides, values.
+ * The pre-scan catches what inih gets wrong silently (200-char lines, indented continuations) and
+ * records each key's line. [core]/[wasm] are decoded at once; plugin sections are kept raw for
+ * core/plugin.c. Depends on: inih, core/host.h (core_diagf), weft/module.h (feature bits).
  */
 #include "config.h"
 
@@ -168,7 +164,8 @@ static char *dup_printf(const char *fmt, ...) {
 }
 
 static int nomem(weft_diag *d) {
-  return core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "config", "out of memory reading the configuration");
+  return core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "config",
+                    "out of memory reading the configuration");
 }
 
 /* Resolve a relative path against `base` (NULL or "": kept, but made explicit with "./" so that
@@ -199,7 +196,9 @@ static bool valid_name(const char *s) {
   return true;
 }
 
-static bool is_known_section(const char *s) { return strcmp(s, "core") == 0 || strcmp(s, "wasm") == 0; }
+static bool is_known_section(const char *s) {
+  return strcmp(s, "core") == 0 || strcmp(s, "wasm") == 0;
+}
 
 /* -- Entries --------------------------------------------------------------------------------- */
 
@@ -366,7 +365,8 @@ static int apply_known(weft_config *cfg, const char *section, const char *key, c
                           origin, value);
       if (v < 4096 || v > ((uint64_t)1 << 32))
         return core_diagf(d, WEFT_ERR_CONFIG, UINT64_MAX, origin,
-                          "%s: [core] max_wasm_stack = %s is out of range (4K to 4G)", origin, value);
+                          "%s: [core] max_wasm_stack = %s is out of range (4K to 4G)", origin,
+                          value);
       cfg->max_wasm_stack = v;
       return WEFT_OK;
     }

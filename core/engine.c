@@ -38,7 +38,9 @@ int weft_engine_new(const weft_config *cfg, weft_engine **out_engine, weft_error
     e->by_kind[e->plugins.items[i].desc->kind] = &e->plugins.items[i];
   if (e->by_kind[WEFT_PLUGIN_VALIDATOR] == NULL && !e->trust_unvalidated) {
     const core_cfg_entry *where = core_cfg_find(e->config, "core", "plugins");
-    const char *origin = where != NULL ? where->origin : (e->config->name ? e->config->name : "config");
+    const char *origin = where != NULL                ? where->origin
+                         : e->config->name != NULL ? e->config->name
+                                                   : "config";
     rc = core_diagf(err, WEFT_ERR_CONFIG, UINT64_MAX, origin,
                     "%s: no validator plugin is loaded: add 'validator' to [core] plugins, or set "
                     "[core] trust_unvalidated = yes to run modules unchecked",
@@ -47,12 +49,14 @@ int weft_engine_new(const weft_config *cfg, weft_engine **out_engine, weft_error
   }
   e->types = core_types_new();
   if (e->types == NULL) {
-    rc = core_diagf(err, WEFT_ERR_NOMEM, UINT64_MAX, "engine", "out of memory creating the type registry");
+    rc = core_diagf(err, WEFT_ERR_NOMEM, UINT64_MAX, "engine",
+                    "out of memory creating the type registry");
     goto fail;
   }
   for (uint32_t i = 0; i < e->plugins.n; i++) {
     const core_plugin *p = &e->plugins.items[i];
-    core_host_logf(&e->host, WEFT_LOG_DEBUG, "engine", "loaded %s plugin '%s' %s (ABI %u.%u) from %s",
+    core_host_logf(&e->host, WEFT_LOG_DEBUG, "engine",
+                   "loaded %s plugin '%s' %s (ABI %u.%u) from %s",
                    core_plugin_kind_name(p->desc->kind), p->desc->name,
                    p->desc->version != NULL ? p->desc->version : "?",
                    WEFT_ABI_MAJOR_OF(p->desc->abi_version), WEFT_ABI_MINOR_OF(p->desc->abi_version),
@@ -173,8 +177,9 @@ void weft_engine_dump_config(const weft_engine *e, void (*write)(void *ud, const
     const core_plugin *p = &e->plugins.items[i];
     const weft_plugin_desc *desc = p->desc;
     write(ud, "");
-    snprintf(line, sizeof line, "; %s plugin '%s' %s, ABI %u.%u, from %s", core_plugin_kind_name(desc->kind),
-             desc->name, desc->version != NULL ? desc->version : "", WEFT_ABI_MAJOR_OF(desc->abi_version),
+    snprintf(line, sizeof line, "; %s plugin '%s' %s, ABI %u.%u, from %s",
+             core_plugin_kind_name(desc->kind), desc->name,
+             desc->version != NULL ? desc->version : "", WEFT_ABI_MAJOR_OF(desc->abi_version),
              WEFT_ABI_MINOR_OF(desc->abi_version), p->path);
     write(ud, line);
     /* summary is a 1.1 field: an older plugin's descriptor ends before it. */

@@ -1,9 +1,7 @@
 /* core/engine.h -- the engine's internals and the core-side wrapper of every plugin slot.
- *
- * The rest of the core never calls a plugin slot directly: it calls core_engine_<slot>(), which
- * checks the version and the pointer, fills defaults for optional slots, and is where test builds
- * inject faults (the SQLite os.c pattern). Depends on: core/config.h, core/host.h, core/plugin.h,
- * weft/engine.h, weft/plugin/validator.h, weft/plugin/codegen.h.
+ * The core never calls a slot directly: core_engine_<slot>() checks version and pointer, fills
+ * defaults and is where tests inject faults (SQLite's os.c). Depends on: core/config.h,
+ * core/host.h, core/plugin.h, weft/engine.h, weft/plugin/{validator,codegen}.h.
  */
 #ifndef WEFT_CORE_ENGINE_H
 #define WEFT_CORE_ENGINE_H

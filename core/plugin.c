@@ -125,7 +125,8 @@ static int accept_entry(weft_plugin_entry_fn entry, const char *path, core_plugi
     return core_diagf(d, WEFT_ERR_PLUGIN, UINT64_MAX, origin,
                       "%s: descriptor has no %s interface", label,
                       core_plugin_kind_name(desc->kind));
-  if (WEFT_ABI_MAJOR_OF(ih->abi_version) != WEFT_ABI_MAJOR || ih->struct_size < iface_min_size(desc->kind))
+  if (WEFT_ABI_MAJOR_OF(ih->abi_version) != WEFT_ABI_MAJOR ||
+      ih->struct_size < iface_min_size(desc->kind))
     return core_diagf(d, WEFT_ERR_ABI, UINT64_MAX, origin,
                       "%s: %s interface is ABI %u.%u with %u bytes; the core needs %u.x with at "
                       "least %zu: rebuild the plugin",

@@ -1,8 +1,6 @@
-/* core/plugin.h -- the plugin loader (implementation in core/plugin.c).
- *
- * Opens plugins by explicit path with dlopen(RTLD_NOW | RTLD_LOCAL), or takes a static entry by
- * pointer, and applies the acceptance rules of DESIGN §3: entry refusal, major version, build
- * signature, duplicate kinds, requirements, init failures, unknown keys in the plugin's section.
+/* core/plugin.h -- the plugin loader (implementation in core/plugin.c), used by core/engine.c.
+ * Opens plugins by explicit path (dlopen RTLD_NOW | RTLD_LOCAL) or static entry and applies the
+ * acceptance rules of DESIGN §3 (docs/PLUGIN-ABI.md §7).
  * Depends on: weft/plugin.h, core/config.h, core/host.h.
  */
 #ifndef WEFT_CORE_PLUGIN_H

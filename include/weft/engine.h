@@ -1,13 +1,12 @@
 /* include/weft/engine.h -- configuration and engine: the embedding API's starting point.
- *
- * A weft_config holds the settings of an ini file (docs/CONFIG.md) plus overrides; a weft_engine is
- * what a config becomes once its plugins are loaded and initialised. Every module, store and
- * instance belongs to one engine. Depends on: errors.h, plugin.h (for static plugin entries).
- *
- * Errors: every call that can fail returns a weft_status (WEFT_OK == 0) and, when `err` is not NULL,
- * fills it with one line: origin "file:line" for config errors, the plugin's name and file for
- * loading errors. Nothing here prints; logging goes to the sink set with weft_config_set_log.
+ * A weft_config holds an ini file's settings (docs/CONFIG.md) plus overrides; a weft_engine is a
+ * config with its plugins loaded and initialised. Every module, store and instance belongs to one
+ * engine. Depends on: errors.h, plugin.h (for static plugin entries).
  */
+
+/* Errors: every call that can fail returns a weft_status (WEFT_OK == 0) and, when `err` is not NULL,
+ * fills it with one line: origin "file:line" for config errors, the plugin's name and file for
+ * loading errors. Nothing here prints; logging goes to the sink set with weft_config_set_log. */
 #ifndef WEFT_ENGINE_H
 #define WEFT_ENGINE_H
 

@@ -1,9 +1,7 @@
-/* tests/plugins/testplugin.c -- purpose-made plugins for the loader tests (tests/unit/loader).
- * Built once per TP_VARIANT into tests/plugins/<name>.so, each showing one thing the loader must
- * accept or refuse: a good plugin, no entry, a refusing entry, a major mismatch, an older and a
- * newer minor, a duplicate kind, a missing requirement, a failing init, a bad build signature,
- * and a codegen whose answers depend on the module (to test the core's slot wrappers).
- * Depends on: weft/plugin.h and weft/plugin/validator.h only (plugins link nothing from the core).
+/* tests/plugins/testplugin.c -- purpose-made plugins for the loader tests (tests/unit/loader),
+ * built once per TP_VARIANT into <build>/tests/plugins/<name>.so: each shows one thing the loader
+ * must accept or refuse, plus a codegen whose answers test the core's slot wrappers.
+ * Depends on: weft/plugin.h, weft/plugin/{validator,codegen}.h only (nothing from the core).
  */
 #include <stdlib.h>
 #include <string.h>
