@@ -100,17 +100,24 @@ static core_table *tab_obj(weft_store_t *s, weft_table_t t) {
 
 int weft_table_new(weft_store_t *store, weft_valtype elem, uint64_t min, bool has_max, uint64_t max,
                    const weft_val_t *init, weft_table_t *out) {
-  if (store == NULL || out == NULL || !WEFT_VT_IS_REF(elem) ||
-      !WEFT_HT_IS_ABSTRACT(WEFT_VT_HEAP(elem)) || (has_max && max < min))
+  weft_table_type tt = {.elem = elem, .limits = {.min = min, .max = max, .has_max = has_max}};
+  return weft_table_new_typed(store, &tt, init, out);
+}
+
+int weft_table_new_typed(weft_store_t *store, const weft_table_type *type, const weft_val_t *init,
+                         weft_table_t *out) {
+  if (store == NULL || out == NULL || type == NULL) return WEFT_ERR_MISUSE;
+  weft_valtype elem = type->elem;
+  if (!WEFT_VT_IS_REF(elem) || !WEFT_HT_IS_ABSTRACT(WEFT_VT_HEAP(elem)) ||
+      (type->limits.has_max && type->limits.max < type->limits.min))
     return WEFT_ERR_MISUSE;
   weft_val_raw raw;
   memset(&raw, 0, sizeof raw);
   if (init != NULL && core_rt_val_to_raw(store, init, elem, NULL, &raw) != WEFT_OK)
     return WEFT_ERR_MISUSE;
   if (init == NULL && !WEFT_VT_NULLABLE(elem)) return WEFT_ERR_MISUSE;
-  weft_table_type tt = {.elem = elem, .limits = {.min = min, .max = max, .has_max = has_max}};
   core_table *t;
-  int rc = core_rt_table_create(&tt, NULL, NULL, &raw, &t);
+  int rc = core_rt_table_create(type, NULL, NULL, &raw, &t);
   if (rc != WEFT_OK) return rc;
   if (core_rt_vec_push(&store->tables, t) != WEFT_OK) {
     core_rt_table_destroy(t);

@@ -305,6 +305,9 @@ WEFT_API int weft_global_get_type(weft_store_t *store, weft_global_t g, weft_val
  * set to *init (NULL: null). */
 WEFT_API int weft_table_new(weft_store_t *store, weft_valtype elem, uint64_t min, bool has_max,
                             uint64_t max, const weft_val_t *init, weft_table_t *out);
+/* The same from a full table type (module.h): type->limits.is64 makes a table64. */
+WEFT_API int weft_table_new_typed(weft_store_t *store, const weft_table_type *type,
+                                  const weft_val_t *init, weft_table_t *out);
 WEFT_API uint64_t weft_table_size(weft_store_t *store, weft_table_t t);
 /* WEFT_ERR_MISUSE when idx is out of bounds (or other store, wrong kind). */
 WEFT_API int weft_table_get(weft_store_t *store, weft_table_t t, uint64_t idx, weft_val_t *out);

@@ -510,6 +510,27 @@ static void test_global_import(void **state) {
   weft_module_free(m);
 }
 
+/* (module (import "env" "t" (table i64 1 funcref))): table64 imports match only table64 tables. */
+static void test_table64_import(void **state) {
+  fixture *f = *state;
+  static const uint8_t b[] = {HDR, 0x02, 0x0b, 0x01, 0x03, 'e', 'n', 'v', 0x01, 't', 0x01, 0x70, 0x04, 0x01};
+  weft_module_t *m = load(f, b, sizeof b);
+  weft_table_t t32, t64;
+  weft_table_type tt = {.elem = WEFT_VT_FUNCREF, .limits = {.min = 2, .is64 = true}};
+  assert_int_equal(weft_table_new(f->store, WEFT_VT_FUNCREF, 2, false, 0, NULL, &t32), WEFT_OK);
+  assert_int_equal(weft_table_new_typed(f->store, &tt, NULL, &t64), WEFT_OK);
+  weft_extern_t e = {.kind = WEFT_EXTERN_TABLE, .of.table = t32};
+  weft_instance_t *inst = NULL;
+  weft_trap_t *t = NULL;
+  weft_error err;
+  assert_int_equal(weft_instance_new(f->store, m, &e, 1, &inst, &t, &err), WEFT_ERR_LINK);
+  assert_memory_equal(err.message, "incompatible import type", 24);
+  e.of.table = t64;
+  assert_int_equal(weft_instance_new(f->store, m, &e, 1, &inst, &t, &err), WEFT_OK);
+  assert_non_null(inst);
+  weft_module_free(m);
+}
+
 static void test_malformed_module(void **state) {
   fixture *f = *state;
   static const uint8_t b[] = {0x00, 0x61, 0x73, 0x6d, 0x02};
@@ -541,6 +562,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_func_import_export, setup, teardown),
       cmocka_unit_test_setup_teardown(test_start_trap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_global_import, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table64_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_module, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
