@@ -1,7 +1,7 @@
 /* cli/main.c -- the `weft` command: picks the subcommand and holds the helpers every subcommand
  * shares (common options, building the engine, one-line errors). The subcommands live in
  * cli/cmd_*.c; run and wast are built in only when their files exist (WEFT_HAVE_CMD_RUN/WAST).
- * Depends on: cli/cli.h, weft/weft.h (config, engine, version).
+ * Depends on: cli/cli.h, weft/weft.h (config, engine, version), core/config.h (feature names).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h" /* core_cfg_features: the -W names */
 #include "weft/weft.h"
 
 /* -- Errors and logging ---------------------------------------------------------------------- */
@@ -135,6 +136,19 @@ int cli_common_take(cli_common *c, int argc, char **argv, int *i) {
                        : snprintf(buf, sizeof buf, "wasm.%s=yes", v);
     if (n < 0 || (size_t)n >= sizeof buf || v[0] == '=' || strchr(v, '.') != NULL) {
       cli_error("-W %s: write -W feature=yes|no (e.g. -W stack_switching=no)", v);
+      return -1;
+    }
+    size_t flen = eq != NULL ? (size_t)(eq - v) : strlen(v);
+    bool known = false;
+    char names[256] = "";
+    for (size_t f = 0; f < core_cfg_nfeatures; f++) {
+      const char *key = core_cfg_features[f].key;
+      known |= strlen(key) == flen && strncmp(key, v, flen) == 0;
+      size_t used = strlen(names);
+      snprintf(names + used, sizeof names - used, "%s%s", f ? ", " : "", key);
+    }
+    if (!known) {
+      cli_error("-W %.*s: unknown feature (known: %s)", (int)flen, v, names);
       return -1;
     }
     return add_override(c, buf);

@@ -42,7 +42,7 @@ check(plugin-key 1 "^weft: plugin-key.ini:8: unknown key 'bogus' in \\[tp-good\\
       config -c plugin-key.ini -C core.plugin_dir=${TPDIR})
 check(bad-override 1 "^weft: -C core.max_wasm_stack: bad size 'zz'"
       validate -c ok.ini -C core.max_wasm_stack=zz x.wasm)
-check(bad-W 1 "^weft: -C wasm.threads: unknown key 'threads' in \\[wasm\\]"
+check(bad-W 1 "^weft: -W threads: unknown feature \\(known: stack_switching, exceptions"
       config -c ok.ini -W threads=yes)
 check(missing-config 1 "^weft: nope.ini: cannot open config file"
       config -c nope.ini)
