@@ -65,6 +65,19 @@ if(NOT last_out MATCHES "; how hard to look \\(fast\\|slow, default fast\\)\nmod
   math(EXPR failures "${failures} + 1")
 endif()
 
+# Attached option values and the long form.
+check(attached-forms 0 "^$" config --config=ok.ini -Ccore.max_wasm_stack=128K -Wgc=yes)
+if(NOT last_out MATCHES "\nmax_wasm_stack = 128K\n" OR NOT last_out MATCHES "\ngc = yes\n")
+  message(STATUS "FAIL attached-forms: -C/-W not applied:\n${last_out}")
+  math(EXPR failures "${failures} + 1")
+endif()
+check(config-help 0 "^$" config --help)
+if(NOT last_out MATCHES "usage: weft config" OR NOT last_out MATCHES "-C SECTION.KEY=VALUE")
+  message(STATUS "FAIL config-help: ${last_out}")
+  math(EXPR failures "${failures} + 1")
+endif()
+check(bad-option 1 "^weft: config: unexpected argument '--configx=ok.ini'" config --configx=ok.ini)
+
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} CLI check(s) failed")
 endif()
