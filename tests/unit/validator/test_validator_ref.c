@@ -583,6 +583,16 @@ static void test_random_ir_never_crashes(void **s) {
     b->types[at].u.array = (weft_fieldtype){I32, true};
     uint32_t ct = vt_add_type(b, WEFT_COMP_CONT, true, WEFT_NONE);
     b->types[ct].u.cont_func = ft;
+    /* Now and then, type-section damage a decoder could let through: a cont of anything (even out
+     * of range), forward or self supertypes, odd field types. */
+    if (rnd() % 4 == 0) b->types[ct].u.cont_func = rnd_imm();
+    if (rnd() % 4 == 0) {
+      b->types[at].nsupers = 1;
+      b->types[at].super = rnd_imm();
+    }
+    if (rnd() % 4 == 0)
+      b->fields[0][1].type = (weft_valtype)WEFT_VT_MAKE_REF(rnd() & 1, rnd() % 2 ? rnd_imm() % 0x1000000u
+                                                                                : WEFT_HT_ABS(rnd() % 256));
     vt_add_memory(b, 1, iter & 1);
     b->tables[0].type.elem = WEFT_VT_FUNCREF;
     b->tables[0].import = WEFT_NONE;
