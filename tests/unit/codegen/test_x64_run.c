@@ -788,6 +788,85 @@ static void test_import_and_indirect(void **st) {
   rt_stop(&r);
 }
 
+static void test_references(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  uint32_t ti = add_type(&t, "i", "i", true);
+  static const weft_instr dbl[] = {LG(0), I32C(2), OP(I32_MUL), OP(END)};                          /* 0 */
+  static const weft_instr nonnull[] = {
+      I32C(21), OPA(BLOCK, WEFT_VT_FUNCREF), LG(0), OPA(TABLE_GET, 0), OPA(BR_ON_NON_NULL, 0),
+      I32C(-1), OP(RETURN), OP(END), OPA(CALL_REF, 0), OP(END)};                                 /* 1 */
+  static const weft_instr onnull[] = {
+      OPA(BLOCK, WEFT_BT_EMPTY), LG(0), OPA(TABLE_GET, 0), OPA(BR_ON_NULL, 0), OP(DROP), I32C(1),
+      OP(RETURN), OP(END), I32C(0), OP(END)};                                                    /* 2 */
+  static const weft_instr asnn[] = {LG(0), OPA(TABLE_GET, 0), OP(REF_AS_NON_NULL), OP(DROP), LG(0), OP(END)}; /* 3 */
+  static const weft_instr rcr[] = {LG(0), LG(0), OPA(TABLE_GET, 0), OPA(RETURN_CALL_REF, 0), OP(END)};  /* 4 */
+  static const weft_instr tset[] = {LG(0), OPA(REF_FUNC, 0), OPA(TABLE_SET, 0), OPA(TABLE_SIZE, 0), OP(END)}; /* 5 */
+  static const weft_instr isnull[] = {OPA(REF_NULL, WEFT_VT_FUNCREF), OP(REF_IS_NULL), LG(0), OP(I32_ADD), OP(END)}; /* 6 */
+  add_func(&t, ti, "", dbl, NI(dbl));
+  add_func(&t, ti, "", nonnull, NI(nonnull));
+  add_func(&t, ti, "", onnull, NI(onnull));
+  add_func(&t, ti, "", asnn, NI(asnn));
+  add_func(&t, ti, "", rcr, NI(rcr));
+  add_func(&t, ti, "", tset, NI(tset));
+  add_func(&t, ti, "", isnull, NI(isnull));
+  t.tables[0].type.elem = WEFT_VT_FUNCREF;
+  t.tables[0].type.limits.min = 4;
+  t.tables[0].import = WEFT_NONE;
+  t.m.ntables = 1;
+  rt r;
+  rt_start(&r, &t, NULL);
+  assert_int_equal(call1(&r, 2, 0), 0);
+  assert_int_equal(call1(&r, 5, 1), 4);
+  assert_ptr_equal(r.inst.table_elems[0][1], ((weft_funcref **)(r.inst.vmctx + r.inst.lay.funcs))[0]);
+  assert_int_equal(call1(&r, 2, 1), 1);
+  assert_int_equal(call1(&r, 1, 1), 42);
+  assert_int_equal((int32_t)call1(&r, 1, 0), -1);
+  assert_int_equal(call_trap(&r, 3, 0, 0), WEFT_TRAP_NULL_REF);
+  assert_int_equal(call1(&r, 3, 1), 1);
+  assert_int_equal(call1(&r, 4, 1), 2);
+  assert_int_equal(call_trap(&r, 4, 0, 0), WEFT_TRAP_NULL_FUNC);
+  assert_int_equal(call1(&r, 6, 5), 6);
+  assert_int_equal(call_trap(&r, 2, 4, 0), WEFT_TRAP_TABLE_OOB);
+  assert_int_equal(call_trap(&r, 5, 100, 0), WEFT_TRAP_TABLE_OOB);
+  rt_stop(&r);
+}
+
+#define MEMK(o, off, k) {.op = WEFT_OP_##o, .imm.mem = {(off), (k), 0}}
+
+static void test_multi_memory_and_fill(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  add_memory(&t, 1, false);
+  add_memory(&t, 2, false);
+  uint32_t t3 = add_type(&t, "iii", "i", true);
+  /* fill mem 0 [a, a+n) with v, store v*3 into mem 1 at a+65536, return mem0[a] + mem1[a+65536] */
+  static const weft_instr f[] = {
+      LG(0), LG(1), LG(2), OPA(MEMORY_FILL, 0),
+      LG(0), LG(1), I32C(3), OP(I32_MUL), MEMK(I32_STORE8, 65536, 1),
+      LG(0), MEMK(I32_LOAD8_U, 0, 0), LG(0), MEMK(I32_LOAD8_U, 65536, 1), OP(I32_ADD),
+      OPA(MEMORY_SIZE, 1), I32C(1000), OP(I32_MUL), OP(I32_ADD), OP(END)};
+  add_func(&t, t3, "", f, NI(f));
+  rt r;
+  rt_start(&r, &t, NULL);
+  weft_val_raw s[3];
+  s[0].i32 = 10, s[1].i32 = 7, s[2].i32 = 5;
+  assert_true(fake_call(&r.inst, 0, s, 3));
+  assert_int_equal(s[0].i32, 7 + 21 + 2000);
+  assert_int_equal(r.inst.mems[0].base[14], 7);
+  assert_int_equal(r.inst.mems[0].base[15], 0);
+  assert_int_equal(r.inst.mems[1].base[65546], 21);
+  s[0].i32 = 65530, s[1].i32 = 1, s[2].i32 = 7;
+  assert_false(fake_call(&r.inst, 0, s, 3));
+  assert_int_equal(fake_store->trap_code, WEFT_TRAP_MEMORY_OOB);
+  s[0].i32 = 65536, s[1].i32 = 1, s[2].i32 = 0; /* fill of 0 bytes at the end is fine; mem 1 store is in bounds */
+  assert_false(fake_call(&r.inst, 0, s, 3));      /* ... but mem 0's load at 65536 is not */
+  assert_int_equal(fake_store->trap_code, WEFT_TRAP_MEMORY_OOB);
+  rt_stop(&r);
+}
+
 /* -- Tests: failure paths -------------------------------------------------------------------- */
 
 static void test_unsupported_and_oom(void **st) {
@@ -861,6 +940,8 @@ int main(void) {
       cmocka_unit_test(test_memory64),
       cmocka_unit_test(test_globals_and_select),
       cmocka_unit_test(test_import_and_indirect),
+      cmocka_unit_test(test_references),
+      cmocka_unit_test(test_multi_memory_and_fill),
       cmocka_unit_test(test_unsupported_and_oom),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
