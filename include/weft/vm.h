@@ -213,6 +213,81 @@ typedef enum weft_libcall_id {
 
 #define WEFT_WASM_PAGE_SIZE 65536u
 
+/* -- Continuations (stack switching) ----------------------------------------------------------- */
+
+/* The contract between the contstacks plugin, the codegen's inline switches, the backtrace walker
+ * and the gc root scanner. Follows Wasmtime's VMContRef design (notes: stack-switching-wasmtime.md
+ * §1) with weft's own layout. */
+
+typedef enum weft_stack_state {
+  WEFT_STACK_FRESH = 0,     /* made by cont.new, never run */
+  WEFT_STACK_RUNNING = 1,   /* the head of the store's stack chain */
+  WEFT_STACK_PARENT = 2,    /* in the chain, below a running child, waiting in a resume */
+  WEFT_STACK_SUSPENDED = 3, /* cut off the chain by suspend / switch */
+  WEFT_STACK_RETURNED = 4,  /* its function returned; the stack went back to the pool */
+  WEFT_STACK_TRAPPED = 5    /* it trapped or an exception left it */
+} weft_stack_state;
+
+/* Tag addresses (weft_vm_tag *) a resume installed, suspend clauses first, then switch clauses.
+ * The storage lives in the resumer's frame; valid only while the stack's state is PARENT. */
+typedef struct weft_handler_list {
+  uint32_t length;   /* @0 */
+  uint32_t capacity; /* @4 */
+  void **data;       /* @8 */
+} weft_handler_list;
+
+/* What every stack has, the initial stack (living in the entry frame) and each continuation. */
+typedef struct weft_common_stack_info {
+  weft_stack_limits limits;       /* @0  saved copy; stale while this stack is the running one */
+  uint32_t state;                 /* @32 weft_stack_state */
+  uint32_t first_switch_handler;  /* @36 index in handlers of the first (on $t switch) clause */
+  weft_handler_list handlers;     /* @40 */
+  uint64_t reserved;              /* @56 */
+} weft_common_stack_info;
+_Static_assert(sizeof(weft_common_stack_info) == 64, "weft_common_stack_info layout");
+
+/* Saved machine context at the top of each continuation stack (stack_top - 24). While the stack or
+ * one of its descendants runs, it holds the parent's resume point; while the stack is the last
+ * ancestor of a suspended chain, it holds that chain's suspension point. rbp sits just below rip,
+ * so a frame-pointer walk crosses from the child's bottom frame into the parent. */
+typedef struct weft_control_ctx {
+  uintptr_t rsp; /* @0 */
+  uintptr_t rbp; /* @8 */
+  uintptr_t rip; /* @16 */
+} weft_control_ctx;
+_Static_assert(sizeof(weft_control_ctx) == 24, "weft_control_ctx layout");
+
+typedef struct weft_payloads {
+  uint32_t length;     /* @0 */
+  uint32_t capacity;   /* @4 */
+  weft_val_raw *data;  /* @8 */
+} weft_payloads;
+
+/* A continuation object: stable address, type-stable memory (recycled only as another contref),
+ * so a stale (contref, revision) pair only ever sees a newer revision. The Wasm value (ref $ct) is
+ * weft_val_raw.cont = {contref, revision}. Fields after `values` are the contstacks plugin's own. */
+typedef struct weft_contref {
+  weft_common_stack_info csi;          /* @0   must stay first: the stack chain points here */
+  weft_stack_chain parent_chain;       /* @64  ABSENT while suspended (end of a suspended chain) */
+  struct weft_contref *last_ancestor;  /* @80  valid when FRESH/SUSPENDED; == self when FRESH */
+  uint64_t revision;                   /* @88  bumped by every consuming instruction */
+  uint8_t *stack_top;                  /* @96  highest address of the stack; the control context
+                                                is at stack_top - sizeof(weft_control_ctx) */
+  uint64_t stack_size;                 /* @104 usable bytes below stack_top */
+  weft_payloads args;                  /* @112 cont.new / cont.bind args, then the results */
+  weft_payloads values;                /* @128 suspend / resume / switch payloads */
+} weft_contref;
+_Static_assert(offsetof(weft_contref, parent_chain) == 64, "weft_contref layout");
+_Static_assert(offsetof(weft_contref, revision) == 88, "weft_contref layout");
+_Static_assert(offsetof(weft_contref, stack_top) == 96, "weft_contref layout");
+_Static_assert(offsetof(weft_contref, args) == 112, "weft_contref layout");
+_Static_assert(offsetof(weft_contref, values) == 128, "weft_contref layout");
+
+static inline weft_control_ctx *weft_contref_cc(const weft_contref *c) {
+  return (weft_control_ctx *)(void *)(c->stack_top - sizeof(weft_control_ctx));
+}
+
+
 #ifdef __cplusplus
 }
 #endif
