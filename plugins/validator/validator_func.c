@@ -179,10 +179,7 @@ static int blocktype(vld_ctx *c, weft_blocktype bt, vld_ctrl *f) {
   f->results = NULL;
   f->nresults = 0;
   f->single = VLD_BOT;
-  if (bt == WEFT_BT_EMPTY) {
-    f->results = f->params; /* non-NULL marker not needed: nresults = 0 */
-    return WEFT_OK;
-  }
+  if (bt == WEFT_BT_EMPTY) return WEFT_OK;
   if (WEFT_BT_IS_TYPEIDX(bt)) {
     const weft_type *t = vld_type(c, WEFT_BT_TYPEIDX(bt));
     if (!t) return vld_fail(c, WEFT_ERR_INVALID, "unknown type %u", WEFT_BT_TYPEIDX(bt));
@@ -882,13 +879,13 @@ int vld_check_func(vld_ctx *c, uint32_t fi) {
                     f->body_size, c->st->max_function_size);
   uint32_t n = (uint32_t)total;
   if (n > c->caplocals) {
-    uint32_t cap = c->caplocals;
-    uint32_t cap2 = cap, cap3 = cap;
-    if (grow(c, (void **)&c->locals, &cap, n, sizeof(weft_valtype)) ||
-        grow(c, (void **)&c->local_init, &cap2, n, 1) ||
-        grow(c, (void **)&c->init_stack, &cap3, n, sizeof(uint32_t)))
+    /* The three arrays grow in step: the same start and need give the same new capacity. */
+    uint32_t c1 = c->caplocals, c2 = c->caplocals, c3 = c->caplocals;
+    if (grow(c, (void **)&c->locals, &c1, n, sizeof(weft_valtype)) ||
+        grow(c, (void **)&c->local_init, &c2, n, 1) ||
+        grow(c, (void **)&c->init_stack, &c3, n, sizeof(uint32_t)))
       return c->status;
-    c->caplocals = cap < cap2 ? (cap < cap3 ? cap : cap3) : (cap2 < cap3 ? cap2 : cap3);
+    c->caplocals = c1;
   }
   c->nlocals = n;
   for (uint32_t i = 0; i < ft->u.func.nparams; i++) {
@@ -908,7 +905,6 @@ int vld_check_func(vld_ctx *c, uint32_t fi) {
   memset(&proto, 0, sizeof proto);
   proto.results = ft->u.func.results;
   proto.nresults = ft->u.func.nresults;
-  if (!proto.results) proto.results = proto.params; /* nresults == 0 */
   if (!f->body.code || f->body.ninstrs == 0)
     return vld_fail(c, WEFT_ERR_INVALID, "unexpected end of function body");
   if (push_ctrl(c, 0, &proto)) return c->status;
