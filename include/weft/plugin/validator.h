@@ -11,6 +11,9 @@
 #include "weft/module.h"
 #include "weft/plugin.h"
 
+/* The reference plugin (plugins/validator, see its README.md) reads these [validator] keys:
+ *   max_locals (50000), max_nesting (10000), max_function_size (7654321 bytes), max_types (1000000);
+ * exceeding one is WEFT_ERR_LIMIT with a message naming the key. */
 typedef struct weft_validator_iface {
   WEFT_ABI_HEADER;
   /* Validate `m`. Returns WEFT_OK, or WEFT_ERR_INVALID (or WEFT_ERR_LIMIT / WEFT_ERR_NOMEM) with `d`
