@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 /* -- Tests: numeric and stack ---------------------------------------------------------------- */
 
@@ -608,6 +609,50 @@ static void test_validate_first_alloc_fails(void **s) {
   free(b);
 }
 
+/* -- Tests: threads ----------------------------------------------------------------------------- */
+
+typedef struct job {
+  const weft_validator_iface *vi;
+  void *state;
+  mod *b;
+  int rc[200];
+} job;
+
+static void *validate_many(void *arg) {
+  job *j = arg;
+  for (int k = 0; k < 200; k++) {
+    weft_diag d;
+    memset(&d, 0, sizeof d);
+    j->rc[k] = j->vi->validate(j->state, &j->b->m, &d);
+  }
+  return NULL;
+}
+
+/* One plugin state, four threads, distinct modules (two valid, two invalid): every answer is right.
+ * pthreads rather than C11 threads so that ThreadSanitizer sees the threads start. */
+static void test_concurrent_validation(void **s) {
+  (void)s;
+  plugin p = vt_load();
+  job jobs[4];
+  pthread_t th[4];
+  for (int t = 0; t < 4; t++) {
+    mod *b = vt_new_mod();
+    uint32_t ft = vt_add_functype(b, vt_i32x2, 2, vt_i32x2, 1);
+    weft_instr good[] = {OPA(LOCAL_GET, 0), OPA(LOCAL_GET, 1), OP(I32_ADD)};
+    weft_instr bad[] = {OPA(LOCAL_GET, 0), CONST64(1), OP(I32_ADD)};
+    vt_add_func(b, ft, NULL, 0, t % 2 ? bad : good, 3);
+    jobs[t] = (job){.vi = p.vi, .state = p.state, .b = b};
+    assert_int_equal(pthread_create(&th[t], NULL, validate_many, &jobs[t]), 0);
+  }
+  for (int t = 0; t < 4; t++) {
+    assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int k = 0; k < 200; k++)
+      assert_int_equal(jobs[t].rc[k], t % 2 ? WEFT_ERR_INVALID : WEFT_OK);
+    free(jobs[t].b);
+  }
+  vt_unload(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_add_valid),
@@ -652,6 +697,7 @@ int main(void) {
       cmocka_unit_test(test_init_oom),
       cmocka_unit_test(test_validate_oom_every_allocation),
       cmocka_unit_test(test_validate_first_alloc_fails),
+      cmocka_unit_test(test_concurrent_validation),
   };
   int failed = cmocka_run_group_tests_name("validator", tests, NULL, NULL);
   return failed + vt_run_ref_tests();

@@ -22,7 +22,7 @@ const weft_plugin_desc *weft_plugin_entry_validator(uint32_t host_abi);
 /* -- Fake host ---------------------------------------------------------------------------------- */
 
 extern bool vt_script_allocs;  /* when set, every allocation asks vt_alloc_gate() (will_return) */
-extern int vt_live_allocs;     /* allocations not yet freed */
+extern _Atomic int vt_live_allocs; /* allocations not yet freed (atomic: threaded tests) */
 extern int vt_fail_nth;        /* >= 0: the allocation after that many successful ones fails */
 extern int64_t vt_cfg_max_locals, vt_cfg_max_nesting, vt_cfg_max_types; /* -1: key not set */
 extern const weft_host_api vt_host;

@@ -13,7 +13,7 @@
 /* -- Fake host ----------------------------------------------------------------------------------- */
 
 bool vt_script_allocs;   /* when set, every allocation asks vt_alloc_gate() for a scripted answer */
-int vt_live_allocs;
+_Atomic int vt_live_allocs;
 int64_t vt_cfg_max_locals = -1, vt_cfg_max_nesting = -1, vt_cfg_max_types = -1;
 
 int vt_fail_nth = -1;     /* otherwise: fail the allocation after vt_fail_nth successful ones */
