@@ -375,6 +375,10 @@ static void plain(wat_ctx *c, wat_buf *b) {
         }
         wat_expect_rpar(c);
       }
+      if (n == 0 && (c->compat & WAT_COMPAT_WABT_SELECT)) {
+        wat_put_op(c, b, WEFT_OP_SELECT);
+        return;
+      }
       wat_put_op(c, b, WEFT_OP_SELECT_T);
       wat_u32(c, b, n);
       wat_bytes(c, b, c->tmp.d + mark, c->tmp.len - mark);
@@ -411,7 +415,7 @@ static void plain(wat_ctx *c, wat_buf *b) {
     return;
   case WEFT_IMM_CALL_INDIRECT: {
     uint32_t table = opt_index(c, WAT_SP_TABLE);
-    uint32_t t = wat_typeuse(c, false, NULL);
+    uint32_t t = wat_typeuse(c, false, false, NULL);
     wat_put_op(c, b, op);
     wat_u32(c, b, t);
     wat_u32(c, b, table);
@@ -693,8 +697,10 @@ static void folded(wat_ctx *c, wat_buf *b) {
         wat_next(c);
         wat_next(c);
         wat_u8(c, b, WEFT_OP_ELSE);
+        size_t after_else = b->len;
         seq(c, b);
         wat_expect_rpar(c);
+        if (b->len == after_else) b->len--; /* an empty else is not encoded (reference encoder) */
       }
     } else {
       block_head(c, b, kw);
@@ -718,8 +724,8 @@ static void folded(wat_ctx *c, wat_buf *b) {
  * with a count of those opened here. */
 static void seq(wat_ctx *c, wat_buf *b) {
   uint32_t open = 0;
-  uint32_t base_depth = c->depth;
-  /* per open flat block: was it an "if" that has seen its "else"? kept in a bit stack in scratch */
+  /* One record per flat block opened here: 0 = not an if, 1 = if before else, 2 + n = if whose else
+   * opcode sits at b->d[n] (dropped at end when the else branch stayed empty). */
   size_t kinds = c->kstack.len;
   for (;;) {
     const wat_tok *t = wat_peek(c, 0);
@@ -731,13 +737,16 @@ static void seq(wat_ctx *c, wat_buf *b) {
       if (open) wat_fail(c, t, "unexpected token: expected 'end' but found '%.*s'", (int)t->len, t->p);
       break;
     }
+    if (t->kind == WAT_T_RESERVED)
+      wat_fail(c, t, "unknown operator %.*s", (int)t->len, t->p);
     if (t->kind != WAT_T_KEYWORD)
       wat_fail(c, t, "unexpected token: expected an instruction but found '%.*s'", (int)t->len, t->p);
     if (is_block_kw(t)) {
       wat_next(c);
       enter(c);
       block_head(c, b, t);
-      wat_u8(c, &c->kstack, wat_is_kw(t, "if") ? 1 : 0);
+      size_t rec = wat_is_kw(t, "if") ? 1 : 0;
+      wat_bytes(c, &c->kstack, &rec, sizeof rec);
       open++;
       continue;
     }
@@ -745,25 +754,29 @@ static void seq(wat_ctx *c, wat_buf *b) {
       if (!open) wat_fail(c, t, "unexpected token: 'end' without an open block");
       wat_next(c);
       check_end_label(c);
+      size_t rec;
+      memcpy(&rec, c->kstack.d + c->kstack.len - sizeof rec, sizeof rec);
+      if (rec >= 2 && b->len == rec - 2 + 1) b->len--; /* empty else branch */
       wat_u8(c, b, WEFT_OP_END);
       c->nlabels--;
       c->depth--;
-      c->kstack.len--;
+      c->kstack.len -= sizeof rec;
       open--;
       continue;
     }
     if (wat_is_kw(t, "else")) {
-      if (!open || c->kstack.d[c->kstack.len - 1] != 1)
-        wat_fail(c, t, "unexpected token: 'else' without an open 'if'");
+      size_t rec = 0;
+      if (open) memcpy(&rec, c->kstack.d + c->kstack.len - sizeof rec, sizeof rec);
+      if (rec != 1) wat_fail(c, t, "unexpected token: 'else' without an open 'if'");
       wat_next(c);
       check_end_label(c);
-      c->kstack.d[c->kstack.len - 1] = 2;
+      rec = 2 + b->len;
+      memcpy(c->kstack.d + c->kstack.len - sizeof rec, &rec, sizeof rec);
       wat_u8(c, b, WEFT_OP_ELSE);
       continue;
     }
     plain(c, b);
   }
-  (void)base_depth;
   c->kstack.len = kinds;
 }
 

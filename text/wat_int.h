@@ -144,7 +144,18 @@ typedef struct wat_ctx {
   wat_buf names_local; /* local-names subsection payload being built */
   uint32_t nnames_local;
   uint32_t depth;
+  unsigned compat; /* WAT_COMPAT_* bits: encoding choices of other tools, for cross-checks only */
 } wat_ctx;
+
+/* Encoding choices that differ between encoders, both valid binary for the same text. weft follows
+ * the reference interpreter; these bits reproduce wabt's choices so that the suite cross-check can
+ * tell an explained difference from a real one. */
+enum {
+  WAT_COMPAT_WABT_BLOCKTYPE = 1u << 0, /* "(type $t)" block type of [] -> [t?] written short */
+  WAT_COMPAT_WABT_SELECT = 1u << 1     /* "select (result)" with no types written as 0x1B */
+};
+int wat_to_wasm_compat(const char *src, size_t len, const char *filename, unsigned compat,
+                       uint8_t **out_bytes, size_t *out_len, weft_diag *out_diag);
 
 /* -- Lexer (wat_lex.c) ------------------------------------------------------------------------- */
 
@@ -217,7 +228,7 @@ void wat_put_valtype(wat_ctx *c, wat_buf *b, weft_valtype t);
 void wat_put_heaptype(wat_ctx *c, wat_buf *b, uint32_t heap);
 /* Type use: "(type x)? (param ...)* (result ...)*"; returns a type index. When `names` is set,
  * parameter ids are declared as locals. */
-uint32_t wat_typeuse(wat_ctx *c, bool declare_params, uint32_t *out_nparams);
+uint32_t wat_typeuse(wat_ctx *c, bool declare_params, bool allow_ids, uint32_t *out_nparams);
 /* Block type: returns a weft_blocktype and writes it. */
 void wat_blocktype(wat_ctx *c, wat_buf *b);
 

@@ -314,6 +314,13 @@ static bool is_idchar(unsigned char ch) {
   return ch && strchr("!#$%&'*+-./:<=>?@\\^_`|~", ch) != NULL;
 }
 
+/* Characters that may appear in reserved tokens besides idchars (Wasm 3.0 lexical grammar). */
+static bool is_reservedchar(const char *s, size_t i, size_t n) {
+  char ch = s[i];
+  if (ch == ',' || ch == '[' || ch == ']' || ch == '{' || ch == '}') return true;
+  return ch == ';' && !(i + 1 < n && s[i + 1] == ';');
+}
+
 typedef struct lexer {
   wat_ctx *c;
   const char *s;
@@ -395,27 +402,9 @@ static size_t scan_string(lexer *L, size_t at) {
   return j + 1;
 }
 
-/* Skip an annotation "(@id ...)" with balanced parens; strings and comments inside are honoured. */
-static void skip_annotation(lexer *L) {
-  size_t start = L->i;
-  size_t depth = 0;
-  if (L->i + 2 >= L->n || !(is_idchar((unsigned char)L->s[L->i + 2]) || L->s[L->i + 2] == '"'))
-    lex_fail(L, start, "empty annotation id: expected a name after '(@'");
-  while (L->i < L->n) {
-    skip_space(L);
-    if (L->i >= L->n) break;
-    char ch = L->s[L->i];
-    if (ch == '(') { depth++; L->i++; continue; }
-    if (ch == ')') { depth--; L->i++; if (!depth) return; continue; }
-    if (ch == '"') { L->i = scan_string(L, L->i); continue; }
-    while (L->i < L->n && !strchr(" \t\r\n();\"", L->s[L->i])) L->i++;
-    if (L->i < L->n && L->s[L->i] == ';' && !(L->i + 1 < L->n && L->s[L->i + 1] == ';')) L->i++;
-  }
-  lex_fail(L, start, "unclosed annotation: expected ')' before end of input");
-}
-
 void wat_lex(wat_ctx *c, const char *src, size_t len) {
   lexer L = {.c = c, .s = src, .n = len, .line = 1};
+  size_t ann_depth = 0, ann_start = 0; /* inside "(@id ...)": tokens are checked, then dropped */
   for (;;) {
     skip_space(&L);
     wat_tok t = {0};
@@ -423,6 +412,7 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
     t.col = (uint32_t)(L.i - L.line_start + 1);
     t.p = src + L.i;
     if (L.i >= L.n) {
+      if (ann_depth) lex_fail(&L, ann_start, "unclosed annotation: expected ')' before end of input");
       t.kind = WAT_T_EOF;
       t.p = "end of input";
       t.len = 12;
@@ -431,7 +421,29 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
     }
     unsigned char ch = (unsigned char)src[L.i];
     if (ch == '(') {
-      if (L.i + 1 < L.n && src[L.i + 1] == '@') { skip_annotation(&L); continue; }
+      if (!ann_depth && L.i + 1 < L.n && src[L.i + 1] == '@') {
+        if (L.i + 2 >= L.n || !(is_idchar((unsigned char)src[L.i + 2]) || src[L.i + 2] == '"'))
+          lex_fail(&L, L.i, "empty annotation id: expected a name after '(@'");
+        if (!ann_depth) ann_start = L.i;
+        ann_depth++;
+        L.i += 2;
+        if (src[L.i] == '"') {
+          size_t e = scan_string(&L, L.i);
+          if (e == L.i + 2) lex_fail(&L, L.i, "empty annotation id: expected a name after '(@'");
+          uint8_t *d = malloc(e - L.i);
+          size_t dl = 0;
+          const char *err = NULL;
+          if (!d) { free(L.toks); wat_oom(c); }
+          bool ok = decode_string(src + L.i + 1, e - L.i - 2, d, &dl, &err) && wat_utf8_valid(d, dl);
+          free(d);
+          if (!ok) lex_fail(&L, L.i, err ? err : "malformed UTF-8 encoding in annotation id");
+          if (dl == 0) lex_fail(&L, L.i, "empty annotation id: expected a name after '(@'");
+          L.i = e;
+        } else {
+          while (L.i < L.n && is_idchar((unsigned char)src[L.i])) L.i++;
+        }
+        continue;
+      }
       t.kind = WAT_T_LPAR;
       t.len = 1;
       L.i++;
@@ -448,9 +460,13 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
       L.i = e;
       if (L.i < L.n && (is_idchar((unsigned char)src[L.i]) || src[L.i] == '"'))
         lex_fail(&L, L.i, "unknown operator: expected a space after a string");
-    } else if (is_idchar(ch)) {
+    } else if (is_idchar(ch) || is_reservedchar(src, L.i, L.n)) {
       size_t j = L.i;
-      while (j < L.n && is_idchar((unsigned char)src[j])) j++;
+      bool reserved = false;
+      while (j < L.n && (is_idchar((unsigned char)src[j]) || is_reservedchar(src, j, L.n))) {
+        if (!is_idchar((unsigned char)src[j])) reserved = true;
+        j++;
+      }
       if (ch == '$' && j == L.i + 1 && j < L.n && src[j] == '"') {
         /* $"quoted id" */
         size_t e = scan_string(&L, j);
@@ -471,6 +487,15 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
         free(d);
         t.v = v;
         t.vlen = (uint32_t)dl;
+        if (L.i < L.n && (is_idchar((unsigned char)src[L.i]) || src[L.i] == '"')) {
+          /* $"a"b: one reserved token */
+          while (L.i < L.n && (is_idchar((unsigned char)src[L.i]) || src[L.i] == '"')) {
+            if (src[L.i] == '"') L.i = scan_string(&L, L.i);
+            else L.i++;
+          }
+          t.kind = WAT_T_RESERVED;
+          t.len = (uint32_t)(L.i - (size_t)(t.p - src));
+        }
       } else {
         t.len = (uint32_t)(j - L.i);
         L.i = j;
@@ -490,6 +515,7 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
         } else {
           t.kind = WAT_T_RESERVED;
         }
+        if (reserved) t.kind = WAT_T_RESERVED;
         if (L.i < L.n && src[L.i] == '"') {
           size_t e = scan_string(&L, L.i);
           L.i = e;
@@ -498,8 +524,17 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
         }
       }
     } else {
-      lex_fail(&L, L.i, ch >= 0x80 ? "illegal character outside a string"
-                                   : "illegal character: expected a token");
+      if (ch >= 0x80) {
+        size_t k = (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3 : (ch & 0xF8) == 0xF0 ? 4 : 1;
+        if (k > L.n - L.i || !wat_utf8_valid((const uint8_t *)src + L.i, k))
+          lex_fail(&L, L.i, "malformed UTF-8 encoding outside a string");
+      }
+      lex_fail(&L, L.i, "illegal character: expected a token");
+    }
+    if (ann_depth) {
+      if (t.kind == WAT_T_LPAR) ann_depth++;
+      else if (t.kind == WAT_T_RPAR) ann_depth--;
+      continue;
     }
     push(&L, &t);
   }

@@ -351,7 +351,7 @@ static uint32_t find_or_add_type(wat_ctx *c, const sig *s) {
   return idx;
 }
 
-uint32_t wat_typeuse(wat_ctx *c, bool declare_params, uint32_t *out_nparams) {
+uint32_t wat_typeuse(wat_ctx *c, bool declare_params, bool allow_ids, uint32_t *out_nparams) {
   uint32_t idx = WEFT_NONE;
   const wat_tok *tt = NULL;
   if (wat_peek_lpar_kw(c, "type")) {
@@ -364,7 +364,7 @@ uint32_t wat_typeuse(wat_ctx *c, bool declare_params, uint32_t *out_nparams) {
   }
   sig s = {0};
   bool inline_sig = wat_peek_lpar_kw(c, "param") || wat_peek_lpar_kw(c, "result");
-  parse_sig(c, &s, declare_params, declare_params);
+  parse_sig(c, &s, declare_params, allow_ids);
   if (idx == WEFT_NONE) {
     idx = find_or_add_type(c, &s);
     if (out_nparams) *out_nparams = s.np;
@@ -379,7 +379,13 @@ uint32_t wat_typeuse(wat_ctx *c, bool declare_params, uint32_t *out_nparams) {
 
 void wat_blocktype(wat_ctx *c, wat_buf *b) {
   if (wat_peek_lpar_kw(c, "type")) {
-    uint32_t idx = wat_typeuse(c, false, NULL);
+    uint32_t idx = wat_typeuse(c, false, false, NULL);
+    if ((c->compat & WAT_COMPAT_WABT_BLOCKTYPE) && idx < c->sp[WAT_SP_TYPE].n &&
+        c->types[idx].comp == WEFT_COMP_FUNC && c->types[idx].ft.np == 0 && c->types[idx].ft.nr <= 1) {
+      if (c->types[idx].ft.nr == 0) wat_u8(c, b, WEFT_BT_EMPTY);
+      else wat_put_valtype(c, b, c->types[idx].ft.v[0]);
+      return;
+    }
     wat_s64(c, b, idx);
     return;
   }
@@ -720,13 +726,13 @@ static bool inline_import(wat_ctx *c) {
 
 static void limits(wat_ctx *c, wat_buf *b, bool is64, bool allow_shared) {
   const wat_tok *t = wat_peek(c, 0);
-  uint64_t min = is64 ? wat_tok_u64(c, t) : wat_tok_u32(c, t);
+  uint64_t min = wat_tok_u64(c, t);
   wat_next(c);
   bool has_max = false;
   uint64_t max = 0;
   if (wat_peek(c, 0)->kind == WAT_T_NUM) {
     t = wat_next(c);
-    max = is64 ? wat_tok_u64(c, t) : wat_tok_u32(c, t);
+    max = wat_tok_u64(c, t);
     has_max = true;
   }
   bool shared = false;
@@ -811,12 +817,12 @@ static void func_field(wat_ctx *c, uint32_t idx) {
   if (inline_import(c)) {
     wat_buf *ib = &c->sec[WAT_SEC_IMPORT];
     wat_u8(c, ib, WEFT_EXTERN_FUNC);
-    wat_u32(c, ib, wat_typeuse(c, false, NULL));
+    wat_u32(c, ib, wat_typeuse(c, false, true, NULL));
     wat_expect_rpar(c);
     return;
   }
   uint32_t np = 0;
-  uint32_t tidx = wat_typeuse(c, true, &np);
+  uint32_t tidx = wat_typeuse(c, true, true, &np);
   wat_u32(c, &c->sec[WAT_SEC_FUNC], tidx);
   c->nsec[WAT_SEC_FUNC]++;
   /* locals */
@@ -1222,13 +1228,13 @@ static void tag_field(wat_ctx *c, uint32_t idx) {
   if (inline_import(c)) {
     wat_u8(c, &c->sec[WAT_SEC_IMPORT], WEFT_EXTERN_TAG);
     wat_u8(c, &c->sec[WAT_SEC_IMPORT], 0);
-    wat_u32(c, &c->sec[WAT_SEC_IMPORT], wat_typeuse(c, false, NULL));
+    wat_u32(c, &c->sec[WAT_SEC_IMPORT], wat_typeuse(c, false, true, NULL));
     wat_expect_rpar(c);
     return;
   }
   wat_buf *b = &c->sec[WAT_SEC_TAG];
   wat_u8(c, b, 0);
-  wat_u32(c, b, wat_typeuse(c, false, NULL));
+  wat_u32(c, b, wat_typeuse(c, false, true, NULL));
   c->nsec[WAT_SEC_TAG]++;
   wat_expect_rpar(c);
 }
@@ -1243,7 +1249,7 @@ static void import_field(wat_ctx *c) {
   if (wat_is_kw(k, "func")) {
     wat_u8(c, b, WEFT_EXTERN_FUNC);
     begin_func(c);
-    wat_u32(c, b, wat_typeuse(c, false, NULL));
+    wat_u32(c, b, wat_typeuse(c, false, true, NULL));
   } else if (wat_is_kw(k, "table")) {
     wat_u8(c, b, WEFT_EXTERN_TABLE);
     tabletype(c, b);
@@ -1256,7 +1262,7 @@ static void import_field(wat_ctx *c) {
   } else if (wat_is_kw(k, "tag")) {
     wat_u8(c, b, WEFT_EXTERN_TAG);
     wat_u8(c, b, 0);
-    wat_u32(c, b, wat_typeuse(c, false, NULL));
+    wat_u32(c, b, wat_typeuse(c, false, true, NULL));
   } else {
     wat_fail(c, k, "unexpected token: expected an import kind (func, table, memory, global, tag) but found '%.*s'",
              (int)k->len, k->p);
@@ -1462,9 +1468,15 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
 
 int weft_wat_to_wasm(const char *src, size_t len, const char *filename, uint8_t **out_bytes,
                      size_t *out_len, weft_diag *out_diag) {
+  return wat_to_wasm_compat(src, len, filename, 0, out_bytes, out_len, out_diag);
+}
+
+int wat_to_wasm_compat(const char *src, size_t len, const char *filename, unsigned compat,
+                       uint8_t **out_bytes, size_t *out_len, weft_diag *out_diag) {
   wat_ctx *c = malloc(sizeof *c);
   if (!c) return WEFT_ERR_NOMEM;
   wat_ctx_init(c, filename, out_diag);
+  c->compat = compat;
   *out_bytes = NULL;
   *out_len = 0;
   if (setjmp(c->jb)) goto cleanup;

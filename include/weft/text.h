@@ -99,6 +99,8 @@ typedef struct weft_wast_module {
   const char *quote;     /* QUOTE: the concatenated text */
   size_t quote_len;
   uint32_t line, col;
+  const char *src;       /* the module's source text, "(module" to its ')' (a copy; not NUL-safe) */
+  size_t src_len;
 } weft_wast_module;
 
 typedef enum weft_wast_cmd_kind {
