@@ -251,7 +251,7 @@ bool core_dec_heaptype(core_dec *D, uint32_t *out) {
   if (!core_dec_leb_s(D, 33, &v)) return false;
   if (v < 0) return core_dec_fail(D, at, WEFT_ERR_MALFORMED, "malformed heap type");
   if ((uint64_t)v >= D->type_limit)
-    return core_dec_fail(D, at, WEFT_ERR_MALFORMED, "unknown type %llu", (unsigned long long)v);
+    return core_dec_fail(D, at, WEFT_ERR_INVALID, "unknown type %llu", (unsigned long long)v);
   /* Indices past the heap field are invalid anyway; clamp so the validator reports them. */
   *out = v >= WEFT_HT_ABSTRACT ? WEFT_HT_ABSTRACT - 1 : (uint32_t)v;
   return true;
@@ -387,7 +387,7 @@ static bool subtype(builder *B, weft_type *t) {
       const uint8_t *at = D->p;
       uint32_t s;
       if (!core_dec_u32(D, &s)) return false;
-      if (s >= D->type_limit) return core_dec_fail(D, at, WEFT_ERR_MALFORMED, "unknown type %u", s);
+      if (s >= D->type_limit) return core_dec_fail(D, at, WEFT_ERR_INVALID, "unknown type %u", s);
       if (i == 0) t->super = s;
     }
   }

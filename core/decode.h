@@ -21,8 +21,10 @@
  * rtt; with NULL, canonicalization is skipped and every weft_type.rtt stays NULL (tests, fuzzing).
  * Returns WEFT_OK and writes *out (owned by the caller, freed with core_module_free), or an error
  * with `d` filled (origin "decode", the byte offset, the spec's message): WEFT_ERR_MALFORMED,
- * WEFT_ERR_LIMIT (an implementation limit), WEFT_ERR_NOMEM. On error *out is NULL and nothing
- * leaks. Thread-safe (the registry locks itself). Never validates: see the validator plugin. */
+ * WEFT_ERR_INVALID ("unknown type N": a type section that refers past its own rec group, which
+ * canonicalization cannot resolve), WEFT_ERR_LIMIT (an implementation limit), WEFT_ERR_NOMEM. On
+ * error *out is NULL and nothing leaks. Thread-safe (the registry locks itself). Otherwise never
+ * validates: index bounds, typing and the rest are the validator plugin's. */
 int core_decode(core_types *types, const uint8_t *bytes, size_t len, weft_module **out,
                 weft_diag *d);
 

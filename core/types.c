@@ -279,7 +279,7 @@ int core_types_intern(core_types *t, const weft_type *types, uint32_t start, uin
     goto done;
   }
   if (c.bad != WEFT_NONE) {
-    rc = set_diag(d, WEFT_ERR_MALFORMED, "unknown type %u", c.bad);
+    rc = set_diag(d, WEFT_ERR_INVALID, "unknown type %u", c.bad);
     goto done;
   }
   uint32_t h = hash_words(k.w, k.n);

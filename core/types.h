@@ -22,8 +22,11 @@ void core_types_free(core_types *t);
  * their rtt. Two groups get the same canonical types iff they are structurally identical, where a
  * reference into the group is compared by its position in the group and a reference outside it by
  * canonical id (iso-recursive equivalence). On success writes the n canonical rtts to out[0..n) and
- * returns WEFT_OK. Errors: WEFT_ERR_NOMEM, WEFT_ERR_LIMIT (more than 0xFFFEFF canonical types),
- * WEFT_ERR_MALFORMED ("unknown type N": a reference past the end of the group). Thread-safe. */
+ * returns WEFT_OK. Errors: WEFT_ERR_NOMEM, WEFT_ERR_LIMIT (more than 0xFFFEFF canonical types, or a
+ * supertype chain deeper than 63, the limit V8 and wasm-tools use), WEFT_ERR_INVALID ("unknown type
+ * N": a reference past the end of the group). A declared supertype that is not an earlier type is
+ * kept in the key but left out of the rtt's supers chain (the validator rejects such modules).
+ * Thread-safe. */
 int core_types_intern(core_types *t, const weft_type *types, uint32_t start, uint32_t n,
                       const weft_rtt **out, weft_diag *d);
 

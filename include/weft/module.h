@@ -119,7 +119,8 @@ typedef struct weft_type {
   uint32_t super;      /* first declared supertype index, or WEFT_NONE */
   uint32_t rec_start;  /* first type index of this type's rec group */
   uint32_t rec_size;   /* number of types in the rec group */
-  const weft_rtt *rtt; /* canonical identity, set by the decoder */
+  const weft_rtt *rtt; /* canonical identity, set by the decoder (NULL only when a module was
+                        * decoded without a type registry: tests and fuzzing) */
   union {
     struct {
       uint32_t nparams, nresults;
@@ -226,7 +227,7 @@ typedef struct weft_func {
   uint32_t type;      /* type index */
   uint32_t import;    /* index into imports, or WEFT_NONE for a defined function */
   /* Defined functions only: */
-  uint32_t nlocals;   /* declared locals, not counting parameters */
+  uint32_t nlocals;   /* declared locals, not counting parameters (at most 50000: decoder limit) */
   const weft_valtype *locals;
   weft_expr body;
   uint32_t body_off;  /* byte offset of the body (its size LEB) and its size */
@@ -272,7 +273,8 @@ typedef struct weft_elem {
   uint8_t mode;       /* weft_seg_mode */
   uint32_t table;     /* active only */
   weft_expr offset;   /* active only */
-  weft_valtype type;  /* element reference type (funcref for the funcidx forms) */
+  weft_valtype type;  /* element reference type: (ref func) for the funcidx forms (flags 0-3, as
+                       * the reference interpreter), funcref for flags 4, as written for 5-7 */
   uint32_t nitems;
   const weft_expr *items; /* funcidx forms are given as (ref.func i) expressions */
   uint32_t off;
@@ -294,7 +296,11 @@ typedef struct weft_custom {
   uint32_t off;
 } weft_custom;
 
-/* Features a module uses, found while decoding; the core checks them against [wasm] switches. */
+/* Features a module uses, found while decoding; the core checks them against [wasm] switches.
+ * Set from the types, heap types, limits and opcodes the module contains (e.g. GC for struct/array
+ * types, any/eq/i31/struct/array/none heap types, rec/sub and 0xFB opcodes; EXCEPTIONS for tags,
+ * exn/noexn, throw/throw_ref/try_table; MULTI_MEMORY for more than one memory or a memidx != 0).
+ * THREADS is never set: shared limits are malformed in Wasm 3.0. */
 typedef enum weft_feature {
   WEFT_FEAT_SIMD = 1u << 0,
   WEFT_FEAT_RELAXED_SIMD = 1u << 1,

@@ -649,6 +649,12 @@ static void type_forward_refs(void **state) {
   B(&s, 0x02, 0x60, 0x01, 0x63, 0x01, 0x00, 0x60, 0x00, 0x00); /* type 0 refers to type 1 */
   section(&o, 1, &s);
   expect_error(&o, "unknown type 1");
+  {
+    weft_module *m = NULL;
+    weft_diag d;
+    assert_int_equal(dec(NULL, &o, &m, &d), WEFT_ERR_INVALID); /* invalid, not malformed */
+    assert_int_equal(d.offset, 14); /* the heap type byte */
+  }
   header(&o);
   s.n = 0;
   B(&s, 0x01, 0x4E, 0x02, 0x60, 0x01, 0x63, 0x01, 0x00, 0x60, 0x00, 0x00); /* same, in one group */
