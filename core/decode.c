@@ -757,6 +757,9 @@ static bool data_section(builder *B) {
 
 /* -- Code section ------------------------------------------------------------------------------- */
 
+/* At most this many instructions are reserved up front (384 MiB of address space, untouched). */
+#define CODE_RESERVE_MAX ((size_t)16 << 20)
+
 /* Large instruction arrays are written once, front to back: transparent huge pages cut the page
  * faults (most of the cost of a big module) by 512. Only a hint; failure is harmless. */
 static void advise_huge(void *p, size_t size) {
@@ -779,6 +782,7 @@ static bool code_section(builder *B) {
   /* Every instruction takes at least one byte: reserve for the whole section at once, so the array
    * never moves while bodies are decoded (untouched capacity costs no memory). */
   size_t rest = (size_t)(D->end - D->p);
+  if (rest > CODE_RESERVE_MAX) rest = CODE_RESERVE_MAX; /* beyond: grow geometrically (mremap) */
   if (!core_dec_grow(D, (void **)&D->ins, &D->cins, (uint64_t)D->nins + rest + 1, sizeof(weft_instr)))
     return false;
   advise_huge(D->ins, (size_t)D->cins * sizeof(weft_instr));
