@@ -540,6 +540,36 @@ static void test_types_limit(void **s) {
   vt_cfg_max_types = -1;
 }
 
+static void test_cont_subtyping(void **s) {
+  (void)s;
+  /* 0 = func (sub), 1 = func (sub 0), 2 = cont 0 (sub), 3 = cont 1 (sub 2): valid since 1 <: 0 */
+  mod *b = vt_new_mod();
+  uint32_t f0 = vt_add_type(b, WEFT_COMP_FUNC, false, WEFT_NONE);
+  uint32_t f1 = vt_add_type(b, WEFT_COMP_FUNC, false, f0);
+  uint32_t c0 = vt_add_type(b, WEFT_COMP_CONT, false, WEFT_NONE);
+  b->types[c0].u.cont_func = f0;
+  uint32_t c1 = vt_add_type(b, WEFT_COMP_CONT, false, c0);
+  b->types[c1].u.cont_func = f1;
+  vt_expect_valid(b);
+  /* the other way round (cont 0 under cont 1) does not match */
+  b = vt_new_mod();
+  f0 = vt_add_type(b, WEFT_COMP_FUNC, false, WEFT_NONE);
+  f1 = vt_add_type(b, WEFT_COMP_FUNC, false, f0);
+  c0 = vt_add_type(b, WEFT_COMP_CONT, false, WEFT_NONE);
+  b->types[c0].u.cont_func = f1;
+  c1 = vt_add_type(b, WEFT_COMP_CONT, false, c0);
+  b->types[c1].u.cont_func = f0;
+  vt_expect_invalid(b, "sub type 3 does not match super type 2");
+  /* (ref cont) is not a subtype of (ref func) nor the other way */
+  b = vt_new_mod();
+  static weft_valtype r[1];
+  r[0] = REFNULL(ABS(FUNC));
+  uint32_t t = vt_add_functype(b, NULL, 0, r, 1);
+  weft_instr body[] = {OPA(REF_NULL, REFNULL(ABS(CONT)))};
+  vt_add_func(b, t, NULL, 0, body, 1);
+  vt_expect_invalid(b, "type mismatch");
+}
+
 /* -- Tests: robustness ------------------------------------------------------------------------ */
 
 static const uint16_t all_ops[] = {
@@ -671,6 +701,7 @@ int vt_run_ref_tests(void) {
       cmocka_unit_test(test_resume_with_handler),
       cmocka_unit_test(test_switch_valid),
       cmocka_unit_test(test_types_limit),
+      cmocka_unit_test(test_cont_subtyping),
       cmocka_unit_test(test_random_ir_never_crashes),
   };
   return cmocka_run_group_tests_name("validator-ref", tests, NULL, NULL);
