@@ -122,6 +122,10 @@ typedef struct x64_fn {
   uint32_t max_out;        /* largest outgoing area */
   int32_t sp_off;          /* bytes pushed below the fixed frame (outgoing areas) */
   uint16_t gpr_used, xmm_used;
+  /* Local cache: registers that hold a copy of a local (locals are written through to memory, so
+   * a cache entry is dropped, never spilled). gcache[r] / xcache[r] = local index + 1, or 0. */
+  uint16_t gpr_cached, xmm_cached;
+  uint32_t gcache[16], xcache[16];
   bool unreachable;
   uint32_t cur_off;        /* wasm offset of the instruction being compiled */
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
@@ -145,6 +149,7 @@ void x64_to_reg(x64_fn *c, x64_val *v, uint16_t avoid);
 void x64_to_reg_fixed(x64_fn *c, x64_val *v, int reg);
 void x64_evict(x64_fn *c, int reg);
 void x64_spill_all(x64_fn *c);
+void x64_cache_clear(x64_fn *c);
 void x64_trap_if(x64_fn *c, int cc, uint32_t trap);
 void x64_trap_site_here(x64_fn *c, uint32_t trap);
 void x64_call_libcall(x64_fn *c, uint32_t id);

@@ -82,10 +82,41 @@ static bool bad(x64_fn *c) { return c->oom || c->mc->oom || c->b->oom || c->mc->
 
 static uint32_t label_arity(const x64_ctrl *k) { return k->kind == X64_CTRL_LOOP ? k->nparams : k->nresults; }
 
-/* -- Registers and the value stack ----------------------------------------------------------- */
-
 static const uint8_t gpr_order[] = {X64_RBX, X64_RSI, X64_RDI, X64_R8, X64_R9, X64_R10,
                                     X64_R12, X64_R13, X64_RAX, X64_RDX, X64_RCX, X64_R14};
+
+/* -- Local cache ----------------------------------------------------------------------------- */
+
+void x64_cache_clear(x64_fn *c) {
+  c->gpr_cached = c->xmm_cached = 0;
+  memset(c->gcache, 0, sizeof c->gcache);
+  memset(c->xcache, 0, sizeof c->xcache);
+}
+
+static void cache_drop_gpr(x64_fn *c, int r) {
+  c->gpr_cached &= (uint16_t)~(1u << r);
+  c->gcache[r] = 0;
+}
+
+static void cache_drop_xmm(x64_fn *c, int r) {
+  c->xmm_cached &= (uint16_t)~(1u << r);
+  c->xcache[r] = 0;
+}
+
+static void cache_forget_local(x64_fn *c, uint32_t i) {
+  for (int r = 0; r < 16; r++) {
+    if (c->gcache[r] == i + 1) cache_drop_gpr(c, r);
+    if (c->xcache[r] == i + 1) cache_drop_xmm(c, r);
+  }
+}
+
+static int cache_find(x64_fn *c, uint32_t i, bool fl) {
+  for (int r = 0; r < 16; r++)
+    if ((fl ? c->xcache[r] : c->gcache[r]) == i + 1) return r;
+  return -1;
+}
+
+/* -- Registers and the value stack ----------------------------------------------------------- */
 
 static void spill_entry(x64_fn *c, uint32_t i) {
   x64_val *v = &c->stk.v[i];
@@ -119,11 +150,15 @@ void x64_spill_all(x64_fn *c) {
 int x64_alloc_gpr(x64_fn *c, uint16_t avoid) {
   uint16_t used = c->gpr_used | avoid;
   if (c->has_mem0) used |= 1u << X64_MEMBASE;
-  for (size_t i = 0; i < sizeof gpr_order; i++) {
-    int r = gpr_order[i];
-    if (!(used & (1u << r))) {
-      c->gpr_used |= (uint16_t)(1u << r);
-      return r;
+  for (int pass = 0; pass < 2; pass++) {
+    uint16_t busy = pass == 0 ? (uint16_t)(used | c->gpr_cached) : used;
+    for (size_t i = 0; i < sizeof gpr_order; i++) {
+      int r = gpr_order[i];
+      if (!(busy & (1u << r))) {
+        cache_drop_gpr(c, r);
+        c->gpr_used |= (uint16_t)(1u << r);
+        return r;
+      }
     }
   }
   /* spill the deepest register value that is not avoided */
@@ -141,10 +176,14 @@ int x64_alloc_gpr(x64_fn *c, uint16_t avoid) {
 }
 
 int x64_alloc_xmm(x64_fn *c) {
-  for (int r = 0; r < 15; r++) {
-    if (!(c->xmm_used & (1u << r))) {
-      c->xmm_used |= (uint16_t)(1u << r);
-      return r;
+  for (int pass = 0; pass < 2; pass++) {
+    uint16_t busy = pass == 0 ? (uint16_t)(c->xmm_used | c->xmm_cached) : c->xmm_used;
+    for (int r = 0; r < 15; r++) {
+      if (!(busy & (1u << r))) {
+        cache_drop_xmm(c, r);
+        c->xmm_used |= (uint16_t)(1u << r);
+        return r;
+      }
     }
   }
   for (uint32_t i = 0; i < c->stk.n; i++) {
@@ -162,10 +201,13 @@ int x64_alloc_xmm(x64_fn *c) {
 
 void x64_push_reg(x64_fn *c, int type, int reg) {
   x64_val v = {X64_VK_REG, (uint8_t)type, (uint8_t)reg, c->stk.n, 0};
-  if (X64_IS_FLOAT(type))
+  if (X64_IS_FLOAT(type)) {
+    cache_drop_xmm(c, reg);
     c->xmm_used |= (uint16_t)(1u << reg);
-  else
+  } else {
+    cache_drop_gpr(c, reg);
     c->gpr_used |= (uint16_t)(1u << reg);
+  }
   X64_PUSH(c, c->stk, v);
 }
 
@@ -246,6 +288,7 @@ void x64_to_reg(x64_fn *c, x64_val *v, uint16_t avoid) {
 
 /* Move whatever stack entry holds GPR `reg` elsewhere so the caller may use it. */
 void x64_evict(x64_fn *c, int reg) {
+  cache_drop_gpr(c, reg);
   for (uint32_t i = 0; i < c->stk.n; i++) {
     x64_val *v = &c->stk.v[i];
     if (v->kind == X64_VK_REG && !X64_IS_FLOAT(v->type) && v->reg == reg) {
@@ -261,6 +304,7 @@ void x64_evict(x64_fn *c, int reg) {
 /* Put a popped GPR value into exactly `reg` (which the caller has evicted), owning it. */
 void x64_to_reg_fixed(x64_fn *c, x64_val *v, int reg) {
   if (v->kind == X64_VK_REG && v->reg == reg) return;
+  cache_drop_gpr(c, reg);
   load_val_into(c, v, reg);
   x64_free_val(c, v);
   v->kind = X64_VK_REG;
@@ -295,6 +339,7 @@ void x64_call_libcall(x64_fn *c, uint32_t id) {
   }
   x64_emit_mov_ri(c->b, X64_RAX, (uint64_t)(uintptr_t)addr);
   x64_emit_call_r(c->b, X64_RAX);
+  x64_cache_clear(c);
 }
 
 void x64_reload_membase(x64_fn *c) {
@@ -501,6 +546,7 @@ static void do_else(x64_fn *c) {
     add_fixup(c, k, x64_emit_jmp(c->b));
   }
   k = &c->ctl.v[c->ctl.n - 1];
+  x64_cache_clear(c);
   k->has_else = true;
   truncate_stack(c, k->height);
   if (k->else_jcc != SIZE_MAX) x64_patch_rel32(c->b, k->else_jcc, c->b->len);
@@ -535,6 +581,7 @@ static bool do_end(x64_fn *c) {
     truncate_stack(c, k.height);
     block_results_types(c, k.bt, k.nresults, false, k.height);
   }
+  if (merge || !reach) x64_cache_clear(c);
   patch_list(c, k.fixups, c->b->len);
   if (k.else_jcc != SIZE_MAX) x64_patch_rel32(c->b, k.else_jcc, c->b->len);
   c->ctl.n--;
@@ -582,6 +629,7 @@ static void spill_below(x64_fn *c, uint32_t n) {
 
 static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
   c->sp_off -= (int32_t)area;
+  x64_cache_clear(c);
   x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
   x64_reload_membase(c);
   uint32_t nr = ft->u.func.nresults;
@@ -753,6 +801,22 @@ static void do_call_ref(x64_fn *c, const weft_instr *in, bool tail) {
 
 static void local_get(x64_fn *c, uint32_t i) {
   int t = x64_type_of(c->ltypes[i]);
+  int cr = cache_find(c, i, X64_IS_FLOAT(t));
+  if (cr >= 0) {
+    /* a register copy: keep the cache entry for the next read */
+    if (X64_IS_FLOAT(t)) {
+      c->xmm_used |= (uint16_t)(1u << cr);
+      int x = x64_alloc_xmm(c);
+      c->xmm_used &= (uint16_t)~(1u << cr);
+      x64_emit_sse_rr(c->b, 0, X64_SSE_MOVAPS, x, cr);
+      x64_push_reg(c, t, x);
+    } else {
+      int r = x64_alloc_gpr(c, (uint16_t)(1u << cr));
+      x64_emit_mov_rr(c->b, true, r, cr);
+      x64_push_reg(c, t, r);
+    }
+    return;
+  }
   if (X64_IS_FLOAT(t)) {
     int x = x64_alloc_xmm(c);
     x64_emit_sse_rm(c->b, t == X64_T_F64 ? X64_PF2 : X64_PF3, X64_SSE_MOVLD, x, x64_local_mem(c, i));
@@ -767,6 +831,7 @@ static void local_get(x64_fn *c, uint32_t i) {
 static void local_set(x64_fn *c, uint32_t i, bool tee) {
   x64_val v = x64_pop(c);
   x64_mem dst = x64_local_mem(c, i);
+  cache_forget_local(c, i);
   if (v.kind == X64_VK_CONST) {
     int64_t s = (int64_t)v.imm;
     if (s >= INT32_MIN && s <= INT32_MAX) {
@@ -783,10 +848,19 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
     x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v.reg, dst);
   else
     x64_emit_store(c->b, true, dst, v.reg);
-  if (tee)
+  if (tee) {
     x64_push_reg(c, v.type, v.reg);
-  else
-    x64_free_val(c, &v);
+    return;
+  }
+  /* the register now only mirrors the local */
+  x64_free_val(c, &v);
+  if (X64_IS_FLOAT(v.type)) {
+    c->xmm_cached |= (uint16_t)(1u << v.reg);
+    c->xcache[v.reg] = i + 1;
+  } else {
+    c->gpr_cached |= (uint16_t)(1u << v.reg);
+    c->gcache[v.reg] = i + 1;
+  }
 }
 
 static void do_select(x64_fn *c) {
@@ -915,6 +989,7 @@ static int compile_body(x64_fn *c) {
     }
     case WEFT_OP_LOOP: {
       x64_spill_all(c);
+      x64_cache_clear(c);
       if (push_ctrl(c, X64_CTRL_LOOP, in->imm.x.a)) c->ctl.v[c->ctl.n - 1].loop_pc = c->b->len;
       break;
     }
