@@ -68,4 +68,27 @@ void cli_print_error(const weft_error *err);
  * prints a one-line error naming the file and returns CLI_EXIT_ERROR. */
 int cli_read_file(const char *path, unsigned char **out_bytes, size_t *out_size);
 
+/* -- WASI (cli/run_wasi.c, part "wasi"; built when the weft-wasi library exists) ------------- */
+
+/* The --env and --dir options of `weft run`; the strings are borrowed from argv. */
+typedef struct cli_wasi_opts {
+  const char **env; /* "KEY=VALUE", or "KEY" to pass on the host's value */
+  size_t nenv;
+  const char **dirs; /* "HOST" or "HOST::GUEST" */
+  size_t ndirs;
+} cli_wasi_opts;
+
+/* Like cli_common_take for --env KEY=VALUE and --dir HOST[::GUEST] (also --env=..., --dir=...):
+ * 1 consumed, 0 not one of them, -1 after printing an error. */
+int cli_wasi_take(cli_wasi_opts *o, int argc, char **argv, int *i);
+void cli_wasi_free(cli_wasi_opts *o);
+void cli_wasi_usage(FILE *out);
+
+/* Runs `_start` of `module` under WASI preview1 (argv: file, then args). Returns the exit status:
+ * the guest's proc_exit code, 0 when _start returns, CLI_EXIT_TRAP on a trap, CLI_EXIT_ERROR
+ * after printing any other error. */
+struct weft_cmodule;
+int cli_run_wasi(weft_engine *engine, struct weft_cmodule *module, const char *file, char **args,
+                 int nargs, const cli_wasi_opts *o);
+
 #endif /* WEFT_CLI_H */

@@ -23,6 +23,9 @@ static void usage(FILE *out) {
         "  --invoke NAME    call export NAME with args parsed by its parameter types;\n"
         "                   print each result as TYPE:VALUE on its own line\n",
         out);
+#ifdef WEFT_HAVE_WASI
+  cli_wasi_usage(out);
+#endif
   cli_common_usage(out);
 }
 
@@ -146,6 +149,7 @@ typedef struct run_opts {
   const char *invoke; /* NULL: _start */
   char **args;
   int nargs;
+  cli_wasi_opts wasi; /* --env, --dir (cli/run_wasi.c) */
 } run_opts;
 
 /* Calls `func` with the command-line arguments; prints the results. Returns the exit status. */
@@ -214,6 +218,12 @@ static int run_module(weft_engine *engine, const run_opts *o) {
     goto out;
   }
   const char *name = o->invoke != NULL ? o->invoke : "_start";
+#ifdef WEFT_HAVE_WASI
+  if (o->invoke == NULL) { /* _start under WASI preview1 */
+    rc = cli_run_wasi(engine, mod, o->file, o->args, o->nargs, &o->wasi);
+    goto out;
+  }
+#endif
   if (o->invoke == NULL && weft_module_import_count(mod) > 0) {
     weft_module_item_t it;
     weft_module_import_get(mod, 0, &it);
@@ -268,6 +278,11 @@ int cli_cmd_run(int argc, char **argv) {
     int t = cli_common_take(&common, argc, argv, &i);
     if (t < 0) goto out;
     if (t > 0) continue;
+#ifdef WEFT_HAVE_WASI
+    t = cli_wasi_take(&o.wasi, argc, argv, &i);
+    if (t < 0) goto out;
+    if (t > 0) continue;
+#endif
     const char *a = argv[i];
     if (strcmp(a, "--invoke") == 0) {
       if (i + 1 >= argc) {
@@ -305,6 +320,9 @@ int cli_cmd_run(int argc, char **argv) {
   rc = run_module(engine, &o);
   weft_engine_free(engine);
 out:
+#ifdef WEFT_HAVE_WASI
+  cli_wasi_free(&o.wasi);
+#endif
   cli_common_free(&common);
   return rc;
 }
