@@ -126,6 +126,12 @@ typedef struct x64_fn {
    * a cache entry is dropped, never spilled). gcache[r] / xcache[r] = local index + 1, or 0. */
   uint16_t gpr_cached, xmm_cached;
   uint32_t gcache[16], xcache[16];
+  /* Pinned locals: the hottest locals live in a register for the whole function (written through
+   * to their memory home, reloaded after every call). pin_local[k] is the local in pin_reg[k]. */
+  uint16_t pinned_gpr, pinned_xmm;
+  uint32_t npin;
+  uint32_t pin_local[12];
+  uint8_t pin_reg[12];
   bool unreachable;
   uint32_t cur_off;        /* wasm offset of the instruction being compiled */
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
@@ -154,6 +160,8 @@ void x64_trap_if(x64_fn *c, int cc, uint32_t trap);
 void x64_trap_site_here(x64_fn *c, uint32_t trap);
 void x64_call_libcall(x64_fn *c, uint32_t id);
 void x64_reload_membase(x64_fn *c);
+/* After a libcall returns: drop the local cache and reload the pinned locals. */
+void x64_after_libcall(x64_fn *c);
 void x64_load_const(x64_fn *c, int type, int reg, uint64_t imm);
 /* Conditional branch to label `depth` on condition `cc` (flags already set by the caller, after
  * x64_br_prepare). */

@@ -148,7 +148,7 @@ void x64_spill_all(x64_fn *c) {
 }
 
 int x64_alloc_gpr(x64_fn *c, uint16_t avoid) {
-  uint16_t used = c->gpr_used | avoid;
+  uint16_t used = c->gpr_used | avoid | c->pinned_gpr;
   if (c->has_mem0) used |= 1u << X64_MEMBASE;
   for (int pass = 0; pass < 2; pass++) {
     uint16_t busy = pass == 0 ? (uint16_t)(used | c->gpr_cached) : used;
@@ -177,7 +177,7 @@ int x64_alloc_gpr(x64_fn *c, uint16_t avoid) {
 
 int x64_alloc_xmm(x64_fn *c) {
   for (int pass = 0; pass < 2; pass++) {
-    uint16_t busy = pass == 0 ? (uint16_t)(c->xmm_used | c->xmm_cached) : c->xmm_used;
+    uint16_t busy = (uint16_t)((pass == 0 ? (c->xmm_used | c->xmm_cached) : c->xmm_used) | c->pinned_xmm);
     for (int r = 0; r < 15; r++) {
       if (!(busy & (1u << r))) {
         cache_drop_xmm(c, r);
@@ -340,6 +340,100 @@ void x64_call_libcall(x64_fn *c, uint32_t id) {
   x64_emit_mov_ri(c->b, X64_RAX, (uint64_t)(uintptr_t)addr);
   x64_emit_call_r(c->b, X64_RAX);
   x64_cache_clear(c);
+}
+
+/* -- Pinned locals --------------------------------------------------------------------------- */
+
+static int pin_of(x64_fn *c, uint32_t i) {
+  for (uint32_t k = 0; k < c->npin; k++)
+    if (c->pin_local[k] == i) return c->pin_reg[k];
+  return -1;
+}
+
+static void reload_pinned(x64_fn *c) {
+  for (uint32_t k = 0; k < c->npin; k++) {
+    uint32_t i = c->pin_local[k];
+    int t = x64_type_of(c->ltypes[i]);
+    if (X64_IS_FLOAT(t))
+      x64_emit_sse_rm(c->b, t == X64_T_F64 ? X64_PF2 : X64_PF3, X64_SSE_MOVLD, c->pin_reg[k], x64_local_mem(c, i));
+    else
+      x64_emit_load(c->b, true, c->pin_reg[k], x64_local_mem(c, i));
+  }
+}
+
+static bool is_callish(uint16_t op) {
+  switch (op) {
+  case WEFT_OP_CALL: case WEFT_OP_CALL_INDIRECT: case WEFT_OP_CALL_REF: case WEFT_OP_MEMORY_GROW:
+  case WEFT_OP_MEMORY_FILL: case WEFT_OP_MEMORY_COPY: case WEFT_OP_MEMORY_INIT: case WEFT_OP_DATA_DROP:
+  case WEFT_OP_TABLE_GROW: case WEFT_OP_TABLE_FILL: case WEFT_OP_TABLE_COPY: case WEFT_OP_TABLE_INIT:
+  case WEFT_OP_ELEM_DROP:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Choose the locals to pin: uses weighted by loop depth must clearly beat the reloads that the
+ * calls (weighted the same way) would cost. */
+static void choose_pins(x64_fn *c, const weft_expr *body) {
+  static const uint8_t gregs[] = {X64_RBX, X64_R12, X64_R13, X64_RSI, X64_RDI};
+  static const uint8_t xregs[] = {8, 9, 10, 11, 12, 13, 14};
+  uint64_t *w = c->host->alloc(c->host->host, sizeof(uint64_t) * (c->nlocals + 1));
+  uint8_t *loopbits = c->host->alloc(c->host->host, body->ninstrs + 2);
+  if (!w || !loopbits) goto out;
+  memset(w, 0, sizeof(uint64_t) * (c->nlocals + 1));
+  uint64_t callw = 0;
+  uint32_t nest = 0, loops = 0;
+  for (uint32_t pc = 0; pc < body->ninstrs; pc++) {
+    const weft_instr *in = &body->code[pc];
+    uint64_t weight = loops == 0 ? 1 : loops == 1 ? 16 : 256;
+    switch (in->op) {
+    case WEFT_OP_BLOCK: case WEFT_OP_IF: case WEFT_OP_TRY_TABLE: case WEFT_OP_LOOP:
+      if (nest <= body->ninstrs) loopbits[nest] = in->op == WEFT_OP_LOOP;
+      nest++;
+      if (in->op == WEFT_OP_LOOP) loops++;
+      break;
+    case WEFT_OP_END:
+      if (nest > 0) {
+        nest--;
+        if (loopbits[nest]) loops--;
+      }
+      break;
+    case WEFT_OP_LOCAL_GET: case WEFT_OP_LOCAL_SET: case WEFT_OP_LOCAL_TEE:
+      if (in->imm.x.a < c->nlocals) w[in->imm.x.a] += weight;
+      break;
+    default:
+      if (is_callish(in->op)) callw += weight;
+      break;
+    }
+  }
+  uint32_t ng = 0, nx = 0;
+  for (;;) {
+    uint32_t best = UINT32_MAX;
+    for (uint32_t i = 0; i < c->nlocals; i++) {
+      bool fl = X64_IS_FLOAT(x64_type_of(c->ltypes[i]));
+      if ((fl ? nx >= sizeof xregs : ng >= sizeof gregs) || w[i] <= callw + 4) continue;
+      if (best == UINT32_MAX || w[i] > w[best]) best = i;
+    }
+    if (best == UINT32_MAX) break;
+    bool fl = X64_IS_FLOAT(x64_type_of(c->ltypes[best]));
+    uint8_t r = fl ? xregs[nx++] : gregs[ng++];
+    c->pin_local[c->npin] = best;
+    c->pin_reg[c->npin++] = r;
+    if (fl)
+      c->pinned_xmm |= (uint16_t)(1u << r);
+    else
+      c->pinned_gpr |= (uint16_t)(1u << r);
+    w[best] = 0;
+  }
+out:
+  if (w) c->host->free(c->host->host, w);
+  if (loopbits) c->host->free(c->host->host, loopbits);
+}
+
+void x64_after_libcall(x64_fn *c) {
+  x64_cache_clear(c);
+  reload_pinned(c);
 }
 
 void x64_reload_membase(x64_fn *c) {
@@ -632,6 +726,7 @@ static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
   x64_cache_clear(c);
   x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
   x64_reload_membase(c);
+  reload_pinned(c);
   uint32_t nr = ft->u.func.nresults;
   if (nr == 1) {
     int t = x64_type_of(ft->u.func.results[0]);
@@ -801,6 +896,19 @@ static void do_call_ref(x64_fn *c, const weft_instr *in, bool tail) {
 
 static void local_get(x64_fn *c, uint32_t i) {
   int t = x64_type_of(c->ltypes[i]);
+  int pr = pin_of(c, i);
+  if (pr >= 0) {
+    if (X64_IS_FLOAT(t)) {
+      int x = x64_alloc_xmm(c);
+      x64_emit_sse_rr(c->b, 0, X64_SSE_MOVAPS, x, pr);
+      x64_push_reg(c, t, x);
+    } else {
+      int r = x64_alloc_gpr(c, 0);
+      x64_emit_mov_rr(c->b, true, r, pr);
+      x64_push_reg(c, t, r);
+    }
+    return;
+  }
   int cr = cache_find(c, i, X64_IS_FLOAT(t));
   if (cr >= 0) {
     /* a register copy: keep the cache entry for the next read */
@@ -831,6 +939,31 @@ static void local_get(x64_fn *c, uint32_t i) {
 static void local_set(x64_fn *c, uint32_t i, bool tee) {
   x64_val v = x64_pop(c);
   x64_mem dst = x64_local_mem(c, i);
+  int pr = pin_of(c, i);
+  if (pr >= 0) {
+    /* the register is the value; memory is written through for the reload after calls */
+    bool fl = X64_IS_FLOAT(v.type);
+    if (v.kind == X64_VK_CONST) {
+      x64_load_const(c, v.type, pr, v.imm);
+    } else {
+      x64_to_reg(c, &v, 0);
+      if (fl)
+        x64_emit_sse_rr(c->b, 0, X64_SSE_MOVAPS, pr, v.reg);
+      else
+        x64_emit_mov_rr(c->b, true, pr, v.reg);
+    }
+    if (fl)
+      x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, pr, dst);
+    else
+      x64_emit_store(c->b, true, dst, pr);
+    if (!tee)
+      x64_free_val(c, &v);
+    else if (v.kind == X64_VK_CONST)
+      x64_push_const(c, v.type, v.imm);
+    else
+      x64_push_reg(c, v.type, v.reg);
+    return;
+  }
   cache_forget_local(c, i);
   if (v.kind == X64_VK_CONST) {
     int64_t s = (int64_t)v.imm;
@@ -939,6 +1072,7 @@ static void prologue(x64_fn *c) {
     x64_emit_u8(b, 0xF3), x64_emit_u8(b, 0x48), x64_emit_u8(b, 0xAB); /* rep stosq */
   }
   x64_reload_membase(c);
+  reload_pinned(c);
 }
 
 static int compile_body(x64_fn *c) {
@@ -1093,6 +1227,7 @@ int x64_compile_func(x64_module_cc *mc, uint32_t fidx) {
   }
   for (uint32_t i = 0; i < c.nparams; i++) c.ltypes[i] = c.ft->u.func.params[i];
   for (uint32_t i = 0; i < f->nlocals; i++) c.ltypes[c.nparams + i] = f->locals[i];
+  choose_pins(&c, &f->body);
   rc = compile_body(&c);
 out:
   if (c.ltypes) mc->host->free(mc->host->host, c.ltypes);

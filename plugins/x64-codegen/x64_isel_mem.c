@@ -194,6 +194,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     if (!is64) x64_emit_mov_rr(c->b, false, X64_RDX, X64_RDX);
     x64_emit_mov_ri(c->b, X64_RSI, k);
     x64_call_libcall(c, WEFT_LC_MEMORY_GROW);
+    x64_after_libcall(c);
     if (!is64) x64_emit_mov_rr(c->b, false, X64_RAX, X64_RAX);
     x64_reload_membase(c);
     push_rax(c, is64 ? X64_T_I64 : X64_T_I32);
@@ -205,6 +206,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     pop_args(c, 3, R);
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_MEMORY_FILL);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_MEMORY_COPY: {
@@ -214,6 +216,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_emit_mov_ri(c->b, X64_RDX, in->imm.x.b);
     x64_call_libcall(c, WEFT_LC_MEMORY_COPY);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_MEMORY_INIT: {
@@ -223,17 +226,20 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.b);
     x64_emit_mov_ri(c->b, X64_RDX, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_MEMORY_INIT);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_DATA_DROP:
     lc_prologue(c);
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_DATA_DROP);
+    x64_after_libcall(c);
     return 1;
   case WEFT_OP_ELEM_DROP:
     lc_prologue(c);
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_ELEM_DROP);
+    x64_after_libcall(c);
     return 1;
   case WEFT_OP_TABLE_GROW: {
     uint32_t t = in->imm.x.a;
@@ -245,6 +251,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     (void)x64_pop(c), (void)x64_pop(c);
     x64_emit_mov_ri(c->b, X64_RSI, t);
     x64_call_libcall(c, WEFT_LC_TABLE_GROW);
+    x64_after_libcall(c);
     bool is64 = c->m->tables[t].type.limits.is64;
     if (!is64) x64_emit_mov_rr(c->b, false, X64_RAX, X64_RAX);
     push_rax(c, is64 ? X64_T_I64 : X64_T_I32);
@@ -260,6 +267,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     (void)x64_pop(c), (void)x64_pop(c), (void)x64_pop(c);
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_TABLE_FILL);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_TABLE_COPY: {
@@ -269,6 +277,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.a);
     x64_emit_mov_ri(c->b, X64_RDX, in->imm.x.b);
     x64_call_libcall(c, WEFT_LC_TABLE_COPY);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_TABLE_INIT: {
@@ -278,6 +287,7 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
     x64_emit_mov_ri(c->b, X64_RSI, in->imm.x.b);
     x64_emit_mov_ri(c->b, X64_RDX, in->imm.x.a);
     x64_call_libcall(c, WEFT_LC_TABLE_INIT);
+    x64_after_libcall(c);
     return 1;
   }
   case WEFT_OP_TABLE_SIZE: {
