@@ -1,0 +1,7 @@
+/* tests/wasi/progs/hello.c -- guest program (wasm32-wasi): printf through fd_write on stdout. */
+#include <stdio.h>
+
+int main(void) {
+  printf("hello, world\n");
+  return 0;
+}
