@@ -352,7 +352,7 @@ static void skip_space(lexer *L) {
     if (ch == ' ' || ch == '\t' || ch == '\r') { L->i++; continue; }
     if (ch == '\n') { newline(L, L->i); L->i++; continue; }
     if (ch == ';' && L->i + 1 < L->n && L->s[L->i + 1] == ';') {
-      while (L->i < L->n && L->s[L->i] != '\n') L->i++;
+      while (L->i < L->n && L->s[L->i] != '\n' && L->s[L->i] != '\r') L->i++; /* \r ends it too */
       continue;
     }
     if (ch == '(' && L->i + 1 < L->n && L->s[L->i + 1] == ';') {
