@@ -1,6 +1,8 @@
 # tests/wasi/run.cmake -- run `weft run` on one WASI guest and check its exit status and output.
 #   cmake -DWEFT=<weft> -DCONF=<ini> -DARGS="arg|arg|..." -DEXIT=<status> [-DOUT=<regex>]
-#         [-DERR=<regex>] [-DSANDBOX=<dir>] [-DCHECK_FILE=<name> -DCHECK_CONTENT=<regex>] -P run.cmake
+#         [-DERR=<regex>] [-DSANDBOX=<dir>] [-DCHECK_FILE=<name> -DCHECK_CONTENT=<regex>]
+#         [-DINPUT_LINES=<n> -DINPUT_FILE=<path>] -P run.cmake
+# INPUT_LINES: stdin is a file of n lines "line number <i> of the input" (0: empty).
 # SANDBOX: <dir> is made afresh as  secret.txt  box/{inside.txt, sub/, link_out -> ../secret.txt,
 # abs_out -> /etc, link_in -> inside.txt, loop -> loop}; @BOX@ in ARGS becomes <dir>/box and
 # CHECK_FILE is looked up in <dir>/box after the run.
@@ -16,7 +18,18 @@ if(DEFINED SANDBOX)
   file(CREATE_LINK loop ${SANDBOX}/box/loop SYMBOLIC)
   string(REPLACE "@BOX@" "${SANDBOX}/box" args "${args}")
 endif()
-execute_process(COMMAND ${WEFT} run -c ${CONF} ${args}
+set(input "")
+if(DEFINED INPUT_LINES)
+  set(text "")
+  if(INPUT_LINES GREATER 0)
+    foreach(i RANGE 1 ${INPUT_LINES})
+      string(APPEND text "line number ${i} of the input\n")
+    endforeach()
+  endif()
+  file(WRITE ${INPUT_FILE} "${text}")
+  set(input INPUT_FILE ${INPUT_FILE})
+endif()
+execute_process(COMMAND ${WEFT} run -c ${CONF} ${args} ${input}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT "${rc}" STREQUAL "${EXIT}")
   message(FATAL_ERROR "exit status ${rc}, expected ${EXIT}\nstdout: ${out}\nstderr: ${err}")
