@@ -677,7 +677,62 @@ static void type_forward_refs(void **state) {
   expect_error(&o, "malformed definition type");
 }
 
+static void more_errors(void **state) {
+  (void)state;
+  buf o, s = {.n = 0};
+  header(&o);
+  B(&s, 0x01, 0x5E, 0x76, 0x00); /* array of storage type 0x76 */
+  section(&o, 1, &s);
+  expect_error(&o, "malformed storage type");
+  header(&o);
+  s.n = 0;
+  B(&s, 0x01, 0x5D, 0x70); /* cont of an abstract heap type */
+  section(&o, 1, &s);
+  expect_error(&o, "malformed type index");
+  header(&o);
+  s.n = 0;
+  B(&s, 0x01, 0xE0, 0x7F); /* a composite type byte written as a 2-byte LEB */
+  section(&o, 1, &s);
+  expect_error(&o, "integer representation too long");
+  ONE_FUNC(&o, 0x00, 0x18, 0x00, 0x0B);
+  expect_error(&o, "misplaced DELEGATE opcode");
+  ONE_FUNC(&o, 0x00, 0x07, 0x0B);
+  expect_error(&o, "END opcode expected");
+  ONE_FUNC(&o, 0x00, 0x43, 0x00, 0x00); /* f32.const cut short at the end of the module */
+  expect_error(&o, "unexpected end of section or function");
+  header(&o);
+  B(&o, 0x0B, 0x06, 0x01, 0x01, 0x04, 'a', 'b', 'c'); /* data: 4 bytes declared, 3 given */
+  expect_error(&o, "unexpected end of section or function");
+  header(&o);
+  B(&o, 0x07, 0x05, 0x01, 0x01, 0x80, 0x00, 0x00); /* export name: a lone continuation byte */
+  expect_error(&o, "malformed UTF-8 encoding");
+  core_module_free(NULL); /* a no-op */
+}
+
+/* Name section: out-of-range indices are ignored; disordered subsections drop the names. */
+static void name_section_rules(void **state) {
+  (void)state;
+  buf o, s = {.n = 0};
+  weft_module *m;
+  ONE_FUNC(&o, 0x00, 0x0B);
+  B(&s, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x08, 0x02, 0x00, 0x01, 'a', 0x05, 0x02, 'z', 'z');
+  section(&o, 0, &s);
+  m = expect_ok(NULL, &o);
+  assert_int_equal(m->names.nfuncs, 1);
+  assert_string_equal(m->names.funcs[0], "a");
+  core_module_free(m);
+  ONE_FUNC(&o, 0x00, 0x0B);
+  s.n = 0;
+  B(&s, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x04, 0x01, 0x00, 0x01, 'a', 0x00, 0x02, 0x01, 'm');
+  section(&o, 0, &s);
+  m = expect_ok(NULL, &o);
+  assert_null(m->names.funcs);
+  assert_null(m->names.module);
+  core_module_free(m);
+}
+
 const struct CMUnitTest decode_tests[] = {
+    cmocka_unit_test(more_errors), cmocka_unit_test(name_section_rules),
     cmocka_unit_test(rich_decodes),    cmocka_unit_test(rich_truncated),
     cmocka_unit_test(bad_name_section_ignored), cmocka_unit_test(header_errors),
     cmocka_unit_test(section_errors),  cmocka_unit_test(entity_errors),
