@@ -1,0 +1,154 @@
+/* plugins/contstacks/contstacks_int.h -- internals of the "contstacks" plugin shared by its files
+ * (prefix cs_): the plugin state, the stack pool (cs_pool.c), continuation objects (cs_cont.c), the
+ * reference switch protocol in C (cs_ref.c) and the assembly primitives (cs_switch.S).
+ * Depends on: weft/plugin/contstacks.h, weft/vm.h, <pthread.h>.
+ */
+#ifndef WEFT_CONTSTACKS_INT_H
+#define WEFT_CONTSTACKS_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/plugin.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/vm.h"
+
+#define CS_ORIGIN "contstacks"
+#define CS_PAGE 4096u
+#define CS_SLAB_BYTES ((uint64_t)256 << 20) /* target size of one mapping of stacks */
+#define CS_SLAB_MAX_STACKS 1024u
+#define CS_CONT_BLOCK 256u                  /* contrefs per allocation block */
+#define CS_MIN_STACK ((uint64_t)16 << 10)
+#define CS_MAX_STACK ((uint64_t)1 << 30)
+
+/* -- Stack pool (cs_pool.c) -------------------------------------------------------------------- */
+
+/* One mapping holding `count` stacks of `stride` bytes; each stack is `guard` bytes of PROT_NONE
+ * followed by its usable bytes. Slabs are never unmapped before fini, and their list is published
+ * with release stores so guard_lookup can read it from a signal handler. */
+typedef struct cs_slab {
+  struct cs_slab *_Atomic next;
+  uint8_t *base;
+  uint64_t stride, guard;
+  uint32_t count, carved; /* stacks handed out of this slab at least once */
+} cs_slab;
+
+typedef struct cs_pool {
+  uint64_t stack_size; /* usable bytes */
+  uint64_t guard;      /* per-stack guard bytes (0: shared-mapping mode) */
+  uint64_t watermark;  /* warm stacks kept with their memory */
+  cs_slab *_Atomic slabs;
+  cs_slab *carving;    /* the slab new stacks come from */
+  uint8_t **warm;      /* free stack tops, memory kept (LIFO) */
+  uint8_t **cold;      /* free stack tops, memory returned */
+  uint64_t nwarm, ncold, cap; /* cap >= stacks ever carved, so pushes never fail */
+  uint64_t carved, nslabs;
+} cs_pool;
+
+/* -- Continuation objects (cs_cont.c) ---------------------------------------------------------- */
+
+/* A contref plus the plugin's own fields (vm.h allows fields after `values`). */
+typedef struct cs_cont {
+  weft_contref pub; /* must be first */
+  struct cs_state *owner;
+  const weft_funcref *func;
+  void *caller_vmctx;
+  uint32_t nparams, nresults;
+  struct cs_cont *next;              /* free list / zombie list */
+  struct cs_cont *prev_live, *next_live;
+  bool live;
+  /* ASan fiber bookkeeping (WEFT_SANITIZE builds only; harmless otherwise) */
+  void *asan_fake;
+  const void *asan_parent_bottom;
+  size_t asan_parent_size;
+} cs_cont;
+
+typedef struct cs_block {
+  struct cs_block *next;
+  cs_cont conts[CS_CONT_BLOCK];
+} cs_block;
+
+/* -- Plugin state (contstacks.c) --------------------------------------------------------------- */
+
+typedef struct cs_state {
+  const weft_host_api *host;
+  pthread_mutex_t lock; /* pool, free contrefs, live list, counters */
+  cs_pool pool;
+  uint64_t max_conts;
+  cs_block *blocks;
+  cs_cont *free_conts;
+  cs_cont *live_head;
+  uint64_t live, created;
+  uint64_t reserve; /* bytes at a stack's bottom kept for host code (below stack_limit) */
+  /* test hooks: make the Nth mmap / alloc from now fail (0 = never) */
+  uint32_t fail_mmap_after, fail_alloc_after;
+} cs_state;
+
+/* -- Pool --------------------------------------------------------------------------------------- */
+
+int cs_pool_init(cs_pool *p, uint64_t stack_size, bool guard_pages, uint64_t watermark);
+void cs_pool_fini(cs_state *st);
+/* A stack (its top address) in *out_top; the pool lock is held by the caller. */
+int cs_pool_get(cs_state *st, uint8_t **out_top, weft_diag *d);
+/* Give a stack back; lock held. */
+void cs_pool_put(cs_state *st, uint8_t *top);
+bool cs_pool_guard_lookup(const cs_pool *p, uintptr_t addr);
+void cs_pool_stats(const cs_pool *p, weft_contstacks_stats *out);
+
+/* mmap/alloc wrappers that honour the test hooks. */
+void *cs_mmap(cs_state *st, size_t len, int prot, int flags);
+void *cs_alloc(cs_state *st, size_t size);
+void *cs_realloc(cs_state *st, void *ptr, size_t size);
+
+/* -- Continuations ------------------------------------------------------------------------------ */
+
+int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
+                uint32_t nresults, weft_contref **out, weft_diag *d);
+int cs_cont_release(void *state, weft_contref *c);
+void cs_for_each_suspended(void *state, void (*visit)(void *ud, weft_contref *c), void *ud);
+void cs_collect(void *state);
+int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *d);
+void cs_stats(void *state, weft_contstacks_stats *out);
+bool cs_guard_lookup(void *state, uintptr_t addr);
+void cs_cont_fini(cs_state *st);
+
+/* Called by the start trampoline on the continuation's own stack: runs the function through its
+ * array_call and returns the control effect to deliver to the parent (RETURN or TRAP). */
+uint64_t cs_cont_run(cs_cont *c);
+
+/* -- Assembly (cs_switch.S) --------------------------------------------------------------------- */
+
+/* The C-callable switch: callee-saved registers preserved, then the inline sequence. */
+uint64_t cs_stack_switch(weft_control_ctx *store, const weft_control_ctx *load, uint64_t effect);
+/* Where a Fresh continuation's first resume lands (never called directly). */
+void cs_cont_start(void);
+
+/* -- Reference protocol in C (cs_ref.c) --------------------------------------------------------- */
+
+/* The resume / suspend protocol of docs/STACK-SWITCHING.md §4 written in C over cs_stack_switch,
+ * with ASan fiber annotations. Generated code inlines the same steps; tests and host code use these.
+ * cs_ref_resume: `c` already passed the revision check. `args`/nargs are appended to c's payload
+ * (args when FRESH, values otherwise); `tags` are the suspend clauses. Returns the effect; on
+ * SUSPEND *out_cont is the suspender (its values hold the tag's params); on RETURN the results are
+ * in c->args.data. */
+uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw *args, uint32_t nargs,
+                       void *const *tags, uint32_t ntags, weft_contref **out_cont);
+/* Suspend the running continuation to the nearest handler of `tag`. `buf` (capacity `cap` slots)
+ * holds the nvals params and receives the resume values. Returns the effect it was resumed with,
+ * or WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, WEFT_TRAP_UNHANDLED_TAG) without switching when no
+ * handler exists up to the initial stack. */
+uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint32_t nvals,
+                        uint32_t cap);
+/* ASan fiber annotations (no-ops without WEFT_SANITIZE). Before a switch: cs_asan_leave with the
+ * target stack's bounds; *fake saves this fiber's fake stack (pass NULL when this fiber dies). When
+ * the switch is into the stack of a chain whose last ancestor is `la`, call cs_asan_expect(la) first:
+ * the arriving side records where it came from there (la's parent stack, the target of the chain's
+ * next suspend). After arriving on a stack: cs_asan_arrive with the fake stack saved when leaving. */
+void cs_asan_leave(void **fake, const void *bottom, size_t size);
+void cs_asan_expect(cs_cont *la);
+void cs_asan_arrive(void *fake);
+
+#endif /* WEFT_CONTSTACKS_INT_H */

@@ -1,0 +1,286 @@
+/* plugins/contstacks/cs_cont.c -- continuation objects: cont.new (a contref plus a pooled stack with
+ * the start layout written at its top), the run step the start trampoline calls, recycling of
+ * finished continuations (per-thread zombie list, reaped by the next cont_new or collect), release,
+ * for_each_suspended, the arity check and counters.
+ * Depends on: contstacks_int.h (pool, asm), weft/vm.h (contref layout).
+ */
+#include <string.h>
+
+#include "contstacks_int.h"
+
+/* Continuations that finished on this thread. Their results still sit on their stacks until the
+ * resume site has read them, so they are recycled by the next cont_new / collect on this thread,
+ * never from the trampoline itself. */
+static __thread cs_cont *tls_zombies;
+
+/* -- Helpers ---------------------------------------------------------------------------------- */
+
+static uint64_t payload_cap(uint32_t nparams, uint32_t nresults) {
+  return nparams > nresults ? nparams : nresults;
+}
+
+/* Bytes of the stack the start layout needs beyond the reserve: header, args, and one page for the
+ * trampoline's and the array-call entry's own frames. */
+static uint64_t start_need(uint64_t cap) { return WEFT_CS_TOS_HEADER + 16u * cap + CS_PAGE; }
+
+static void live_insert(cs_state *st, cs_cont *c) {
+  c->prev_live = NULL;
+  c->next_live = st->live_head;
+  if (st->live_head != NULL) st->live_head->prev_live = c;
+  st->live_head = c;
+  c->live = true;
+  st->live++;
+}
+
+static void live_remove(cs_state *st, cs_cont *c) {
+  if (c->prev_live != NULL) c->prev_live->next_live = c->next_live;
+  else st->live_head = c->next_live;
+  if (c->next_live != NULL) c->next_live->prev_live = c->prev_live;
+  c->prev_live = c->next_live = NULL;
+  c->live = false;
+  st->live--;
+}
+
+/* Stack back to the pool, contref to the free list; lock held. The revision moves on, so every
+ * reference handed out before is stale; the memory stays a contref (type-stable). */
+static void recycle(cs_state *st, cs_cont *c) {
+  if (!c->live) return;
+  live_remove(st, c);
+  if (c->pub.stack_top != NULL) cs_pool_put(st, c->pub.stack_top);
+  c->pub.stack_top = NULL;
+  c->pub.stack_size = 0;
+  c->pub.revision++;
+  c->pub.args = (weft_payloads){0, 0, NULL};
+  c->pub.values = (weft_payloads){0, 0, NULL};
+  c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  c->pub.last_ancestor = NULL;
+  c->func = NULL;
+  c->next = st->free_conts;
+  st->free_conts = c;
+}
+
+/* Recycle this thread's finished continuations that belong to `st`; lock held. */
+static void reap_locked(cs_state *st) {
+  cs_cont **pp = &tls_zombies;
+  while (*pp != NULL) {
+    cs_cont *z = *pp;
+    if (z->owner == st) {
+      *pp = z->next;
+      recycle(st, z);
+    } else {
+      pp = &z->next;
+    }
+  }
+}
+
+static int grow_conts(cs_state *st) {
+  cs_block *b = cs_alloc(st, sizeof *b);
+  if (b == NULL) return WEFT_ERR_NOMEM;
+  memset(b, 0, sizeof *b);
+  b->next = st->blocks;
+  st->blocks = b;
+  for (uint32_t i = CS_CONT_BLOCK; i-- > 0;) {
+    b->conts[i].owner = st;
+    b->conts[i].next = st->free_conts;
+    st->free_conts = &b->conts[i];
+  }
+  return WEFT_OK;
+}
+
+/* -- The arity check -------------------------------------------------------------------------- */
+
+int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *d) {
+  cs_state *st = state;
+  uint64_t need = start_need(payload_cap(nparams, nresults));
+  uint64_t avail = st->pool.stack_size - st->reserve;
+  if (need > avail)
+    return weft_host_diag(st->host, d, WEFT_ERR_LIMIT, UINT64_MAX, CS_ORIGIN,
+                          "continuation type with %u params and %u results needs %llu bytes of "
+                          "stack for its payload and start frames, but [contstacks] stack_size = "
+                          "%llu leaves %llu: raise stack_size",
+                          nparams, nresults, (unsigned long long)need,
+                          (unsigned long long)st->pool.stack_size, (unsigned long long)avail);
+  return WEFT_OK;
+}
+
+/* -- cont.new --------------------------------------------------------------------------------- */
+
+/* The start layout at the stack's top (weft/plugin/contstacks.h): control context aimed at the
+ * trampoline, owner pointer, args buffer, launch record. */
+static void write_start(cs_cont *c, uint64_t cap) {
+  uint8_t *tos = c->pub.stack_top;
+  weft_control_ctx *cc = weft_contref_cc(&c->pub);
+  weft_val_raw *args = (weft_val_raw *)(void *)(tos - WEFT_CS_TOS_OWNER - 16u * cap);
+  uintptr_t *launch = (uintptr_t *)(void *)((uint8_t *)args - 16);
+  *(cs_cont **)(void *)(tos - WEFT_CS_TOS_OWNER) = c;
+  launch[0] = (uintptr_t)c;
+  launch[1] = 0;
+  cc->rsp = (uintptr_t)launch;
+  cc->rbp = (uintptr_t)(tos - 0x10);
+  cc->rip = (uintptr_t)&cs_cont_start;
+  c->pub.args = (weft_payloads){0, (uint32_t)cap, cap ? args : NULL};
+}
+
+int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
+                uint32_t nresults, weft_contref **out, weft_diag *d) {
+  cs_state *st = state;
+  int rc = WEFT_OK;
+  cs_cont *c = NULL;
+  uint8_t *top = NULL;
+  *out = NULL;
+  if (f == NULL)
+    return weft_host_diag(st->host, d, WEFT_ERR_MISUSE, UINT64_MAX, CS_ORIGIN,
+                          "null function reference");
+  rc = cs_check_arity(st, nparams, nresults, d);
+  if (rc != WEFT_OK) return rc;
+
+  pthread_mutex_lock(&st->lock);
+  reap_locked(st);
+  if (st->live >= st->max_conts) {
+    rc = weft_host_diag(st->host, d, WEFT_ERR_LIMIT, UINT64_MAX, CS_ORIGIN,
+                        "too many continuations: [contstacks] max_continuations = %llu live "
+                        "continuations reached",
+                        (unsigned long long)st->max_conts);
+    goto out;
+  }
+  if (st->free_conts == NULL && grow_conts(st) != WEFT_OK) {
+    rc = weft_host_diag(st->host, d, WEFT_ERR_NOMEM, UINT64_MAX, CS_ORIGIN,
+                        "out of memory allocating continuation objects");
+    goto out;
+  }
+  c = st->free_conts;
+  rc = cs_pool_get(st, &top, d);
+  if (rc != WEFT_OK) {
+    c = NULL;
+    goto out;
+  }
+  st->free_conts = c->next;
+  c->next = NULL;
+  live_insert(st, c);
+  st->created++;
+  c->pub.stack_top = top;
+  c->pub.stack_size = st->pool.stack_size;
+
+out:
+  pthread_mutex_unlock(&st->lock);
+  if (c == NULL) return rc;
+  memset(&c->pub.csi, 0, sizeof c->pub.csi);
+  c->pub.csi.state = WEFT_STACK_FRESH;
+  c->pub.csi.limits.stack_limit = (uintptr_t)(top - st->pool.stack_size + st->reserve);
+  c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  c->pub.last_ancestor = &c->pub;
+  c->pub.values = (weft_payloads){0, 0, NULL};
+  c->func = f;
+  c->caller_vmctx = caller_vmctx;
+  c->nparams = nparams;
+  c->nresults = nresults;
+  c->asan_fake = NULL;
+  c->asan_parent_bottom = NULL;
+  c->asan_parent_size = 0;
+  write_start(c, payload_cap(nparams, nresults));
+  *out = &c->pub;
+  return WEFT_OK;
+}
+
+/* -- Running (on the continuation's stack) ----------------------------------------------------- */
+
+uint64_t cs_cont_run(cs_cont *c) {
+  cs_asan_arrive(NULL); /* records the resumer's stack in c (cs_asan_expect) */
+  const weft_funcref *f = c->func;
+  size_t n = (size_t)payload_cap(c->nparams, c->nresults);
+  bool ok = f->array_call(f->vmctx, c->caller_vmctx, c->pub.args.data, n);
+  uint64_t effect;
+  if (ok) {
+    c->pub.args.length = c->nresults;
+    c->pub.csi.state = WEFT_STACK_RETURNED;
+    effect = WEFT_EFFECT_MAKE(WEFT_EFFECT_RETURN, 0);
+  } else {
+    c->pub.args.length = 0;
+    c->pub.values = (weft_payloads){0, 0, NULL};
+    c->pub.csi.state = WEFT_STACK_TRAPPED;
+    effect = WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, 0);
+  }
+  c->next = tls_zombies;
+  tls_zombies = c;
+  /* this fiber dies: no fake stack to keep */
+  cs_asan_leave(NULL, c->asan_parent_bottom, c->asan_parent_size);
+  return effect;
+}
+
+/* -- Release, collect, visit ------------------------------------------------------------------ */
+
+int cs_cont_release(void *state, weft_contref *pub) {
+  cs_state *st = state;
+  cs_cont *c = (cs_cont *)pub;
+  if (pub == NULL) return WEFT_ERR_MISUSE;
+  if (c->owner != st) return WEFT_ERR_MISUSE;
+  uint32_t s = pub->csi.state;
+  if (s == WEFT_STACK_RUNNING || s == WEFT_STACK_PARENT) return WEFT_ERR_MISUSE;
+  pthread_mutex_lock(&st->lock);
+  /* a finished one may still be on this thread's zombie list: take it off first */
+  for (cs_cont **pp = &tls_zombies; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == c) {
+      *pp = c->next;
+      break;
+    }
+  recycle(st, c);
+  pthread_mutex_unlock(&st->lock);
+  return WEFT_OK;
+}
+
+void cs_collect(void *state) {
+  cs_state *st = state;
+  if (tls_zombies == NULL) return;
+  pthread_mutex_lock(&st->lock);
+  reap_locked(st);
+  pthread_mutex_unlock(&st->lock);
+}
+
+void cs_for_each_suspended(void *state, void (*visit)(void *ud, weft_contref *c), void *ud) {
+  cs_state *st = state;
+  cs_cont *c = st->live_head;
+  while (c != NULL) {
+    cs_cont *next = c->next_live; /* visit may release c */
+    if (c->pub.csi.state == WEFT_STACK_SUSPENDED) visit(ud, &c->pub);
+    c = next;
+  }
+}
+
+/* -- Stats and teardown ----------------------------------------------------------------------- */
+
+void cs_stats(void *state, weft_contstacks_stats *out) {
+  cs_state *st = state;
+  uint32_t size = out->struct_size;
+  weft_contstacks_stats s;
+  memset(&s, 0, sizeof s);
+  pthread_mutex_lock(&st->lock);
+  s.live = st->live;
+  s.created = st->created;
+  cs_pool_stats(&st->pool, &s);
+  pthread_mutex_unlock(&st->lock);
+  s.abi_version = WEFT_ABI_VERSION;
+  s.struct_size = size < sizeof s ? size : (uint32_t)sizeof s;
+  memcpy(out, &s, s.struct_size);
+}
+
+bool cs_guard_lookup(void *state, uintptr_t addr) {
+  const cs_state *st = state;
+  return cs_pool_guard_lookup(&st->pool, addr);
+}
+
+void cs_cont_fini(cs_state *st) {
+  /* drop this thread's zombies of this state (other threads' lists must be empty by now) */
+  for (cs_cont **pp = &tls_zombies; *pp != NULL;) {
+    if ((*pp)->owner == st) *pp = (*pp)->next;
+    else pp = &(*pp)->next;
+  }
+  cs_block *b = st->blocks;
+  while (b != NULL) {
+    cs_block *next = b->next;
+    st->host->free(st->host->host, b);
+    b = next;
+  }
+  st->blocks = NULL;
+  st->free_conts = NULL;
+  st->live_head = NULL;
+}
