@@ -126,8 +126,8 @@ typedef struct x64_fn {
    * a cache entry is dropped, never spilled). gcache[r] / xcache[r] = local index + 1, or 0. */
   uint16_t gpr_cached, xmm_cached;
   uint32_t gcache[16], xcache[16];
-  /* Pinned locals: the hottest locals live in a register for the whole function (written through
-   * to their memory home, reloaded after every call). pin_local[k] is the local in pin_reg[k]. */
+  /* Pinned locals: the hottest locals live in a register for the whole function (stored to their
+   * memory home before, and reloaded after, every call). pin_local[k] is the local in pin_reg[k]. */
   uint16_t pinned_gpr, pinned_xmm;
   uint32_t npin;
   uint32_t pin_local[12];
@@ -162,6 +162,7 @@ void x64_call_libcall(x64_fn *c, uint32_t id);
 void x64_reload_membase(x64_fn *c);
 /* After a libcall returns: drop the local cache and reload the pinned locals. */
 void x64_after_libcall(x64_fn *c);
+void x64_save_pinned(x64_fn *c);
 void x64_load_const(x64_fn *c, int type, int reg, uint64_t imm);
 /* Conditional branch to label `depth` on condition `cc` (flags already set by the caller, after
  * x64_br_prepare). */

@@ -361,6 +361,18 @@ static void reload_pinned(x64_fn *c) {
   }
 }
 
+/* Pinned locals live only in their registers; their memory homes are brought up to date before
+ * anything that clobbers registers (calls, libcalls) and read back afterwards. */
+void x64_save_pinned(x64_fn *c) {
+  for (uint32_t k = 0; k < c->npin; k++) {
+    uint32_t i = c->pin_local[k];
+    if (X64_IS_FLOAT(x64_type_of(c->ltypes[i])))
+      x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, c->pin_reg[k], x64_local_mem(c, i));
+    else
+      x64_emit_store(c->b, true, x64_local_mem(c, i), c->pin_reg[k]);
+  }
+}
+
 static bool is_callish(uint16_t op) {
   switch (op) {
   case WEFT_OP_CALL: case WEFT_OP_CALL_INDIRECT: case WEFT_OP_CALL_REF: case WEFT_OP_MEMORY_GROW:
@@ -750,6 +762,7 @@ static void results_ptr(x64_fn *c, const weft_type *ft) {
 
 static void do_call(x64_fn *c, uint32_t fidx) {
   const weft_type *ft = &c->m->types[c->m->funcs[fidx].type];
+  x64_save_pinned(c);
   uint32_t np = ft->u.func.nparams, area = x64_area_size(np);
   spill_below(c, np);
   store_args(c, np, area);
@@ -854,6 +867,7 @@ static void do_call_indirect(x64_fn *c, const weft_instr *in, bool tail) {
     tail_call(c, ft, 1, 0);
     return;
   }
+  x64_save_pinned(c);
   spill_below(c, np);
   store_args(c, np, area);
   x64_to_reg_fixed(c, &idx, X64_RAX);
@@ -874,6 +888,7 @@ static void do_call_ref(x64_fn *c, const weft_instr *in, bool tail) {
   if (tail) {
     x64_spill_all(c);
   } else {
+    x64_save_pinned(c);
     spill_below(c, np);
     store_args(c, np, area);
   }
@@ -941,7 +956,7 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
   x64_mem dst = x64_local_mem(c, i);
   int pr = pin_of(c, i);
   if (pr >= 0) {
-    /* the register is the value; memory is written through for the reload after calls */
+    /* the register is the value; x64_save_pinned writes it home before calls */
     bool fl = X64_IS_FLOAT(v.type);
     if (v.kind == X64_VK_CONST) {
       x64_load_const(c, v.type, pr, v.imm);
@@ -952,10 +967,7 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
       else
         x64_emit_mov_rr(c->b, true, pr, v.reg);
     }
-    if (fl)
-      x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, pr, dst);
-    else
-      x64_emit_store(c->b, true, dst, pr);
+    (void)dst;
     if (!tee)
       x64_free_val(c, &v);
     else if (v.kind == X64_VK_CONST)

@@ -137,6 +137,7 @@ static void pop_args(x64_fn *c, uint32_t n, const int *regs) {
 }
 
 static void lc_prologue(x64_fn *c) {
+  x64_save_pinned(c);
   x64_spill_all(c);
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
 }
