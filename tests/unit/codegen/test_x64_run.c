@@ -331,6 +331,29 @@ static void test_tail_calls(void **st) {
   rt_stop(&r);
 }
 
+/* Hot locals are pinned to registers; they must survive calls (saved home, reloaded). */
+static void test_pinned_locals_across_calls(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  uint32_t tl = add_type(&t, "l", "l", true);
+  static const weft_instr triple[] = {LG(0), I64C(3), OP(I64_MUL), OP(END)};
+  static const weft_instr loop[] = {
+      OPA(LOOP, WEFT_BT_EMPTY),
+      LG(2), LG(1), OPA(CALL, 0), OP(I64_ADD), OPA(LOCAL_SET, 2),
+      LG(3), LG(1), OP(F64_CONVERT_I64_S), OP(F64_ADD), OPA(LOCAL_SET, 3),
+      LG(1), I64C(1), OP(I64_ADD), OPA(LOCAL_TEE, 1), LG(0), OP(I64_LT_S), OPA(BR_IF, 0), OP(END),
+      LG(2), LG(3), OP(I64_TRUNC_F64_S), OP(I64_ADD), OP(END)};
+  add_func(&t, tl, "", triple, NI(triple));
+  add_func(&t, tl, "lld", loop, NI(loop));
+  rt r;
+  rt_start(&r, &t, NULL);
+  assert_int_equal(call1(&r, 1, 1), 0);
+  assert_int_equal(call1(&r, 1, 1000), 4 * 499500);
+  assert_int_equal(call1(&r, 1, 100000), 4ll * 4999950000ll);
+  rt_stop(&r);
+}
+
 static void test_traps(void **st) {
   (void)st;
   tmod t;
@@ -785,6 +808,18 @@ static void test_import_and_indirect(void **st) {
   s[0].i32 = 5;
   assert_true(fake_call(&r.inst, 5, s, 1));
   assert_int_equal(s[0].i32, 5010);
+  /* the same host function through a stand-alone host trampoline */
+  void *entry = NULL;
+  weft_diag d;
+  assert_int_equal(r.cg->host_trampoline(r.state, &t.m, tii, &entry, &d), WEFT_OK);
+  hf.wasm_call = entry;
+  s[0].i32 = 6, s[1].i32 = 7;
+  assert_true(fake_call(&r.inst, 1, s, 2));
+  assert_int_equal(s[0].i32, 6008);
+  s[0].i32 = 666, s[1].i32 = 0;
+  assert_false(fake_call(&r.inst, 1, s, 2));
+  assert_int_equal(fake_store->trap_code, WEFT_TRAP_HOST);
+  r.cg->release_tramp(r.state, entry);
   rt_stop(&r);
 }
 
@@ -931,6 +966,7 @@ int main(void) {
       cmocka_unit_test(test_br_table),
       cmocka_unit_test(test_multi_value),
       cmocka_unit_test(test_tail_calls),
+      cmocka_unit_test(test_pinned_locals_across_calls),
       cmocka_unit_test(test_traps),
       cmocka_unit_test(test_i32_binops),
       cmocka_unit_test(test_i64_binops),
