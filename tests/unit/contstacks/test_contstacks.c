@@ -1,0 +1,650 @@
+/* tests/unit/contstacks/test_contstacks.c -- cmocka tests of the contstacks plugin in isolation:
+ * descriptor and config, pool reuse and the watermark, guard-page recognition (a real fault),
+ * the switch round trip through C bodies (suspend, resume, nested chains, traps, one-shot revision
+ * checks), limits and allocation failures, and a small-scale RSS figure.
+ * Depends on: the plugin's object library (WEFT_PLUGIN_STATIC), fake_host.c, cmocka.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "contstacks_int.h"
+#include "fake_host.h"
+
+const weft_plugin_desc *weft_plugin_entry_contstacks(uint32_t host_abi);
+
+/* -- Fixture ---------------------------------------------------------------------------------- */
+
+typedef struct fixture {
+  const weft_plugin_desc *desc;
+  const weft_contstacks_iface *cs;
+  cs_state *st;
+  weft_store_ctx ctx;
+  weft_common_stack_info initial;
+} fixture;
+
+static int make(fixture *f, const weft_plugin_cfg *cfg) {
+  memset(f, 0, sizeof *f);
+  f->desc = weft_plugin_entry_contstacks(WEFT_ABI_VERSION);
+  if (f->desc == NULL) return -1;
+  f->cs = f->desc->iface;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  void *st = NULL;
+  int rc = f->desc->init(&fake_host, cfg, &st, &d);
+  if (rc != WEFT_OK) return rc;
+  f->st = st;
+  /* an initial stack, as the core's entry installs it */
+  f->initial.state = WEFT_STACK_RUNNING;
+  f->ctx.stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, &f->initial};
+  f->ctx.limits = (weft_stack_limits){0x1111, 0x2222, 0x3333, 0x4444};
+  return WEFT_OK;
+}
+
+static void destroy(fixture *f) {
+  if (f->st != NULL) f->desc->fini(f->st);
+  f->st = NULL;
+}
+
+/* The consuming check generated code does (null, revision, bump); returns a trap code. */
+static uint32_t consume(weft_val_raw ref) {
+  weft_contref *c = ref.cont.contref;
+  if (c == NULL) return WEFT_TRAP_NULL_CONT;
+  if (c->revision != ref.cont.revision) return WEFT_TRAP_CONT_CONSUMED;
+  c->revision++;
+  return WEFT_TRAP_NONE;
+}
+
+static weft_val_raw ref_of(weft_contref *c) {
+  weft_val_raw v;
+  memset(&v, 0, sizeof v);
+  v.cont.contref = c;
+  v.cont.revision = c->revision;
+  return v;
+}
+
+/* -- Bodies: C functions behind fake funcrefs ---------------------------------------------------- */
+
+static int tag_yield, tag_other; /* tag identities are addresses */
+
+typedef struct body_env {
+  fixture *f;
+  weft_stack_limits seen_limits; /* the store's limits as the body saw them */
+  uintptr_t seen_sp;
+  uint32_t unhandled_code;
+  const weft_funcref *inner;     /* for the nested test */
+} body_env;
+
+/* gen(x): suspend yield(x+1) -> v; suspend yield(v*2) -> w; return w+100 */
+static bool gen_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  body_env *env = callee_vmctx;
+  (void)caller_vmctx;
+  if (n < 1) return false;
+  env->seen_limits = env->f->ctx.limits;
+  int dummy;
+  env->seen_sp = (uintptr_t)&dummy;
+  weft_val_raw buf[1];
+  buf[0].i64 = args[0].i64 + 1;
+  uint64_t r = cs_ref_suspend(&env->f->ctx, &tag_yield, buf, 1, 1);
+  if (WEFT_EFFECT_KIND(r) != WEFT_EFFECT_RESUME) return false;
+  buf[0].i64 = buf[0].i64 * 2;
+  r = cs_ref_suspend(&env->f->ctx, &tag_yield, buf, 1, 1);
+  if (WEFT_EFFECT_KIND(r) != WEFT_EFFECT_RESUME) return false;
+  args[0].i64 = buf[0].i64 + 100;
+  return true;
+}
+
+static bool trap_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  (void)callee_vmctx;
+  (void)caller_vmctx;
+  (void)args;
+  (void)n;
+  return false;
+}
+
+static bool unhandled_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  body_env *env = callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  weft_val_raw buf[1];
+  uint64_t r = cs_ref_suspend(&env->f->ctx, &tag_other, buf, 0, 1);
+  env->unhandled_code = WEFT_EFFECT_KIND(r) == WEFT_EFFECT_TRAP ? WEFT_EFFECT_INDEX(r) : 0;
+  args[0].i32 = 7;
+  return true;
+}
+
+/* outer(): resume inner (a gen) with no handler for yield, so inner's suspensions go past outer to
+ * the test; return the inner's result + 1 */
+static bool outer_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  body_env *env = callee_vmctx;
+  (void)n;
+  weft_contref *in = NULL;
+  weft_diag d;
+  if (cs_cont_new(env->f->st, caller_vmctx, env->inner, 1, 1, &in, &d) != WEFT_OK) return false;
+  weft_val_raw a[1];
+  a[0].i64 = 10;
+  weft_contref *nc = NULL;
+  if (consume(ref_of(in)) != WEFT_TRAP_NONE) return false;
+  static int other_tag_here;
+  void *tags[1] = {&other_tag_here};
+  uint64_t r = cs_ref_resume(&env->f->ctx, in, a, 1, tags, 1, &nc);
+  if (r != 0 || nc != in) return false;
+  args[0].i64 = in->args.data[0].i64 + 1;
+  return true;
+}
+
+/* -- Descriptor and config ------------------------------------------------------------------- */
+
+static void test_descriptor(void **state) {
+  (void)state;
+  const weft_plugin_desc *d = weft_plugin_entry_contstacks(WEFT_ABI_VERSION);
+  assert_non_null(d);
+  assert_string_equal(d->name, "contstacks");
+  assert_int_equal(d->kind, WEFT_PLUGIN_CONTSTACKS);
+  assert_int_equal(d->nkeys, 4);
+  const weft_contstacks_iface *i = d->iface;
+  assert_true(WEFT_HAS(i, weft_contstacks_iface, stack_switch));
+  assert_non_null(i->cont_new);
+  assert_null(weft_plugin_entry_contstacks(WEFT_ABI_MAKE(WEFT_ABI_MAJOR + 1, 0)));
+}
+
+static void test_bad_config(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg small = {{"stack_size"}, {"4K"}, 1};
+  assert_int_equal(make(&f, &small), WEFT_ERR_CONFIG);
+  weft_plugin_cfg pool = {{"pool"}, {"-1"}, 1};
+  assert_int_equal(make(&f, &pool), WEFT_ERR_CONFIG);
+  weft_plugin_cfg maxc = {{"max_continuations"}, {"0"}, 1};
+  assert_int_equal(make(&f, &maxc), WEFT_ERR_CONFIG);
+  fake_host_reset();
+  fake_alloc_fail_after = 1;
+  assert_int_equal(make(&f, NULL), WEFT_ERR_NOMEM);
+  fake_host_reset();
+}
+
+/* -- Pool ------------------------------------------------------------------------------------- */
+
+static void test_pool_reuse(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "pool"}, {"64K", "4"}, 2};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  static weft_funcref fr = {.array_call = trap_body};
+  weft_contref *a = NULL, *b = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 2, &a, &d), WEFT_OK);
+  assert_int_equal(a->csi.state, WEFT_STACK_FRESH);
+  assert_ptr_equal(a->last_ancestor, a);
+  assert_int_equal(a->args.capacity, 2);
+  assert_int_equal(a->stack_size, 64 * 1024);
+  assert_int_equal((uintptr_t)a->stack_top % 4096, 0);
+  assert_ptr_equal(*(void **)(a->stack_top - WEFT_CS_TOS_OWNER), a);
+  assert_true(a->csi.limits.stack_limit > (uintptr_t)(a->stack_top - a->stack_size));
+  uint8_t *top = a->stack_top;
+  weft_val_raw stale = ref_of(a);
+  assert_int_equal(f.cs->cont_release(f.st, a), WEFT_OK);
+  assert_int_equal(consume(stale), WEFT_TRAP_CONT_CONSUMED); /* type-stable: newer revision */
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &b, &d), WEFT_OK);
+  assert_ptr_equal(b, a);             /* the contref came back */
+  assert_ptr_equal(b->stack_top, top); /* and so did the stack */
+  assert_int_equal(b->args.capacity, 0);
+  assert_null(b->args.data);
+  assert_int_equal(consume(stale), WEFT_TRAP_CONT_CONSUMED);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  assert_int_equal(s.stacks_mapped, 1);
+  assert_int_equal(s.created, 2);
+  destroy(&f);
+  assert_int_equal(fake_live_allocs, 0);
+}
+
+static bool resident(const void *p) {
+  unsigned char v = 0;
+  uintptr_t page = (uintptr_t)p & ~(uintptr_t)4095;
+  if (mincore((void *)page, 4096, &v) != 0) return false;
+  return (v & 1) != 0;
+}
+
+static void test_pool_watermark(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "pool", "guard_pages"}, {"64K", "1", "no"}, 3};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  static weft_funcref fr = {.array_call = trap_body};
+  weft_contref *c[4];
+  weft_diag d;
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c[i], &d), WEFT_OK);
+    memset(c[i]->stack_top - c[i]->stack_size, 0xab, 8192); /* commit two low pages */
+    assert_true(resident(c[i]->stack_top - c[i]->stack_size));
+  }
+  uint8_t *lows[4];
+  for (int i = 0; i < 4; i++) lows[i] = c[i]->stack_top - c[i]->stack_size;
+  for (int i = 0; i < 4; i++) assert_int_equal(f.cs->cont_release(f.st, c[i]), WEFT_OK);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.stacks_warm, 1);
+  assert_int_equal(s.stacks_cold, 3);
+  assert_int_equal(s.live, 0);
+  /* the first released stays warm (memory kept); the other three gave their pages back */
+  assert_true(resident(lows[0]));
+  for (int i = 1; i < 4; i++) assert_false(resident(lows[i]));
+  /* warm first (LIFO), then cold; no new mapping */
+  weft_contref *x = NULL;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &x, &d), WEFT_OK);
+  assert_ptr_equal(x->stack_top - x->stack_size, lows[0]);
+  assert_int_equal(x->stack_top[-x->stack_size + 100] == 0xab, 1); /* warm: contents kept */
+  weft_contref *y = NULL;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &y, &d), WEFT_OK);
+  assert_int_equal(y->stack_top[-y->stack_size + 100], 0); /* cold: zero pages again */
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.stacks_mapped, 4);
+  destroy(&f);
+}
+
+/* -- Guard pages ------------------------------------------------------------------------------ */
+
+static sigjmp_buf guard_jmp;
+static const weft_contstacks_iface *guard_cs;
+static void *guard_state;
+static volatile sig_atomic_t guard_hit, guard_recognised;
+
+static void on_segv(int sig, siginfo_t *info, void *uc) {
+  (void)sig;
+  (void)uc;
+  guard_hit = 1;
+  guard_recognised = guard_cs->guard_lookup(guard_state, (uintptr_t)info->si_addr);
+  siglongjmp(guard_jmp, 1);
+}
+
+static void test_guard_fault(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  static weft_funcref fr = {.array_call = trap_body};
+  weft_contref *c[3];
+  weft_diag d;
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c[i], &d), WEFT_OK);
+  uint8_t *lo = c[1]->stack_top - c[1]->stack_size;
+  assert_true(f.cs->guard_lookup(f.st, (uintptr_t)(lo - 1)));
+  assert_true(f.cs->guard_lookup(f.st, (uintptr_t)(lo - 4096)));
+  assert_false(f.cs->guard_lookup(f.st, (uintptr_t)lo));
+  assert_false(f.cs->guard_lookup(f.st, (uintptr_t)(c[1]->stack_top - 1)));
+  assert_false(f.cs->guard_lookup(f.st, (uintptr_t)&cfg));
+  /* a real fault in the guard page, recognised from inside a signal handler */
+  guard_cs = f.cs;
+  guard_state = f.st;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &old);
+  guard_hit = guard_recognised = 0;
+  if (sigsetjmp(guard_jmp, 1) == 0) {
+    volatile uint8_t *p = lo - 8;
+    *p = 1;
+  }
+  assert_true(guard_hit);
+  assert_true(guard_recognised);
+  /* a fault elsewhere is not a guard hit */
+  guard_hit = guard_recognised = 0;
+  void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (sigsetjmp(guard_jmp, 1) == 0) {
+    volatile uint8_t *p = none;
+    *p = 1;
+  }
+  assert_true(guard_hit);
+  assert_false(guard_recognised);
+  munmap(none, 4096);
+  sigaction(SIGSEGV, &old, NULL);
+  destroy(&f);
+  /* shared-mapping mode has no guards */
+  weft_plugin_cfg shared = {{"stack_size", "guard_pages"}, {"64K", "no"}, 2};
+  assert_int_equal(make(&f, &shared), WEFT_OK);
+  weft_contref *a = NULL, *b = NULL;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &a, &d), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &b, &d), WEFT_OK);
+  assert_false(f.cs->guard_lookup(f.st, (uintptr_t)(b->stack_top - b->stack_size - 1)));
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.guard_size, 0);
+  assert_int_equal(s.mappings, 1);
+  destroy(&f);
+}
+
+/* -- Switch round trip ------------------------------------------------------------------------ */
+
+static void test_round_trip(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
+  weft_contref *c = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, (void *)0x77, &fr, 1, 1, &c, &d), WEFT_OK);
+  weft_val_raw ref = ref_of(c);
+  void *tags[2] = {&tag_other, &tag_yield};
+
+  /* resume(5): suspends with yield(6) through handler index 1 */
+  assert_int_equal(consume(ref), WEFT_TRAP_NONE);
+  weft_val_raw a[1];
+  a[0].i64 = 5;
+  weft_contref *nc = NULL;
+  uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_int_equal(WEFT_EFFECT_INDEX(r), 1);
+  assert_ptr_equal(nc, c);
+  assert_int_equal(c->csi.state, WEFT_STACK_SUSPENDED);
+  assert_int_equal(c->values.length, 1);
+  assert_int_equal(c->values.data[0].i64, 6);
+  assert_ptr_equal(c->last_ancestor, c);
+  assert_int_equal(c->parent_chain.kind, WEFT_CHAIN_ABSENT);
+  /* the body ran on the continuation's stack with the continuation's limits */
+  assert_true(env.seen_sp < (uintptr_t)c->stack_top &&
+              env.seen_sp > (uintptr_t)(c->stack_top - c->stack_size));
+  assert_int_equal(env.seen_limits.stack_limit, c->csi.limits.stack_limit);
+  /* and the parent got everything back */
+  assert_int_equal(f.ctx.stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  assert_ptr_equal(f.ctx.stack_chain.payload, &f.initial);
+  assert_int_equal(f.initial.state, WEFT_STACK_RUNNING);
+  assert_int_equal(f.initial.handlers.length, 0);
+  assert_int_equal(f.ctx.limits.stack_limit, 0x1111);
+  assert_int_equal(f.ctx.limits.last_wasm_entry_trap_handler, 0x4444);
+
+  /* one-shot: the old reference is consumed; the handler's new one works */
+  assert_int_equal(consume(ref), WEFT_TRAP_CONT_CONSUMED);
+  weft_val_raw null_ref;
+  memset(&null_ref, 0, sizeof null_ref);
+  assert_int_equal(consume(null_ref), WEFT_TRAP_NULL_CONT);
+  ref = ref_of(nc);
+  c->values.length = 0; /* the handler preamble took the params */
+  assert_int_equal(consume(ref), WEFT_TRAP_NONE);
+  a[0].i64 = 20;
+  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_int_equal(c->values.data[0].i64, 40);
+
+  /* a payload that does not fit is refused without switching */
+  c->values.length = 0;
+  ref = ref_of(c);
+  assert_int_equal(consume(ref), WEFT_TRAP_NONE);
+  weft_val_raw two[2] = {{.i64 = 1}, {.i64 = 2}};
+  r = cs_ref_resume(&f.ctx, c, two, 2, tags, 2, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_TRAP);
+  assert_int_equal(c->csi.state, WEFT_STACK_SUSPENDED);
+
+  /* resume(1): returns 101 */
+  a[0].i64 = 1;
+  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  assert_int_equal(r, 0);
+  assert_int_equal(c->csi.state, WEFT_STACK_RETURNED);
+  assert_int_equal(c->args.length, 1);
+  assert_int_equal(c->args.data[0].i64, 101);
+  assert_int_equal(f.ctx.limits.stack_limit, 0x1111);
+  /* returned continuations go back to the pool on the next cont_new / collect */
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  f.cs->collect(f.st);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_warm, 1);
+  assert_int_equal(consume(ref), WEFT_TRAP_CONT_CONSUMED);
+  destroy(&f);
+}
+
+static void test_switch_primitive(void **state) {
+  (void)state;
+  /* the raw primitive over a stack of our own: store == load aliasing, effect both ways */
+  fixture f;
+  assert_int_equal(make(&f, NULL), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
+  weft_contref *c = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+  weft_control_ctx *cc = weft_contref_cc(c);
+  assert_int_equal(cc->rip, (uintptr_t)&cs_cont_start);
+  assert_int_equal(cc->rbp, (uintptr_t)(c->stack_top - 0x10));
+  assert_int_equal(cc->rsp % 16, 0);
+  destroy(&f);
+}
+
+static void test_trap_and_unhandled(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref trapf = {.array_call = trap_body, .vmctx = &env};
+  weft_funcref unh = {.array_call = unhandled_body, .vmctx = &env};
+  weft_contref *c = NULL, *nc = NULL;
+  weft_diag d;
+  void *tags[1] = {&tag_yield};
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &trapf, 0, 0, &c, &d), WEFT_OK);
+  uint64_t r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_TRAP);
+  assert_int_equal(WEFT_EFFECT_INDEX(r), 0); /* 0: the trap is pending in the store */
+  assert_int_equal(c->csi.state, WEFT_STACK_TRAPPED);
+  assert_int_equal(f.ctx.stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  assert_int_equal(f.ctx.limits.last_wasm_entry_fp, 0x2222);
+  /* a suspension nobody handles is refused where it happens */
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &unh, 0, 1, &c, &d), WEFT_OK);
+  r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, &nc);
+  assert_int_equal(r, 0);
+  assert_int_equal(env.unhandled_code, WEFT_TRAP_UNHANDLED_TAG);
+  assert_int_equal(c->args.data[0].i32, 7);
+  /* suspend on the initial stack: unhandled too */
+  weft_val_raw buf[1];
+  r = cs_ref_suspend(&f.ctx, &tag_yield, buf, 0, 1);
+  assert_int_equal(r, WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, WEFT_TRAP_UNHANDLED_TAG));
+  f.cs->collect(f.st);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_mapped, 1); /* the trapped one's stack was reused */
+  destroy(&f);
+}
+
+typedef struct visit_ud {
+  int *count;
+  weft_contref **seen;
+} visit_ud;
+
+static void visit(void *u, weft_contref *c) {
+  visit_ud *ud = u;
+  (*ud->count)++;
+  *ud->seen = c;
+}
+
+/* A suspension forwarded past an intermediate handler that does not handle its tag; the suspended
+ * chain is two stacks deep and resumes in one step through its last ancestor. */
+static void test_nested_chain(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref inner = {.array_call = gen_body, .vmctx = &env};
+  env.inner = &inner;
+  weft_funcref outer = {.array_call = outer_body, .vmctx = &env};
+  weft_contref *o = NULL, *nc = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &outer, 0, 1, &o, &d), WEFT_OK);
+  void *tags[1] = {&tag_yield};
+  uint64_t r = cs_ref_resume(&f.ctx, o, NULL, 0, tags, 1, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_ptr_not_equal(nc, o); /* the inner one suspended */
+  assert_int_equal(nc->values.data[0].i64, 11);
+  assert_ptr_equal(nc->last_ancestor, o);
+  assert_int_equal(nc->parent_chain.kind, WEFT_CHAIN_CONTINUATION);
+  assert_ptr_equal(nc->parent_chain.payload, o);
+  assert_int_equal(o->csi.state, WEFT_STACK_PARENT);
+  assert_int_equal(o->parent_chain.kind, WEFT_CHAIN_ABSENT);
+  /* for_each_suspended sees exactly the suspender */
+  int count = 0;
+  weft_contref *seen = NULL;
+  visit_ud ud = {&count, &seen};
+  f.cs->for_each_suspended(f.st, visit, &ud);
+  assert_int_equal(count, 1);
+  assert_ptr_equal(seen, nc);
+  weft_contref *in = nc;
+  weft_val_raw a[1] = {{.i64 = 3}};
+  in->values.length = 0;
+  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_ptr_equal(nc, in);
+  assert_int_equal(in->values.data[0].i64, 6);
+  in->values.length = 0;
+  a[0].i64 = 4;
+  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, &nc);
+  assert_int_equal(r, 0);
+  assert_ptr_equal(nc, o); /* outer returned: 4 + 100 + 1 */
+  assert_int_equal(o->args.data[0].i64, 105);
+  assert_int_equal(f.ctx.stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  assert_int_equal(f.ctx.limits.stack_limit, 0x1111);
+  f.cs->collect(f.st);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  destroy(&f);
+}
+
+/* -- Limits and allocation failures ----------------------------------------------------------- */
+
+static void test_limits(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "max_continuations"}, {"16K", "3"}, 2};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  static weft_funcref fr = {.array_call = trap_body};
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  weft_contref *c[4] = {NULL};
+  /* arity that cannot fit the stack: a clear error, nothing written */
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 5000, 1, &c[0], &d), WEFT_ERR_LIMIT);
+  assert_null(c[0]);
+  assert_non_null(strstr(d.message, "stack_size"));
+  assert_int_equal(f.cs->check_arity(f.st, 0xffffffffu, 0xffffffffu, &d), WEFT_ERR_LIMIT);
+  assert_int_equal(f.cs->check_arity(f.st, 100, 100, &d), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, NULL, 0, 0, &c[0], &d), WEFT_ERR_MISUSE);
+  assert_string_equal(d.message, "null function reference");
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c[i], &d), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c[3], &d), WEFT_ERR_LIMIT);
+  assert_non_null(strstr(d.message, "max_continuations"));
+  assert_int_equal(f.cs->cont_release(f.st, c[1]), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c[3], &d), WEFT_OK);
+  /* a running or parent stack cannot be released */
+  c[0]->csi.state = WEFT_STACK_PARENT;
+  assert_int_equal(f.cs->cont_release(f.st, c[0]), WEFT_ERR_MISUSE);
+  c[0]->csi.state = WEFT_STACK_FRESH;
+  destroy(&f);
+}
+
+static void test_alloc_failures(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  static weft_funcref fr = {.array_call = trap_body};
+  weft_diag d;
+  weft_contref *c = NULL;
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  /* for each of: the contref block, the free lists (2 reallocs), the slab record -- fail it */
+  for (unsigned n = 1; n <= 4; n++) {
+    fake_host_reset();
+    assert_int_equal(make(&f, &cfg), WEFT_OK);
+    fake_alloc_fail_after = n;
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c, &d), WEFT_ERR_NOMEM);
+    assert_null(c);
+    f.cs->stats(f.st, &s);
+    assert_int_equal(s.live, 0);
+    fake_alloc_fail_after = 0;
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c, &d), WEFT_OK);
+    destroy(&f);
+    assert_int_equal(fake_live_allocs, 0);
+  }
+  /* mmap failing */
+  fake_host_reset();
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  f.st->fail_mmap_after = 1;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c, &d), WEFT_ERR_NOMEM);
+  assert_non_null(strstr(d.message, "address space"));
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.mappings, 0);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 0, &c, &d), WEFT_OK);
+  destroy(&f);
+  assert_int_equal(fake_live_allocs, 0);
+}
+
+/* -- Scale (small) ------------------------------------------------------------------------------ */
+
+static long rss_kib(void) {
+  FILE *fp = fopen("/proc/self/statm", "r");
+  long size = 0, res = 0;
+  if (fp == NULL) return -1;
+  if (fscanf(fp, "%ld %ld", &size, &res) != 2) res = -1;
+  fclose(fp);
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void test_rss_per_continuation(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "guard_pages"}, {"64K", "no"}, 2};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
+  void *tags[1] = {&tag_yield};
+  long before = rss_kib();
+  weft_diag d;
+  for (int i = 0; i < N; i++) {
+    weft_contref *c = NULL, *nc = NULL;
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+    weft_val_raw a[1] = {{.i64 = i}};
+    uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 1, &nc);
+    assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  }
+  long after = rss_kib();
+  double per = (double)(after - before) * 1024.0 / N;
+  print_message("contstacks: %d live suspended continuations (64K stacks, shared mappings): "
+                "%.0f bytes RSS each\n", N, per);
+  assert_true(per <= 8192.0);
+  destroy(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_descriptor),
+      cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_pool_reuse),
+      cmocka_unit_test(test_pool_watermark),
+      cmocka_unit_test(test_guard_fault),
+      cmocka_unit_test(test_switch_primitive),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_trap_and_unhandled),
+      cmocka_unit_test(test_nested_chain),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_alloc_failures),
+      cmocka_unit_test(test_rss_per_continuation),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
