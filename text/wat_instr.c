@@ -151,11 +151,23 @@ static uint32_t field_imm(wat_ctx *c, uint32_t type) {
   return v;
 }
 
+/* A literal that did not parse: malformed tokens are "unknown operator" (as the reference lexer
+ * sees them), well-formed ones are out of range. */
+_Noreturn static void bad_number(wat_ctx *c, const wat_tok *t, const char *what, bool is_float) {
+  if (wat_is_kw(t, "nan:canonical") || wat_is_kw(t, "nan:arithmetic"))
+    wat_fail(c, t, "unexpected token: expected a %s literal but found '%.*s'", what, (int)t->len, t->p);
+  if (t->kind == WAT_T_KEYWORD && wat_num_syntax(t->p, t->len, is_float))
+    wat_fail(c, t, "constant out of range: %s literal '%.*s'", what, (int)t->len, t->p);
+  if (t->kind != WAT_T_NUM || !wat_num_syntax(t->p, t->len, is_float))
+    wat_fail(c, t, "unknown operator: expected a %s literal but found '%.*s'", what, (int)t->len, t->p);
+  wat_fail(c, t, "constant out of range: %s literal '%.*s'", what, (int)t->len, t->p);
+}
+
 static void i32_imm(wat_ctx *c, wat_buf *b) {
   const wat_tok *t = wat_next(c);
   uint64_t v;
   if (t->kind != WAT_T_NUM) wat_fail(c, t, "unexpected token: expected an i32 literal but found '%.*s'", (int)t->len, t->p);
-  if (!wat_parse_int(t->p, t->len, 32, &v)) wat_fail(c, t, "constant out of range: i32 '%.*s'", (int)t->len, t->p);
+  if (!wat_parse_int(t->p, t->len, 32, &v)) bad_number(c, t, "i32", false);
   wat_s32(c, b, (int32_t)(uint32_t)v);
 }
 
@@ -163,7 +175,7 @@ static void i64_imm(wat_ctx *c, wat_buf *b) {
   const wat_tok *t = wat_next(c);
   uint64_t v;
   if (t->kind != WAT_T_NUM) wat_fail(c, t, "unexpected token: expected an i64 literal but found '%.*s'", (int)t->len, t->p);
-  if (!wat_parse_int(t->p, t->len, 64, &v)) wat_fail(c, t, "constant out of range: i64 '%.*s'", (int)t->len, t->p);
+  if (!wat_parse_int(t->p, t->len, 64, &v)) bad_number(c, t, "i64", false);
   wat_s64(c, b, (int64_t)v);
 }
 
@@ -175,7 +187,7 @@ static uint32_t f32_lit(wat_ctx *c) {
   if (!wat_parse_f32(t->p, t->len, &bits)) {
     if (t->kind == WAT_T_KEYWORD && !(t->p[0] == 'n' || t->p[0] == 'i'))
       wat_fail(c, t, "unexpected token: expected an f32 literal but found '%.*s'", (int)t->len, t->p);
-    wat_fail(c, t, "constant out of range: f32 '%.*s'", (int)t->len, t->p);
+    bad_number(c, t, "f32", true);
   }
   return bits;
 }
@@ -188,7 +200,7 @@ static uint64_t f64_lit(wat_ctx *c) {
   if (!wat_parse_f64(t->p, t->len, &bits)) {
     if (t->kind == WAT_T_KEYWORD && !(t->p[0] == 'n' || t->p[0] == 'i'))
       wat_fail(c, t, "unexpected token: expected an f64 literal but found '%.*s'", (int)t->len, t->p);
-    wat_fail(c, t, "constant out of range: f64 '%.*s'", (int)t->len, t->p);
+    bad_number(c, t, "f64", true);
   }
   return bits;
 }
@@ -217,23 +229,28 @@ void wat_v128_lanes(wat_ctx *c, uint8_t out[16]) {
         uint64_t v;
         wat_next(c);
         if (t->kind != WAT_T_NUM || !wat_parse_int(t->p, t->len, (unsigned)shapes[k].bits, &v))
-          wat_fail(c, t, "constant out of range: lane '%.*s'", (int)t->len, t->p);
+          bad_number(c, t, shapes[k].kw, false);
         put_le(out + i * w, v, w);
       }
     }
     const wat_tok *t = wat_peek(c, 0);
     if (t->kind == WAT_T_NUM || (t->kind == WAT_T_KEYWORD && (wat_is_kw(t, "nan") || wat_is_kw(t, "inf"))))
       wat_fail(c, t, "wrong number of lane literals: expected %d for %s", shapes[k].n, shapes[k].kw);
+    (void)0;
     return;
   }
   wat_fail(c, s, "unexpected token: expected a lane shape (i8x16 ... f64x2) but found '%.*s'", (int)s->len, s->p);
 }
 
-static uint8_t lane_imm(wat_ctx *c) {
+static uint8_t lane_imm(wat_ctx *c, bool shuffle) {
   const wat_tok *t = wat_peek(c, 0);
   uint64_t v;
+  if (shuffle && t->kind == WAT_T_NUM && !wat_parse_uint(t->p, t->len, 255, &v))
+    wat_fail(c, t, "malformed lane index: expected 0..255 but found '%.*s'", (int)t->len, t->p);
+  if (t->kind == WAT_T_NUM && wat_parse_uint(t->p, t->len, UINT64_MAX, &v) && v > 255)
+    wat_fail(c, t, "malformed lane index: %.*s is above 255", (int)t->len, t->p);
   if (t->kind != WAT_T_NUM || !wat_parse_uint(t->p, t->len, 255, &v))
-    wat_fail(c, t, "malformed lane index: expected a lane index but found '%.*s'", (int)t->len, t->p);
+    wat_fail(c, t, "unexpected token: expected a lane index but found '%.*s'", (int)t->len, t->p);
   wat_next(c);
   return (uint8_t)v;
 }
@@ -244,8 +261,11 @@ static void memarg(wat_ctx *c, wat_buf *b, uint32_t mem, uint8_t natalign) {
   uint32_t align = natalign;
   const wat_tok *t = wat_peek(c, 0);
   if (t->kind == WAT_T_KEYWORD && t->len > 7 && memcmp(t->p, "offset=", 7) == 0) {
-    if (!wat_parse_uint(t->p + 7, t->len - 7, UINT64_MAX, &offset))
+    if (!wat_parse_uint(t->p + 7, t->len - 7, UINT64_MAX, &offset)) {
+      if (!wat_num_syntax(t->p + 7, t->len - 7, false) || t->p[7] == '-' || t->p[7] == '+')
+        wat_fail(c, t, "unknown operator %.*s", (int)t->len, t->p);
       wat_fail(c, t, "constant out of range: offset '%.*s'", (int)t->len, t->p);
+    }
     wat_next(c);
     t = wat_peek(c, 0);
   }
@@ -358,8 +378,15 @@ static void plain(wat_ctx *c, wat_buf *b) {
   if (k->kind != WAT_T_KEYWORD)
     wat_fail(c, k, "unexpected token: expected an instruction but found '%.*s'", (int)k->len, k->p);
   const wat_opinfo *o = wat_op_lookup(k->p, k->len);
-  if (!o || o->op == WEFT_OP_SELECT_T || o->op == WEFT_OP_REF_TEST_NULL || o->op == WEFT_OP_REF_CAST_NULL)
+  if (!o || o->op == WEFT_OP_SELECT_T || o->op == WEFT_OP_REF_TEST_NULL || o->op == WEFT_OP_REF_CAST_NULL) {
+    static const char *const clauses[] = {"type", "param", "result", "local", "then", "else", "catch",
+                                          "catch_ref", "catch_all", "catch_all_ref", "on", "export",
+                                          "import", "item", "offset", "mut", "field", "end"};
+    for (size_t i = 0; i < sizeof clauses / sizeof clauses[0]; i++)
+      if (wat_is_kw(k, clauses[i]))
+        wat_fail(c, k, "unexpected token: '%.*s' is not allowed here", (int)k->len, k->p);
     wat_fail(c, k, "unknown operator %.*s", (int)k->len, k->p);
+  }
   uint16_t op = o->op;
   switch (o->imm) {
   case WEFT_IMM_NONE:
@@ -502,7 +529,7 @@ static void plain(wat_ctx *c, wat_buf *b) {
     }
     wat_put_op(c, b, op);
     memarg(c, b, mem, o->natalign);
-    if (o->imm == WEFT_IMM_MEMARG_LANE) wat_u8(c, b, lane_imm(c));
+    if (o->imm == WEFT_IMM_MEMARG_LANE) wat_u8(c, b, lane_imm(c, false));
     return;
   }
   case WEFT_IMM_MEM_DATA: {
@@ -601,7 +628,7 @@ static void plain(wat_ctx *c, wat_buf *b) {
     return;
   }
   case WEFT_IMM_LANE: {
-    uint8_t l = lane_imm(c);
+    uint8_t l = lane_imm(c, false);
     wat_put_op(c, b, op);
     wat_u8(c, b, l);
     return;
@@ -609,8 +636,10 @@ static void plain(wat_ctx *c, wat_buf *b) {
   case WEFT_IMM_SHUFFLE: {
     uint8_t l[16];
     for (int i = 0; i < 16; i++) {
+      if (wat_peek(c, 0)->kind == WAT_T_KEYWORD)
+        wat_fail(c, NULL, "malformed lane index: expected 0..255 but found '%.*s'", (int)wat_peek(c, 0)->len, wat_peek(c, 0)->p);
       if (wat_peek(c, 0)->kind != WAT_T_NUM) wat_fail(c, NULL, "invalid lane length: i8x16.shuffle expects 16 lane indices");
-      l[i] = lane_imm(c);
+      l[i] = lane_imm(c, true);
     }
     if (wat_peek(c, 0)->kind == WAT_T_NUM) wat_fail(c, NULL, "invalid lane length: i8x16.shuffle expects 16 lane indices");
     wat_put_op(c, b, op);

@@ -204,6 +204,9 @@ bool wat_parse_int(const char *s, size_t n, unsigned bits, uint64_t *out);
 bool wat_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out);
 bool wat_parse_f32(const char *s, size_t n, uint32_t *out_bits);
 bool wat_parse_f64(const char *s, size_t n, uint64_t *out_bits);
+/* Is the literal well formed (whatever its range)? Distinguishes "unknown operator" (a malformed
+ * token) from "constant out of range" in messages. */
+bool wat_num_syntax(const char *s, size_t n, bool is_float);
 
 /* Numeric helpers over tokens: unwind with a message on error. */
 uint32_t wat_tok_u32(wat_ctx *c, const wat_tok *t);

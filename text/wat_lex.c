@@ -388,6 +388,18 @@ static void push(lexer *L, wat_tok *t) {
   L->toks[L->ntoks++] = *t;
 }
 
+/* Would scan_string succeed at `at`? (used to word errors of $"..." and (@"...") */
+static bool string_ok(const lexer *L, size_t at) {
+  size_t j = at + 1;
+  while (j < L->n && L->s[j] != '"') {
+    unsigned char ch = (unsigned char)L->s[j];
+    if (ch < 0x20 || ch == 0x7F) return false;
+    if (ch == '\\') j++;
+    j++;
+  }
+  return j < L->n;
+}
+
 /* Scan a string literal starting at the opening quote; returns the index after the closing quote. */
 static size_t scan_string(lexer *L, size_t at) {
   size_t j = at + 1;
@@ -428,6 +440,7 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
         ann_depth++;
         L.i += 2;
         if (src[L.i] == '"') {
+          if (!string_ok(&L, L.i)) lex_fail(&L, L.i, "empty annotation id: the quoted name is not a valid string");
           size_t e = scan_string(&L, L.i);
           if (e == L.i + 2) lex_fail(&L, L.i, "empty annotation id: expected a name after '(@'");
           uint8_t *d = malloc(e - L.i);
@@ -469,6 +482,7 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
       }
       if (ch == '$' && j == L.i + 1 && j < L.n && src[j] == '"') {
         /* $"quoted id" */
+        if (!string_ok(&L, j)) lex_fail(&L, j, "empty identifier: the quoted name is not a valid string");
         size_t e = scan_string(&L, j);
         t.kind = WAT_T_ID;
         t.len = (uint32_t)(e - L.i);
@@ -535,6 +549,15 @@ void wat_lex(wat_ctx *c, const char *src, size_t len) {
       if (t.kind == WAT_T_LPAR) ann_depth++;
       else if (t.kind == WAT_T_RPAR) ann_depth--;
       continue;
+    }
+    /* The reference lexer turns a reserved token, or a number that does not follow the grammar,
+     * into an "unknown operator" error wherever it appears. */
+    if (t.kind == WAT_T_RESERVED || (t.kind == WAT_T_NUM && !wat_num_syntax(t.p, t.len, true))) {
+      wat_tok bad = t;
+      free(L.toks);
+      L.toks = NULL;
+      c->toks = NULL;
+      wat_fail(c, &bad, "unknown operator %.*s", (int)bad.len, bad.p);
     }
     push(&L, &t);
   }

@@ -214,6 +214,7 @@ weft_valtype wat_valtype(wat_ctx *c) {
   if (wat_is_kw(t, "v128")) { wat_next(c); return WEFT_VT_V128; }
   if (shorthand(t) >= 0 || (t->kind == WAT_T_LPAR && wat_is_kw(wat_peek(c, 1), "ref")))
     return wat_reftype(c);
+  if (t->kind == WAT_T_KEYWORD) wat_fail(c, t, "unknown operator %.*s: expected a value type", (int)t->len, t->p);
   wat_fail(c, t, "unexpected token: expected a value type but found '%.*s'", (int)t->len, t->p);
 }
 
@@ -371,6 +372,7 @@ uint32_t wat_typeuse(wat_ctx *c, bool declare_params, bool allow_ids, uint32_t *
     return idx;
   }
   bool known = idx < c->sp[WAT_SP_TYPE].n && c->types[idx].comp == WEFT_COMP_FUNC;
+  if (inline_sig && idx >= c->sp[WAT_SP_TYPE].n) wat_fail(c, tt, "unknown type %u", idx);
   if (inline_sig && (!known || !sig_eq(&c->types[idx].ft, &s)))
     wat_fail(c, tt, "inline function type does not match type %u", idx);
   if (out_nparams) *out_nparams = known ? c->types[idx].ft.np : s.np;

@@ -177,6 +177,25 @@ bool wat_parse_f64(const char *s, size_t n, uint64_t *out_bits) {
   return parse_float(s, n, true, out_bits);
 }
 
+/* -- Syntax only ------------------------------------------------------------------------------- */
+
+bool wat_num_syntax(const char *s, size_t n, bool is_float) {
+  if (n && (s[0] == '+' || s[0] == '-')) { s++; n--; }
+  if (n == 0) return false;
+  bool hex = n > 2 && s[0] == '0' && s[1] == 'x';
+  size_t off = hex ? 2 : 0;
+  if (scan_digits(s + off, n - off, hex, NULL, NULL) == n - off) return true;
+  if (!is_float) return false;
+  if ((n == 3 && (memcmp(s, "inf", 3) == 0 || memcmp(s, "nan", 3) == 0))) return true;
+  if (n > 6 && memcmp(s, "nan:0x", 6) == 0) return scan_digits(s + 6, n - 6, true, NULL, NULL) == n - 6;
+  char stackbuf[256];
+  char *buf = n + 8 <= sizeof stackbuf ? stackbuf : malloc(n + 8);
+  if (!buf) return false;
+  bool ok = float_canon(s, n, buf);
+  if (buf != stackbuf) free(buf);
+  return ok;
+}
+
 /* -- Token helpers ----------------------------------------------------------------------------- */
 
 uint32_t wat_tok_u32(wat_ctx *c, const wat_tok *t) {
