@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""bench/run.py -- the benchmark harness: weft vs native gcc -O2 vs V8 (default tiers and --liftoff-only).
+"""bench/run.py -- the benchmark harness: weft vs native gcc -O2 vs V8 (default, --no-liftoff, --liftoff-only).
 
 Builds the C kernels in bench/kernels/ twice (native with gcc, wasm32 with clang-14 -nostdlib) into
 bench/out/, installs Node 26 into bench/node_modules with npm when it is missing, runs every kernel on every
 engine N times as a whole process, checks that all engines return the same checksum, and prints a table of
-median wall times, ratios to native and per-engine geomeans. Python 3 standard library only; see README.md.
+median wall (or CPU) times, ratios to native and per-engine geomeans. Python 3 standard library only; see README.md.
 """
 
 import argparse
@@ -160,13 +160,18 @@ def build(kernels, need_wasm, need_native):
     rt_src = os.path.join(KDIR, "rt.c")
     rt_obj = os.path.join(OUT, "wasm", "rt.o")
     main_src = os.path.join(KDIR, "native_main.c")
-    me = os.path.abspath(__file__)
+    # The flags are this script's: a stamp holding them stands in for "this script changed".
+    me = os.path.join(OUT, "flags.stamp")
+    flags = repr((NATIVE_CC, WASM_CC, WASM_LINK, BIGCODE_FUNCS))
+    if not os.path.exists(me) or open(me).read() != flags:
+        with open(me, "w") as f:
+            f.write(flags)
     if need_wasm and stale(rt_obj, [rt_src, header, me]):
         sh(WASM_CC + ["-fno-builtin", "-c", rt_src, "-o", rt_obj])
     gen = os.path.join(OUT, "gen")
     os.makedirs(gen, exist_ok=True)
     if "bigcode" in kernels:
-        gen_bigcode(os.path.join(gen, "bigcode.c"))
+        gen_bigcode(os.path.join(gen, "bigcode.c"))  # rewrites the file only when its text changes
     for name in kernels:
         src = os.path.join(gen if name == "bigcode" else KDIR, name + ".c")
         exe = os.path.join(OUT, "native", name)
@@ -343,29 +348,41 @@ def run_once(cmd, timeout):
             "timings": parse_weft_timings(r.stderr + "\n" + r.stdout)}
 
 
-def measure(cmd, reps, timeout, metric):
-    """One warm-up run (also the correctness check), then reps timed runs; "median" is the median of the
-    chosen metric: whole-process wall time (default) or CPU time."""
-    first = run_once(cmd, timeout)
-    if "error" in first:
-        return first
-    walls, cpus, timings = [], [], []
-    for _ in range(reps):
-        r = run_once(cmd, timeout)
-        if "error" in r:
-            return r
-        if r["checksum"] != first["checksum"]:
-            return {"error": "checksum changed between runs: %u vs %u" % (first["checksum"], r["checksum"])}
-        walls.append(r["wall"])
-        cpus.append(r["cpu"])
-        timings.append(r["timings"])
-    chosen = cpus if metric == "cpu" else walls
-    res = {"checksum": first["checksum"], "median": statistics.median(chosen), "min": min(chosen),
-           "walls": walls, "cpus": cpus}
-    for key in ("compile", "instantiate"):
-        vals = [t[key] for t in timings if key in t]
-        if vals:
-            res[key + "_ms"] = statistics.median(vals)
+def measure_kernel(cmds, reps, timeout, metric):
+    """cmds: engine -> command line. Each engine runs once as warm-up and correctness check; then the timed
+    runs go round-robin (rep 1 of every engine, then rep 2, ...) so that a change in machine load hits all
+    engines alike. Returns engine -> result; "median" is the median of the chosen metric (wall or cpu)."""
+    res, samples = {}, {}
+    for e, cmd in cmds.items():
+        log("run %-10s warm-up" % e)
+        first = run_once(cmd, timeout)
+        res[e] = first
+        if "error" in first:
+            log("  %s: %s" % (e, first["error"]))
+        else:
+            samples[e] = []
+    for rep in range(reps):
+        for e in list(samples):
+            r = run_once(cmds[e], timeout)
+            if "error" not in r and r["checksum"] != res[e]["checksum"]:
+                r = {"error": "checksum changed between runs: %u vs %u" % (res[e]["checksum"], r["checksum"])}
+            if "error" in r:
+                log("  %s rep %d: %s" % (e, rep + 1, r["error"]))
+                res[e] = r
+                del samples[e]
+            else:
+                samples[e].append(r)
+    for e, runs in samples.items():
+        walls = [r["wall"] for r in runs]
+        cpus = [r["cpu"] for r in runs]
+        chosen = cpus if metric == "cpu" else walls
+        out = {"checksum": res[e]["checksum"], "median": statistics.median(chosen), "min": min(chosen),
+               "walls": walls, "cpus": cpus}
+        for key in ("compile", "instantiate"):
+            vals = [r["timings"][key] for r in runs if key in r["timings"]]
+            if vals:
+                out[key + "_ms"] = statistics.median(vals)
+        res[e] = out
     return res
 
 
@@ -551,14 +568,14 @@ def main(argv):
     for name in names:
         n = sizes[name]
         r = {"n": n, "code_bytes": code_section_size(os.path.join(OUT, "wasm", name + ".wasm"))}
+        cmds = {}
         for e in engines:
             if e == "weft" and not tools.get("weft"):
                 r[e] = {"error": "no weft binary"}
-                continue
-            log("run %-10s %-10s n=%d" % (name, e, n))
-            r[e] = measure(engine_cmd(e, name, n, tools), reps, args.timeout, args.metric)
-            if "error" in r[e]:
-                log("  %s: %s" % (e, r[e]["error"]))
+            else:
+                cmds[e] = engine_cmd(e, name, n, tools)
+        log("kernel %s n=%d" % (name, n))
+        r.update(measure_kernel(cmds, reps, args.timeout, args.metric))
         sums = [r[e]["checksum"] for e in engines if ok(r.get(e))]
         ref = r["native"]["checksum"] if ok(r.get("native")) else (statistics.mode(sums) if sums else None)
         r["reference"] = ref
