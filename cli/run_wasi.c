@@ -1,5 +1,6 @@
 /* cli/run_wasi.c -- the WASI side of `weft run`: the --env and --dir options, and running a
- * module's `_start` with wasi_snapshot_preview1 linked in (argv[0] is the file name, as in wasmtime).
+ * module's `_start` with wasi_snapshot_preview1 linked in (argv[0] is the file name, as in
+ * wasmtime).
  * Exit status: the guest's proc_exit code, 0 when _start returns, 134 on a trap, 1 otherwise.
  * Depends on: cli/cli.h, weft/weft.h (runtime API), weft/wasi.h (library weft-wasi).
  */
@@ -41,7 +42,8 @@ int cli_wasi_take(cli_wasi_opts *o, int argc, char **argv, int *i) {
     const char *value = NULL;
     if (strcmp(a, names[k]) == 0) {
       if (*i + 1 >= argc) {
-        cli_error("%s needs a value: %s", names[k], k == 0 ? "--env KEY=VALUE" : "--dir HOST[::GUEST]");
+        cli_error("%s needs a value: %s", names[k],
+                  k == 0 ? "--env KEY=VALUE" : "--dir HOST[::GUEST]");
         return -1;
       }
       value = argv[*i + 1];

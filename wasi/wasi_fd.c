@@ -37,7 +37,8 @@ static uint32_t do_io(weft_wasi_ctx *ctx, const wasi_mem *m, uint64_t fd, uint64
     if (v == NULL) return WASI_ENOMEM;
   }
   size_t cnt = 0;
-  uint32_t rc = wasi_iovecs(m, (uint32_t)iovs, n32, v, v == small ? SMALL_IOVS : WASI_MAX_IOVS, &cnt);
+  size_t cap = v == small ? SMALL_IOVS : WASI_MAX_IOVS;
+  uint32_t rc = wasi_iovecs(m, (uint32_t)iovs, n32, v, cap, &cnt);
   if (rc == 0) {
     ssize_t r;
     do {
@@ -120,6 +121,10 @@ WASI_IMPL(fd_fdstat_set_flags) {
   return 0;
 }
 
+static uint64_t ns_of(const struct timespec *ts) {
+  return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 uint32_t wasi_write_filestat(const wasi_mem *m, uint64_t ptr, const void *stp) {
   const struct stat *st = stp;
   if (!wasi_mem_ok(m, ptr, 64)) return WASI_EFAULT;
@@ -129,9 +134,9 @@ uint32_t wasi_write_filestat(const wasi_mem *m, uint64_t ptr, const void *stp) {
   wasi_store_u8(m, ptr + 16, wasi_filetype_of(st->st_mode));
   wasi_store_u64(m, ptr + 24, (uint64_t)st->st_nlink);
   wasi_store_u64(m, ptr + 32, (uint64_t)st->st_size);
-  wasi_store_u64(m, ptr + 40, (uint64_t)st->st_atim.tv_sec * 1000000000u + (uint64_t)st->st_atim.tv_nsec);
-  wasi_store_u64(m, ptr + 48, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
-  wasi_store_u64(m, ptr + 56, (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec);
+  wasi_store_u64(m, ptr + 40, ns_of(&st->st_atim));
+  wasi_store_u64(m, ptr + 48, ns_of(&st->st_mtim));
+  wasi_store_u64(m, ptr + 56, ns_of(&st->st_ctim));
   return 0;
 }
 
@@ -266,4 +271,51 @@ WASI_IMPL(fd_renumber) {
   memset(&ctx->fds[from], 0, sizeof ctx->fds[from]);
   ctx->fds[from].host = -1;
   return 0;
+}
+
+/* -- Rights, advice, allocation, times --------------------------------------------------------- */
+
+/* fd_fdstat_set_rights(fd, base, inheriting): rights may only shrink. */
+WASI_IMPL(fd_fdstat_set_rights) {
+  (void)m;
+  wasi_fd *f = wasi_fd_get(ctx, (uint32_t)a[0]);
+  if (f == NULL) return WASI_EBADF;
+  if ((a[1] & ~f->rights_base) != 0 || (a[2] & ~f->rights_inh) != 0) return WASI_ENOTCAPABLE;
+  f->rights_base = a[1];
+  f->rights_inh = a[2];
+  return 0;
+}
+
+/* fd_advise(fd, offset, len, advice) */
+WASI_IMPL(fd_advise) {
+  (void)m;
+  static const int advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+                               POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
+  wasi_fd *f = wasi_fd_get(ctx, (uint32_t)a[0]);
+  if (f == NULL) return WASI_EBADF;
+  if (a[3] >= sizeof advice / sizeof advice[0] || a[1] > INT64_MAX || a[2] > INT64_MAX)
+    return WASI_EINVAL;
+  int e = posix_fadvise(f->host, (off_t)a[1], (off_t)a[2], advice[a[3]]);
+  return e == 0 ? 0 : wasi_errno(e);
+}
+
+/* fd_allocate(fd, offset, len) */
+WASI_IMPL(fd_allocate) {
+  (void)m;
+  wasi_fd *f = wasi_fd_get(ctx, (uint32_t)a[0]);
+  if (f == NULL) return WASI_EBADF;
+  if (a[1] > INT64_MAX || a[2] > INT64_MAX || a[1] + a[2] > INT64_MAX) return WASI_EINVAL;
+  int e = posix_fallocate(f->host, (off_t)a[1], (off_t)a[2]);
+  return e == 0 ? 0 : wasi_errno(e);
+}
+
+/* fd_filestat_set_times(fd, atim, mtim, fstflags) */
+WASI_IMPL(fd_filestat_set_times) {
+  (void)m;
+  wasi_fd *f = wasi_fd_get(ctx, (uint32_t)a[0]);
+  if (f == NULL) return WASI_EBADF;
+  struct timespec ts[2];
+  uint32_t rc = wasi_times(a[1], a[2], a[3], ts);
+  if (rc != 0) return rc;
+  return futimens(f->host, ts) != 0 ? wasi_errno(errno) : 0;
 }

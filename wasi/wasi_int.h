@@ -14,7 +14,7 @@
 
 #include "weft/wasi.h"
 
-/* -- Errno values (wasi_snapshot_preview1) ------------------------------------------------------ */
+/* -- Errno values (wasi_snapshot_preview1) ----------------------------------------------------- */
 
 enum {
   WASI_ESUCCESS = 0, WASI_E2BIG = 1, WASI_EACCES = 2, WASI_EAGAIN = 6, WASI_EBADF = 8,
@@ -33,8 +33,8 @@ enum {
   WASI_FILETYPE_DIRECTORY = 3, WASI_FILETYPE_REGULAR_FILE = 4, WASI_FILETYPE_SOCKET_STREAM = 6,
   WASI_FILETYPE_SYMBOLIC_LINK = 7
 };
-enum { WASI_FDFLAG_APPEND = 1, WASI_FDFLAG_DSYNC = 2, WASI_FDFLAG_NONBLOCK = 4, WASI_FDFLAG_RSYNC = 8,
-       WASI_FDFLAG_SYNC = 16 };
+enum { WASI_FDFLAG_APPEND = 1, WASI_FDFLAG_DSYNC = 2, WASI_FDFLAG_NONBLOCK = 4,
+       WASI_FDFLAG_RSYNC = 8, WASI_FDFLAG_SYNC = 16 };
 enum { WASI_O_CREAT = 1, WASI_O_DIRECTORY = 2, WASI_O_EXCL = 4, WASI_O_TRUNC = 8 };
 enum { WASI_LOOKUP_SYMLINK_FOLLOW = 1 };
 #define WASI_RIGHT_FD_READ (UINT64_C(1) << 1)
@@ -135,7 +135,8 @@ uint32_t wasi_path_resolve(int base, const char *path, size_t len, bool follow_l
  * 64 bits (i32 zero-extended), and returns the WASI errno. */
 typedef uint32_t (*wasi_impl)(weft_wasi_ctx *ctx, const wasi_mem *m, const uint64_t *a);
 
-#define WASI_IMPL(name) uint32_t wasi_##name(weft_wasi_ctx *ctx, const wasi_mem *m, const uint64_t *a)
+#define WASI_IMPL(name)                                                                            \
+  uint32_t wasi_##name(weft_wasi_ctx *ctx, const wasi_mem *m, const uint64_t *a)
 /* wasi/wasi_env.c */
 WASI_IMPL(args_get);
 WASI_IMPL(args_sizes_get);
@@ -146,12 +147,16 @@ WASI_IMPL(clock_time_get);
 WASI_IMPL(random_get);
 WASI_IMPL(sched_yield);
 /* wasi/wasi_fd.c */
+WASI_IMPL(fd_advise);
+WASI_IMPL(fd_allocate);
 WASI_IMPL(fd_close);
 WASI_IMPL(fd_datasync);
 WASI_IMPL(fd_fdstat_get);
 WASI_IMPL(fd_fdstat_set_flags);
+WASI_IMPL(fd_fdstat_set_rights);
 WASI_IMPL(fd_filestat_get);
 WASI_IMPL(fd_filestat_set_size);
+WASI_IMPL(fd_filestat_set_times);
 WASI_IMPL(fd_pread);
 WASI_IMPL(fd_prestat_get);
 WASI_IMPL(fd_prestat_dir_name);
@@ -166,10 +171,21 @@ WASI_IMPL(fd_write);
 /* wasi/wasi_pathops.c */
 WASI_IMPL(path_create_directory);
 WASI_IMPL(path_filestat_get);
+WASI_IMPL(path_filestat_set_times);
+WASI_IMPL(path_link);
 WASI_IMPL(path_open);
+WASI_IMPL(path_readlink);
 WASI_IMPL(path_remove_directory);
+WASI_IMPL(path_rename);
+WASI_IMPL(path_symlink);
 WASI_IMPL(path_unlink_file);
+/* wasi/wasi_poll.c */
+WASI_IMPL(poll_oneoff);
 
+/* WASI fstflags (ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8) -> ts[2] for futimens/utimensat.
+ * 0 or EINVAL. */
+struct timespec;
+uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint64_t flags, struct timespec *ts);
 /* Writes a 64-byte filestat for host `st` (a struct stat *) at ptr. 0 or EFAULT. */
 uint32_t wasi_write_filestat(const wasi_mem *m, uint64_t ptr, const void *st);
 

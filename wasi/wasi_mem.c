@@ -23,10 +23,18 @@ static uint32_t store_le(const wasi_mem *m, uint64_t ptr, uint64_t v, unsigned n
   return 0;
 }
 
-uint32_t wasi_store_u8(const wasi_mem *m, uint64_t ptr, uint8_t v) { return store_le(m, ptr, v, 1); }
-uint32_t wasi_store_u16(const wasi_mem *m, uint64_t ptr, uint16_t v) { return store_le(m, ptr, v, 2); }
-uint32_t wasi_store_u32(const wasi_mem *m, uint64_t ptr, uint32_t v) { return store_le(m, ptr, v, 4); }
-uint32_t wasi_store_u64(const wasi_mem *m, uint64_t ptr, uint64_t v) { return store_le(m, ptr, v, 8); }
+uint32_t wasi_store_u8(const wasi_mem *m, uint64_t ptr, uint8_t v) {
+  return store_le(m, ptr, v, 1);
+}
+uint32_t wasi_store_u16(const wasi_mem *m, uint64_t ptr, uint16_t v) {
+  return store_le(m, ptr, v, 2);
+}
+uint32_t wasi_store_u32(const wasi_mem *m, uint64_t ptr, uint32_t v) {
+  return store_le(m, ptr, v, 4);
+}
+uint32_t wasi_store_u64(const wasi_mem *m, uint64_t ptr, uint64_t v) {
+  return store_le(m, ptr, v, 8);
+}
 
 /* -- Iovecs ------------------------------------------------------------------------------------ */
 

@@ -16,11 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wasi_int.h"
 
-/* -- Fixture: a directory tree ------------------------------------------------------------------ */
+/* -- Fixture: a directory tree ----------------------------------------------------------------- */
 
 /* root/secret.txt, root/box/{inside.txt, sub/deeper/, link_out -> ../secret.txt, abs_out -> /etc,
  * link_in -> inside.txt, link_sub -> sub, dotdot -> .., loop -> loop} */
@@ -100,7 +101,7 @@ static uint32_t resolve(tree *t, const char *path, bool follow, const char *want
   return rc;
 }
 
-/* -- Path resolution ---------------------------------------------------------------------------- */
+/* -- Path resolution --------------------------------------------------------------------------- */
 
 static void test_path_inside(void **state) {
   tree *t = *state;
@@ -178,7 +179,7 @@ static void test_path_errors(void **state) {
   assert_int_equal(count_open_fds(), before);
 }
 
-/* -- Memory bounds and iovecs ------------------------------------------------------------------- */
+/* -- Memory bounds and iovecs ------------------------------------------------------------------ */
 
 static void test_mem_bounds(void **state) {
   (void)state;
@@ -240,7 +241,7 @@ static void test_iovecs(void **state) {
   assert_int_equal(n, 0);
 }
 
-/* -- Fd table and context ----------------------------------------------------------------------- */
+/* -- Fd table and context ---------------------------------------------------------------------- */
 
 static void test_fd_table(void **state) {
   (void)state;
@@ -300,7 +301,7 @@ static void test_ctx_api(void **state) {
   weft_wasi_ctx_free(ctx);
 }
 
-/* -- Preview1 implementations on a fake memory -------------------------------------------------- */
+/* -- Preview1 implementations on a fake memory ------------------------------------------------- */
 
 static void test_args(void **state) {
   (void)state;
@@ -420,6 +421,69 @@ static void test_path_open_impl(void **state) {
   weft_wasi_ctx_free(ctx);
 }
 
+static void test_times_and_poll(void **state) {
+  (void)state;
+  struct timespec ts[2];
+  assert_int_equal(wasi_times(0, 0, 1 | 2, ts), WASI_EINVAL);
+  assert_int_equal(wasi_times(0, 0, 4 | 8, ts), WASI_EINVAL);
+  assert_int_equal(wasi_times(0, 0, 16, ts), WASI_EINVAL);
+  assert_int_equal(wasi_times(1500000000, 0, 1 | 8, ts), 0);
+  assert_int_equal(ts[0].tv_sec, 1);
+  assert_int_equal(ts[0].tv_nsec, 500000000);
+  assert_int_equal(ts[1].tv_nsec, UTIME_NOW);
+  assert_int_equal(wasi_times(0, 0, 0, ts), 0);
+  assert_int_equal(ts[0].tv_nsec, UTIME_OMIT);
+
+  weft_wasi_ctx *ctx = weft_wasi_ctx_new();
+  assert_non_null(ctx);
+  uint8_t buf[512] = {0};
+  wasi_mem m = {buf, sizeof buf};
+  /* No subscriptions, too many, and arrays outside memory. */
+  uint64_t none[9] = {0, 200, 0, 500};
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, none), WASI_EINVAL);
+  uint64_t many[9] = {0, 200, 100000, 500};
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, many), WASI_EINVAL);
+  uint64_t oob[9] = {0, 200, 10, 500}; /* 10 events of 32 bytes at 200 end past 512 */
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, oob), WASI_EFAULT);
+  /* One relative 1 ms monotonic clock, one bad fd: both fire at once. */
+  wasi_store_u64(&m, 0, 7);
+  wasi_store_u8(&m, 8, 0);
+  wasi_store_u32(&m, 16, 1);
+  wasi_store_u64(&m, 24, 1000000);
+  wasi_store_u64(&m, 48, 9);
+  wasi_store_u8(&m, 56, 1);
+  wasi_store_u32(&m, 64, 99);
+  uint64_t two[9] = {0, 200, 2, 500};
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, two), 0);
+  uint32_t nev = 0, lo = 0;
+  wasi_load_u32(&m, 500, &nev);
+  assert_true(nev >= 1);
+  bool saw_bad = false;
+  for (uint32_t i = 0; i < nev; i++) {
+    wasi_load_u32(&m, 200 + 32 * i, &lo);
+    if (lo == 9) {
+      saw_bad = true;
+      assert_int_equal(buf[200 + 32 * i + 8], WASI_EBADF);
+      assert_int_equal(buf[200 + 32 * i + 10], 1);
+    }
+  }
+  assert_true(saw_bad);
+  /* The clock alone: waits, then fires with its userdata. */
+  wasi_store_u64(&m, 0, 42);
+  uint64_t one[9] = {0, 200, 1, 500};
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, one), 0);
+  wasi_load_u32(&m, 500, &nev);
+  assert_int_equal(nev, 1);
+  wasi_load_u32(&m, 200, &lo);
+  assert_int_equal(lo, 42);
+  /* An unknown clock id or subscription type. */
+  wasi_store_u32(&m, 16, 9);
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, one), WASI_EINVAL);
+  wasi_store_u8(&m, 8, 7);
+  assert_int_equal(wasi_poll_oneoff(ctx, &m, one), WASI_EINVAL);
+  weft_wasi_ctx_free(ctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_path_inside, tree_setup, tree_teardown),
@@ -432,6 +496,7 @@ int main(void) {
       cmocka_unit_test(test_ctx_api),
       cmocka_unit_test(test_args),
       cmocka_unit_test(test_fd_write_pipe),
+      cmocka_unit_test(test_times_and_poll),
       cmocka_unit_test_setup_teardown(test_path_open_impl, tree_setup, tree_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

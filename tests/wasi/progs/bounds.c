@@ -1,5 +1,5 @@
 /* tests/wasi/progs/bounds.c -- guest program (wasm32-wasi): raw preview1 calls with pointers and
- * lengths outside linear memory (EFAULT 21 expected, never a crash), an unimplemented function
+ * lengths outside linear memory (EFAULT 21 expected, never a crash), unimplemented functions
  * (ENOSYS 52), bad fds (EBADF 8) and a bad clock id (EINVAL 28). Run without --dir. */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,8 +26,10 @@ int main(void) {
   printf("fd_prestat_get 3: %d\n", __wasi_fd_prestat_get(3, &ps));
   printf("fd_write fd 99: %d\n", __wasi_fd_write(99, &ok, 1, &n));
   printf("fd_close fd 99: %d\n", __wasi_fd_close(99));
-  printf("fd_advise: %d\n", __wasi_fd_advise(1, 0, 0, __WASI_ADVICE_NORMAL));
-  printf("poll_oneoff: %d\n", __wasi_poll_oneoff(0, 0, 0, &n));
+  printf("sock_shutdown: %d\n", __wasi_sock_shutdown(1, __WASI_SDFLAGS_RD));
+  printf("poll_oneoff none: %d\n", __wasi_poll_oneoff(0, 0, 0, &n));
+  printf("poll_oneoff bad: %d\n", __wasi_poll_oneoff((const __wasi_subscription_t *)BAD,
+                                                        (__wasi_event_t *)BAD, 4, &n));
   __wasi_fdstat_t fs;
   printf("fd_fdstat_get bad: %d\n", __wasi_fd_fdstat_get(1, (__wasi_fdstat_t *)BAD));
   printf("fd_fdstat_get 1: %d\n", __wasi_fd_fdstat_get(1, &fs));

@@ -39,8 +39,8 @@ int main(int argc, char **argv) {
     char p[256];
     snprintf(p, sizeof p, "%s/../secret.txt", argv[1]);
     FILE *f = fopen(p, "r");
-    printf("fopen escape: %s\n", f == NULL ? (errno == ENOTCAPABLE ? "ENOTCAPABLE" : strerror(errno))
-                                          : "OPENED");
+    const char *why = errno == ENOTCAPABLE ? "ENOTCAPABLE" : strerror(errno);
+    printf("fopen escape: %s\n", f == NULL ? why : "OPENED");
   }
   return 0;
 }

@@ -1,4 +1,5 @@
-/* tests/wasi/progs/trap.c -- guest program (wasm32-wasi): writes a line, then traps (unreachable). */
+/* tests/wasi/progs/trap.c -- guest program (wasm32-wasi): writes a line, then traps
+ * (unreachable). */
 #include <stdio.h>
 
 int main(void) {
