@@ -1,7 +1,8 @@
 # tests/wasi/run.cmake -- run `weft run` on one WASI guest and check its exit status and output.
 #   cmake -DWEFT=<weft> -DCONF=<ini> -DARGS="arg|arg|..." -DEXIT=<status> [-DOUT=<regex>]
 #         [-DERR=<regex>] [-DSANDBOX=<dir>] [-DCHECK_FILE=<name> -DCHECK_CONTENT=<regex>]
-#         [-DINPUT_LINES=<n> -DINPUT_FILE=<path>] -P run.cmake
+#         [-DINPUT_LINES=<n> -DINPUT_FILE=<path>] [-DSKIP_IF=<regex>] -P run.cmake
+# SKIP_IF: when stderr matches, print "SKIPPED: <stderr>" and succeed (ctest reports a skip).
 # INPUT_LINES: stdin is a file of n lines "line number <i> of the input" (0: empty).
 # SANDBOX: <dir> is made afresh as  secret.txt  box/{inside.txt, sub/, link_out -> ../secret.txt,
 # abs_out -> /etc, link_in -> inside.txt, loop -> loop}; @BOX@ in ARGS becomes <dir>/box and
@@ -31,6 +32,10 @@ if(DEFINED INPUT_LINES)
 endif()
 execute_process(COMMAND ${WEFT} run -c ${CONF} ${args} ${input}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(DEFINED SKIP_IF AND NOT "${rc}" STREQUAL "${EXIT}" AND "${err}" MATCHES "${SKIP_IF}")
+  message("SKIPPED: ${err}")
+  return()
+endif()
 if(NOT "${rc}" STREQUAL "${EXIT}")
   message(FATAL_ERROR "exit status ${rc}, expected ${EXIT}\nstdout: ${out}\nstderr: ${err}")
 endif()
