@@ -119,6 +119,26 @@ static int parse_arg(const char *text, weft_valkind k, weft_val_t *out) {
   return CLI_EXIT_ERROR;
 }
 
+/* The trap's frames under its message, in Wasmtime's layout: index, module offset, name; a line
+ * marks each stack boundary (a continuation's resume site, host frames between activations). */
+static void print_backtrace(const weft_trap_t *trap) {
+  size_t n = weft_trap_frame_count(trap);
+  if (n == 0) return;
+  fputs("wasm backtrace:\n", stderr);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t off = weft_trap_frame_module_offset(trap, i);
+    const char *name = weft_trap_frame_func_name(trap, i);
+    uint32_t b = weft_trap_frame_boundary(trap, i);
+    if (b == WEFT_BOUNDARY_CONTINUATION)
+      fprintf(stderr, "    --- continuation resumed at %s ---\n", name);
+    else if (b == WEFT_BOUNDARY_HOST)
+      fputs("    --- host frames ---\n", stderr);
+    char where[24] = "?";
+    if (off != UINT64_MAX) snprintf(where, sizeof where, "0x%" PRIx64, off);
+    fprintf(stderr, "  %4zu: %8s - %s\n", i, where, name);
+  }
+}
+
 static void print_result(const weft_val_t *v) {
   switch ((weft_valkind)v->kind) {
   case WEFT_VAL_I32: printf("i32:%" PRId32 "\n", v->of.i32); break;
@@ -185,6 +205,7 @@ static int call_export(weft_store_t *store, weft_func_t func, const run_opts *o)
       goto out;
     }
     cli_error("trap: %s", weft_trap_message(trap));
+    print_backtrace(trap);
     rc = CLI_EXIT_TRAP;
     goto out;
   }
@@ -245,6 +266,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
   }
   if (trap != NULL) {
     cli_error("trap: %s", weft_trap_message(trap));
+    print_backtrace(trap);
     weft_trap_free(trap);
     rc = CLI_EXIT_TRAP;
     goto out;

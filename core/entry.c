@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "engine.h"
+#include "frames.h"
 #include "runtime_int.h"
 
 /* -- Entry state ------------------------------------------------------------------------------ */
@@ -101,9 +102,15 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
   s->entry_depth++;
   core_rt_set_current_ctx(ctx);
   ctx->trap_code = WEFT_TRAP_NONE;
+  core_frames_act act; /* this activation, for backtraces (core/frames.h) */
+  core_frames_enter(&act, ctx, (uintptr_t)__builtin_frame_address(0));
   bool ok = f->array_call(f->vmctx, NULL, slots, n);
+  if (!ok) core_frames_capture(&act); /* first: the trapped frames below are still intact */
+  core_frames_leave(&act);
   s->entry_depth--;
   entry_restore(ctx, &saved);
   if (ok && s->pending_trap == NULL) return NULL;
-  return take_trap(s);
+  weft_trap_t *t = take_trap(s);
+  core_frames_attach(s, t);
+  return t;
 }

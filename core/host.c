@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "frames.h"
 #include "libcalls.h"
 #include "runtime_int.h"
 
@@ -224,5 +225,7 @@ void core_host_init(core_host *h, weft_log_sink sink, void *sink_ud) {
       .code_unmap = host_code_unmap,
       .libcall = host_libcall,
       .code_lookup = host_code_lookup,
+      .code_func = core_frames_host_code_func, /* core/frames.c */
+      .walk_frames = core_frames_host_walk,
   };
 }

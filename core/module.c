@@ -8,6 +8,7 @@
 
 #include "decode.h"
 #include "engine.h"
+#include "frames.h"
 #include "host.h"
 #include "runtime_int.h"
 
@@ -39,6 +40,7 @@ int weft_module_new(struct weft_engine *engine, const uint8_t *bytes, size_t len
     free(m);
     return rc;
   }
+  core_frames_code_added(engine, m->ir, m->code); /* names for backtraces, perf map */
   *out_module = m;
   return WEFT_OK;
 }
@@ -50,6 +52,7 @@ void core_rt_module_retain(const weft_module_t *m) {
 void weft_module_free(weft_module_t *m) {
   if (m == NULL || atomic_fetch_sub(&m->refs, 1) != 1) return;
   if (m->code != NULL) {
+    core_frames_code_removed(m->engine, m->ir, m->code);
     core_rt_registry_remove(m->code);
     core_engine_release_code(m->engine, m->code);
   }

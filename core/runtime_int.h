@@ -188,9 +188,12 @@ struct weft_trap {
   uint64_t wasm_off;
   char *message;
   void *exn;            /* WEFT_TRAPKIND_EXCEPTION: the exception object */
+  struct core_frames *frames; /* the backtrace (core/frames.c), or NULL */
 };
 
 weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message);
+/* False for the static out-of-memory trap, which must never be written. */
+bool core_rt_trap_owned(const weft_trap_t *t);
 
 /* Calls funcref `f` with raw slots through its array_call, with the entry state saved and restored
  * around it (the one place that does). Returns NULL on success or the trap. A trap that cannot be

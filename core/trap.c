@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "runtime_int.h"
 #include "weft/weft.h"
 
@@ -13,7 +14,7 @@
 
 /* Returned when a trap cannot be allocated, so that a failure is never reported as success. */
 static weft_trap_t oom_trap = {WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, 0, UINT64_MAX,
-                               (char *)"out of memory", NULL};
+                               (char *)"out of memory", NULL, NULL};
 
 weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message) {
   weft_trap_t *t = calloc(1, sizeof *t);
@@ -43,8 +44,11 @@ weft_trap_t *weft_trap_new_exit(int status) {
   return t;
 }
 
+bool core_rt_trap_owned(const weft_trap_t *t) { return t != &oom_trap; }
+
 void weft_trap_free(weft_trap_t *trap) {
   if (trap == NULL || trap == &oom_trap) return;
+  core_frames_free(trap->frames);
   free(trap->message);
   free(trap);
 }
@@ -69,6 +73,8 @@ _Noreturn void core_rt_unwind(weft_store_ctx *ctx) {
 _Noreturn void core_rt_trap_raise(weft_store_ctx *ctx, uint32_t code) {
   ctx->trap_code = code;
   ctx->trap_pc = 0; /* raised from C: the Wasm pc is not known here */
-  ctx->trap_fp = ctx->last_wasm_exit_fp;
+  /* The backtrace walk starts at this frame and steps over the host frames up to the Wasm caller
+   * (every frame keeps its frame pointer; core/frames.c). */
+  ctx->trap_fp = (uintptr_t)__builtin_frame_address(0);
   core_rt_unwind(ctx);
 }

@@ -27,7 +27,8 @@ extern "C" {
 /* -- Versions -------------------------------------------------------------------------------- */
 
 #define WEFT_ABI_MAJOR 1
-#define WEFT_ABI_MINOR 1 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup */
+#define WEFT_ABI_MINOR 2 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup;
+                         * 1.2: weft_host_api.code_func, weft_host_api.walk_frames */
 #define WEFT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define WEFT_ABI_VERSION WEFT_ABI_MAKE(WEFT_ABI_MAJOR, WEFT_ABI_MINOR)
 #define WEFT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -117,6 +118,8 @@ typedef struct weft_plugin_cfg weft_plugin_cfg;
 struct weft_module;           /* include/weft/module.h */
 struct weft_code_info;        /* include/weft/plugin/codegen.h */
 struct weft_frame_visitor;    /* include/weft/plugin/backtrace.h */
+struct weft_activation;       /* include/weft/plugin/backtrace.h */
+struct weft_contref;          /* include/weft/vm.h */
 
 /* The table the core hands to every plugin's init. It stays valid until the plugin's fini returns.
  * All slots of 1.0 are non-NULL. Slots are callable from any thread unless noted. */
@@ -163,6 +166,24 @@ typedef struct weft_host_api {
    * *out_wasm_off its module byte offset (UINT32_MAX when unknown). Async-signal-safe; any thread.
    * Check WEFT_HAS(host, weft_host_api, code_lookup) first. since 1.1 */
   bool (*code_lookup)(void *host, uintptr_t pc, uint32_t *out_trap, uint32_t *out_wasm_off);
+
+  /* -- end of 1.1 -- */
+
+  /* Which Wasm function `pc` lies in: true when pc is inside a compiled function body (not a
+   * trampoline) of a live module; *out_func gets the module function index, *out_wasm_off the module
+   * byte offset of the instruction at pc (UINT32_MAX when unknown; pass a return address minus 1 to
+   * get the call's offset), *out_module the module (valid while its code is registered). Any
+   * out-pointer may be NULL. Not async-signal-safe (takes a lock); any thread.
+   * Check WEFT_HAS(host, weft_host_api, code_func) first. since 1.2 */
+  bool (*code_func)(void *host, uintptr_t pc, uint32_t *out_func, uint32_t *out_wasm_off,
+                    const struct weft_module **out_module);
+  /* The frame-walking service (the backtrace plugin's walker): walks activation `act` (and the
+   * older ones linked from it) when `suspended` is NULL, else the suspended continuation
+   * `suspended`. Returns the walk's status (weft/plugin/backtrace.h), or WEFT_ERR_UNSUPPORTED when
+   * no backtrace plugin is loaded. Any thread, for stacks that do not run meanwhile.
+   * Check WEFT_HAS(host, weft_host_api, walk_frames) first. since 1.2 */
+  int (*walk_frames)(void *host, const struct weft_activation *act,
+                     const struct weft_contref *suspended, const struct weft_frame_visitor *v);
 } weft_host_api;
 
 /* Convenience wrappers so plugins can use printf-style varargs. */

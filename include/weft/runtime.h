@@ -206,6 +206,30 @@ WEFT_API void *weft_trap_exnref(const weft_trap_t *trap);
 /* The module byte offset of the trapping instruction, or UINT64_MAX when unknown. */
 WEFT_API uint64_t weft_trap_wasm_offset(const weft_trap_t *trap);
 
+/* The trap's Wasm frames, innermost first (i = 0 is where it trapped), captured by the backtrace
+ * plugin; a trap carries none when that plugin is not loaded, for exits, and for traps made by
+ * weft_trap_new until they pass through Wasm. Everything belongs to the trap. Out-of-range `i`
+ * gives UINT32_MAX / NULL / UINT64_MAX / WEFT_CHAIN_ABSENT / WEFT_BOUNDARY_NONE. */
+typedef enum weft_trap_boundary {
+  WEFT_BOUNDARY_NONE = 0,         /* frame i is called by frame i - 1's caller chain as usual */
+  WEFT_BOUNDARY_CONTINUATION = 1, /* frame i is a resume site: frames before it ran on a
+                                     continuation that frame i resumed */
+  WEFT_BOUNDARY_HOST = 2          /* host frames lie between frame i - 1 and frame i (an older
+                                     activation that called the host, which re-entered Wasm) */
+} weft_trap_boundary;
+WEFT_API size_t weft_trap_frame_count(const weft_trap_t *trap);
+/* The module function index of frame i. */
+WEFT_API uint32_t weft_trap_frame_func_index(const weft_trap_t *trap, size_t i);
+/* "<module>!<func>" from the name section; "<unknown>" and "wasm-function[N]" stand in for
+ * missing names. */
+WEFT_API const char *weft_trap_frame_func_name(const weft_trap_t *trap, size_t i);
+/* The module byte offset of frame i's instruction (the trapping one, or the call), or UINT64_MAX. */
+WEFT_API uint64_t weft_trap_frame_module_offset(const weft_trap_t *trap, size_t i);
+/* The kind of stack frame i ran on: WEFT_CHAIN_INITIAL_STACK or WEFT_CHAIN_CONTINUATION (vm.h). */
+WEFT_API uint32_t weft_trap_frame_stack_kind(const weft_trap_t *trap, size_t i);
+/* What lies between frame i - 1 and frame i (weft_trap_boundary). */
+WEFT_API uint32_t weft_trap_frame_boundary(const weft_trap_t *trap, size_t i);
+
 /* -- Instances and linking ------------------------------------------------------------------- */
 
 /* Instantiates `module` in `store` with `imports` given in the module's import order.
