@@ -627,7 +627,9 @@ static void test_rss_per_continuation(void **state) {
   double per = (double)(after - before) * 1024.0 / N;
   print_message("contstacks: %d live suspended continuations (64K stacks, shared mappings): "
                 "%.0f bytes RSS each\n", N, per);
+#if !defined(WEFT_SANITIZE) /* ASan's shadow and fake stacks add to every stack touched */
   assert_true(per <= 8192.0);
+#endif
   destroy(&f);
 }
 
