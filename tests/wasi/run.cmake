@@ -1,11 +1,13 @@
 # tests/wasi/run.cmake -- run `weft run` on one WASI guest and check its exit status and output.
 #   cmake -DWEFT=<weft> -DCONF=<ini> -DARGS="arg|arg|..." -DEXIT=<status> [-DOUT=<regex>]
 #         [-DERR=<regex>] [-DSANDBOX=<dir>] [-DCHECK_FILE=<name> -DCHECK_CONTENT=<regex>]
-#         [-DINPUT_LINES=<n> -DINPUT_FILE=<path>] [-DSKIP_IF=<regex>] -P run.cmake
+#         [-DINPUT_LINES=<n> -DINPUT_FILE=<path>] [-DSKIP_IF=<regex>] [-DMANY_FILES=<n>]
+#         -P run.cmake
 # SKIP_IF: when stderr matches, print "SKIPPED: <stderr>" and succeed (ctest reports a skip).
 # INPUT_LINES: stdin is a file of n lines "line number <i> of the input" (0: empty).
 # SANDBOX: <dir> is made afresh as  secret.txt  box/{inside.txt, sub/, link_out -> ../secret.txt,
-# abs_out -> /etc, link_in -> inside.txt, loop -> loop}; @BOX@ in ARGS becomes <dir>/box and
+# abs_out -> /etc, link_in -> inside.txt, loop -> loop, and with -DMANY_FILES=<n> many/ holding
+# n empty files}; @BOX@ in ARGS becomes <dir>/box and
 # CHECK_FILE is looked up in <dir>/box after the run.
 string(REPLACE "|" ";" args "${ARGS}")
 if(DEFINED SANDBOX)
@@ -17,6 +19,14 @@ if(DEFINED SANDBOX)
   file(CREATE_LINK /etc ${SANDBOX}/box/abs_out SYMBOLIC)
   file(CREATE_LINK inside.txt ${SANDBOX}/box/link_in SYMBOLIC)
   file(CREATE_LINK loop ${SANDBOX}/box/loop SYMBOLIC)
+  if(DEFINED MANY_FILES)
+    set(many "")
+    foreach(i RANGE 1 ${MANY_FILES})
+      list(APPEND many ${SANDBOX}/box/many/name_of_some_length_${i})
+    endforeach()
+    file(MAKE_DIRECTORY ${SANDBOX}/box/many)
+    file(TOUCH ${many})
+  endif()
   string(REPLACE "@BOX@" "${SANDBOX}/box" args "${args}")
 endif()
 set(input "")
