@@ -1,10 +1,7 @@
-/* include/weft/runtime.h -- the embedding API for running Wasm: stores, modules, linkers, instances,
- * values, funcs, globals, tables, memories, tags and traps (DESIGN.md §11).
- *
- * Modelled on Wasmtime's C API: functions and other externs are plain 16-byte values naming an object
- * inside a store, so making one costs nothing; all runtime objects are owned by their store and live
- * until it is freed. Three outcomes stay apart: a status (misuse; nothing ran), a trap (an object),
- * success. Implemented in core/{store,module,instance,linker,func,global,table,memory,trap}.c.
+/* include/weft/runtime.h -- the embedding API for running Wasm (DESIGN §11): stores, modules,
+ * linkers, instances, values, funcs, globals, tables, memories, tags, traps. As in Wasmtime's C API,
+ * externs are 16-byte values naming an object of a store, which owns them all until it is freed.
+ * Status (misuse; nothing ran), trap (an object) and success stay apart. Implemented in core/*.c.
  * Depends on: errors.h, module.h (valtypes, the decoded IR), vm.h (weft_val_raw, weft_funcref).
  */
 #ifndef WEFT_RUNTIME_H

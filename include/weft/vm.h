@@ -1,5 +1,4 @@
 /* include/weft/vm.h -- runtime structures shared by the core, the plugins and generated code (ABI).
- *
  * Generated code depends on nothing but this file: every offset it uses is fixed here, checked by
  * _Static_assert, or computed by weft_vmctx_layout_compute() from the module's counts, which the core
  * and the codegen both call, so they agree without passing tables around.

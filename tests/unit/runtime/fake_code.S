@@ -1,10 +1,8 @@
 /* tests/unit/runtime/fake_code.S -- hand-written "generated code" for the runtime's unit tests: an
- * array-call trampoline that follows the codegen contract (entry state saved in its frame, landing
- * pad restoring it) and a few bodies that fault, trap or call back into C at known trap sites.
- * Lets the core's entry, signal handler, code registry and unwinding be tested without a codegen.
- *
- * vmctx: 0 magic, 8 store_ctx, 32 weft_vm_memory*, 40 TRAP libcall, 48 host funcref*, 56 RAISE.
- * slots[0].i32 selects the body, slots[1] is its operand, results go to slots[0].
+ * array-call trampoline per the codegen contract (entry state saved in its frame, a landing pad)
+ * and bodies that fault, trap or call C at known trap sites, so entry, signals, registry and
+ * unwinding are tested without a codegen. vmctx: 0 magic, 8 store_ctx, 32 weft_vm_memory*, 40 TRAP,
+ * 48 host funcref*, 56 RAISE. slots[0].i32 selects the body, slots[1] is its operand.
  */
         .text
         .globl  fake_code_start, fake_code_end, fake_array_call, fake_sites, fake_nsites
