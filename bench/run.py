@@ -44,10 +44,17 @@ KERNELS = [
     ("fib", 42, 24),
     ("richards", 30000000, 100000),
     ("bigcode", 1, 1),
+    ("ss_generator", 10000000, 1000),
+    ("ss_create", 5000000, 1000),
 ]
 # Kernels that measure start-up (compile + instantiate) rather than steady-state code; they are left out of
 # the geomean. bigcode.c is generated into bench/out/gen by gen_bigcode() below.
 STARTUP_KERNELS = {"bigcode"}
+# Stack-switching kernels: the wasm is hand-encoded by gen/wasm_ss.py (no compiler or wabt can write it);
+# the native build is a plain loop (kernels/ss_generator.c) giving the same checksum without any coroutine.
+# V8 runs them with --experimental-wasm-wasmfx. Also left out of the geomean.
+SS_KERNELS = {"ss_generator": "ss_generator", "ss_create": "ss_generator"}  # kernel -> native source
+EXCLUDED = STARTUP_KERNELS | set(SS_KERNELS)
 BIGCODE_FUNCS = 3000
 
 # v8: Node's default tiers (lazy Liftoff, dynamic tier-up to TurboFan; a call already running in Liftoff code
@@ -172,10 +179,22 @@ def build(kernels, need_wasm, need_native):
     os.makedirs(gen, exist_ok=True)
     if "bigcode" in kernels:
         gen_bigcode(os.path.join(gen, "bigcode.c"))  # rewrites the file only when its text changes
+    ss_gen = os.path.join(HERE, "gen", "wasm_ss.py")
     for name in kernels:
-        src = os.path.join(gen if name == "bigcode" else KDIR, name + ".c")
+        src = os.path.join(gen if name == "bigcode" else KDIR, SS_KERNELS.get(name, name) + ".c")
         exe = os.path.join(OUT, "native", name)
         wasm = os.path.join(OUT, "wasm", name + ".wasm")
+        if name in SS_KERNELS:
+            if need_native and stale(exe, [src, header, main_src, me]):
+                log("build native %s" % name)
+                sh(NATIVE_CC + ["-I", KDIR, src, main_src, "-lm", "-o", exe])
+            if need_wasm and stale(wasm, [ss_gen, me]):
+                log("build wasm   %s (hand-encoded)" % name)
+                sys.path.insert(0, os.path.dirname(ss_gen))
+                import wasm_ss  # bench/gen/wasm_ss.py
+                with open(wasm, "wb") as f:
+                    f.write(wasm_ss.BUILDERS[name]())
+            continue
         if need_native and stale(exe, [src, header, main_src, me]):
             log("build native %s" % name)
             sh(NATIVE_CC + ["-I", KDIR, src, main_src, "-lm", "-o", exe])
@@ -293,6 +312,7 @@ def parse_weft_timings(text):
 
 def engine_cmd(engine, name, n, tools):
     wasm = os.path.join(OUT, "wasm", name + ".wasm")
+    v8_flags = ["--experimental-wasm-wasmfx"] if name in SS_KERNELS else []
     if engine == "native":
         return [os.path.join(OUT, "native", name), str(n)]
     if engine == "weft":
@@ -301,11 +321,11 @@ def engine_cmd(engine, name, n, tools):
             cmd.append(tools["weft_timing_flag"])
         return cmd + ["--invoke", "run", wasm, str(n)]
     if engine == "v8":
-        return [tools["node"], JS_RUNNER, wasm, "run", str(n)]
+        return [tools["node"]] + v8_flags + [JS_RUNNER, wasm, "run", str(n)]
     if engine == "v8-turbofan":
-        return [tools["node"], "--no-liftoff", JS_RUNNER, wasm, "run", str(n)]
+        return [tools["node"], "--no-liftoff"] + v8_flags + [JS_RUNNER, wasm, "run", str(n)]
     if engine == "v8-liftoff":
-        return [tools["node"], "--liftoff-only", JS_RUNNER, wasm, "run", str(n)]
+        return [tools["node"], "--liftoff-only"] + v8_flags + [JS_RUNNER, wasm, "run", str(n)]
     raise ValueError(engine)
 
 
@@ -339,8 +359,10 @@ def run_once(cmd, timeout):
     wall = time.perf_counter() - t0
     cpu = children_cpu() - c0
     if r.returncode != 0:
-        msg = (r.stderr.strip() or r.stdout.strip() or "no output").splitlines()[0]
-        return {"error": "exit %d: %s" % (r.returncode, msg)}
+        lines = [ln.strip(" #\t") for ln in (r.stderr + "\n" + r.stdout).splitlines()]
+        msg = " / ".join([ln for ln in lines if re.search(r"[A-Za-z]{3}", ln)][:3]) or "no output"
+        how = "exit %d" % r.returncode if r.returncode > 0 else "signal %d" % -r.returncode
+        return {"error": "%s: %s" % (how, msg)}
     cs = parse_checksum(r.stdout)
     if cs is None:
         return {"error": "no checksum in output: %r" % r.stdout[:80]}
@@ -434,8 +456,8 @@ def cell_time(res, base):
             return "no binary"
         if err.startswith("timeout"):
             return "TIMEOUT"
-        m = re.match(r"exit (-?[0-9]+)", err)
-        return "FAIL (exit %s)" % m.group(1) if m else "FAIL"
+        m = re.match(r"(exit|signal) ([0-9]+)", err)
+        return "FAIL (%s %s)" % (m.group(1), m.group(2)) if m else "FAIL"
     if res.get("wrong"):
         return "WRONG"
     s = "%.3f" % res["median"]
@@ -451,7 +473,8 @@ def render(results, engines, kernels, info, reps, notes, quick):
         r = results[name]
         base = r.get("native")
         cs = r.get("reference")
-        row = [name + ("*" if name in STARTUP_KERNELS else ""), str(n), "%u" % cs if cs is not None else "?"]
+        mark = "*" if name in STARTUP_KERNELS else "+" if name in SS_KERNELS else ""
+        row = [name + mark, str(n), "%u" % cs if cs is not None else "?"]
         for e in engines:
             row.append(cell_time(r.get(e), base if e != "native" else None))
         row.append(str(r["code_bytes"]) if r.get("code_bytes") else "?")
@@ -464,7 +487,7 @@ def render(results, engines, kernels, info, reps, notes, quick):
         row.append("%.3f" % w["instantiate_ms"] if w and "instantiate_ms" in w else "n/a")
         rows.append(row)
     geo = ["geomean vs native", "", ""]
-    compute = [k for k, _ in kernels if k not in STARTUP_KERNELS]
+    compute = [k for k, _ in kernels if k not in EXCLUDED]
     for e in engines:
         ratios = [results[k][e]["median"] / results[k]["native"]["median"] for k in compute
                   if e != "native" and ok(results[k].get(e)) and ok(results[k].get("native"))]
@@ -493,6 +516,10 @@ def render(results, engines, kernels, info, reps, notes, quick):
     out += lines
     if any(k in STARTUP_KERNELS for k, _ in kernels):
         out.append("* start-up workload (compile + instantiate of a large module): left out of the geomean")
+    if any(k in SS_KERNELS for k, _ in kernels):
+        out.append("+ stack switching (hand-encoded wasm, V8 with --experimental-wasm-wasmfx); native is a plain loop "
+                   "with the same checksum and no coroutine, so the ratio is the cost of the switches; "
+                   "left out of the geomean")
     if notes:
         out.append("")
         out += notes
@@ -501,6 +528,24 @@ def render(results, engines, kernels, info, reps, notes, quick):
 
 def ok(res):
     return res is not None and "error" not in res and not res.get("wrong")
+
+
+def report(path, metric):
+    """Re-renders a results file (every run's wall and CPU times are kept) in the given metric."""
+    with open(path) as f:
+        d = json.load(f)
+    results = d["results"]
+    for r in results.values():
+        for e in d["engines"]:
+            res = r.get(e)
+            if res and "walls" in res:
+                chosen = res["cpus"] if metric == "cpu" else res["walls"]
+                res["median"], res["min"] = statistics.median(chosen), min(chosen)
+    info = dict(d["info"], metric=metric)
+    info["command"] += "   (table re-rendered with --report %s --metric %s)" % (os.path.basename(path), metric)
+    print(render(results, d["engines"], [(k, r["n"]) for k, r in results.items()], info, d["reps"],
+                 d.get("notes", []), d.get("quick", False)))
+    return 0
 
 
 # -- Main ------------------------------------------------------------------------------------------------
@@ -517,11 +562,15 @@ def main(argv):
                     help="what the table shows: whole-process wall time (default) or user+sys CPU time")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per process (default 120)")
     ap.add_argument("--no-install", action="store_true", help="never run npm; skip V8 when node is missing")
+    ap.add_argument("--report", metavar="RESULTS_JSON",
+                    help="only print the table of an earlier run's results file, in the --metric chosen")
     ap.add_argument("--build-only", action="store_true", help="build the kernels and stop")
     ap.add_argument("--json", default=os.path.join(OUT, "results.json"), help="where to write raw results")
     ap.add_argument("--markdown", default=os.path.join(OUT, "latest.md"), help="where to write the table")
     args = ap.parse_args(argv)
 
+    if args.report:
+        return report(args.report, args.metric)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     bad = [e for e in engines if e not in ENGINES]
     if bad:
@@ -596,7 +645,8 @@ def main(argv):
     with open(args.markdown, "w") as f:
         f.write(table + "\n")
     with open(args.json, "w") as f:
-        json.dump({"info": info, "reps": reps, "engines": engines, "results": results}, f, indent=1)
+        json.dump({"info": info, "reps": reps, "engines": engines, "results": results, "notes": notes,
+                   "quick": args.quick}, f, indent=1)
     mismatches = [k for k in names for e in engines if results[k].get(e, {}).get("wrong")]
     return 1 if mismatches else 0
 
