@@ -1,7 +1,7 @@
 /* include/weft/runtime.h -- the embedding API for running Wasm (DESIGN §11): stores, modules,
  * linkers, instances, values, funcs, globals, tables, memories, tags, traps. As in Wasmtime's C API,
  * externs are 16-byte values naming an object of a store, which owns them all until it is freed.
- * Status (misuse; nothing ran), trap (an object) and success stay apart. Implemented in core/ (store.c, func.c, ...).
+ * A status (misuse: nothing ran), a trap (an object) and success stay apart. Code: core/store.c ...
  * Depends on: errors.h, module.h (valtypes, the decoded IR), vm.h (weft_val_raw, weft_funcref).
  */
 #ifndef WEFT_RUNTIME_H
