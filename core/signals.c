@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include "guards.h"
 #include "runtime_int.h"
 
 /* -- Per-thread state ------------------------------------------------------------------------- */
@@ -73,6 +74,7 @@ static void handler(int sig, siginfo_t *info, void *ucv) {
   ucontext_t *uc = ucv;
   uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
   weft_store_ctx *ctx = tls_ctx;
+  if (core_guards_trap(ctx, sig, info, ucv)) return; /* a continuation stack's guard page */
   uint32_t trap = WEFT_TRAP_NONE, wasm_off = UINT32_MAX;
   if (ctx == NULL || ctx->limits.last_wasm_entry_trap_handler == 0 ||
       !core_rt_registry_lookup(pc, &trap, &wasm_off)) {
