@@ -1,0 +1,231 @@
+/* tests/wat/backtrace/test_bt_api.c -- end-to-end backtraces through the embedding API: real traps
+ * in code compiled by x64-codegen (the build tree's plugins: validator, x64-codegen, backtrace),
+ * checked frame by frame: plain recursion, a trap raised in a libcall, a host function's trap,
+ * Wasm -> host -> Wasm reentry (two activations), stack exhaustion with max_frames, an unnamed
+ * function, and no frames without the plugin. Module: bt.wat. Depends on: libweft (weft-core-obj).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_int.h" /* core_rt_signals_reinstall: put the fault handlers before cmocka's */
+#include "weft/weft.h"
+
+typedef struct fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+} fixture;
+
+/* env.host(x): x < 0 traps with its own message; otherwise calls back into "start"(x), whose trap
+ * it returns as its own. */
+static weft_trap_t *host(void *env, weft_caller_t *caller, const weft_val_t *args, size_t nargs,
+                         weft_val_t *results, size_t nresults) {
+  (void)env, (void)nargs, (void)nresults;
+  if (args[0].of.i32 < 0) return weft_trap_new("host says no");
+  weft_extern_t start;
+  if (weft_caller_export(caller, "start", &start) != WEFT_OK) return weft_trap_new("no start");
+  weft_trap_t *t = NULL;
+  if (weft_func_call(weft_caller_store(caller), start.of.func, args, 1, results, 1, &t) != WEFT_OK)
+    return weft_trap_new("misuse");
+  return t;
+}
+
+static int open_engine(fixture *f, const char *plugins, const char *max_frames) {
+  weft_config *cfg = NULL;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK) return -1;
+  int rc = weft_config_set(cfg, "core", "plugins", plugins, &err);
+  if (rc == WEFT_OK && max_frames != NULL)
+    rc = weft_config_set(cfg, "backtrace", "max_frames", max_frames, &err);
+  if (rc == WEFT_OK) rc = weft_engine_new(cfg, &f->engine, &err);
+  weft_config_free(cfg);
+  if (rc != WEFT_OK) {
+    fprintf(stderr, "engine: %s\n", err.message);
+    return -1;
+  }
+  f->store = weft_store_new(f->engine);
+  FILE *in = fopen(WEFT_BT_WASM, "rb");
+  if (in == NULL) return -1;
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, in);
+  fclose(in);
+  if (weft_module_new(f->engine, buf, n, &f->module, &err) != WEFT_OK) {
+    fprintf(stderr, "module: %s\n", err.message);
+    return -1;
+  }
+  weft_valtype i32 = WEFT_VT_I32;
+  weft_extern_t imp = {.kind = WEFT_EXTERN_FUNC};
+  if (weft_func_new(f->store, &i32, 1, &i32, 1, host, NULL, NULL, &imp.of.func) != WEFT_OK)
+    return -1;
+  weft_trap_t *t = NULL;
+  if (weft_instance_new(f->store, f->module, &imp, 1, &f->inst, &t, &err) != WEFT_OK || t != NULL)
+    return -1;
+  return 0;
+}
+
+static int setup_full(void **state) {
+  static fixture f;
+  memset(&f, 0, sizeof f);
+  *state = &f;
+  return open_engine(&f, "validator, x64-codegen, backtrace", NULL);
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  weft_store_free(f->store);
+  weft_module_free(f->module);
+  weft_engine_free(f->engine);
+  return 0;
+}
+
+/* Calls export `name`(x) and returns the trap (never NULL: every call here traps). */
+static weft_trap_t *call_trap(fixture *f, const char *name, int32_t x) {
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t arg = {.kind = WEFT_VAL_I32, .of.i32 = x}, res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_non_null(t);
+  return t;
+}
+
+static void expect_names(const weft_trap_t *t, const char *const *names, size_t n) {
+  for (size_t i = 0; i < weft_trap_frame_count(t) && i < n; i++)
+    if (strcmp(weft_trap_frame_func_name(t, i), names[i]) != 0)
+      fail_msg("frame %zu: %s, expected %s", i, weft_trap_frame_func_name(t, i), names[i]);
+  assert_int_equal(weft_trap_frame_count(t), n);
+}
+
+/* -- Tests ------------------------------------------------------------------------------------- */
+
+static void test_plain_recursion(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "start", 3);
+  assert_string_equal(weft_trap_message(t), "integer divide by zero");
+  static const char *const want[] = {"bt!down", "bt!down", "bt!down",
+                                     "bt!down", "bt!middle", "bt!start"};
+  expect_names(t, want, 6);
+  static const uint32_t idx[] = {1, 1, 1, 1, 2, 3};
+  for (size_t i = 0; i < 6; i++) {
+    assert_int_equal(weft_trap_frame_func_index(t, i), idx[i]);
+    assert_int_equal(weft_trap_frame_stack_kind(t, i), WEFT_CHAIN_INITIAL_STACK);
+    assert_int_equal(weft_trap_frame_boundary(t, i), WEFT_BOUNDARY_NONE);
+    assert_true(weft_trap_frame_module_offset(t, i) != UINT64_MAX);
+  }
+  /* frame 0 is the trapping instruction; frames 1-3 are the same call site in down */
+  assert_int_equal(weft_trap_frame_module_offset(t, 0), weft_trap_wasm_offset(t));
+  assert_int_equal(weft_trap_frame_module_offset(t, 1), weft_trap_frame_module_offset(t, 3));
+  assert_true(weft_trap_frame_module_offset(t, 1) > weft_trap_frame_module_offset(t, 0));
+  assert_true(weft_trap_frame_module_offset(t, 4) > weft_trap_frame_module_offset(t, 1));
+  /* out of range */
+  assert_null(weft_trap_frame_func_name(t, 6));
+  assert_int_equal(weft_trap_frame_func_index(t, 6), UINT32_MAX);
+  assert_int_equal(weft_trap_frame_module_offset(t, 99), UINT64_MAX);
+  assert_int_equal(weft_trap_frame_stack_kind(t, 6), WEFT_CHAIN_ABSENT);
+  weft_trap_free(t);
+  /* the store is usable after a trap, and the next backtrace is the new one */
+  t = call_trap(f, "start", 0);
+  static const char *const want0[] = {"bt!down", "bt!middle", "bt!start"};
+  expect_names(t, want0, 3);
+  weft_trap_free(t);
+}
+
+static void test_libcall_trap(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "viafill", 100);
+  assert_string_equal(weft_trap_message(t), "out of bounds memory access");
+  static const char *const want[] = {"bt!fill", "bt!viafill"};
+  expect_names(t, want, 2);
+  weft_trap_free(t);
+}
+
+static void test_host_trap(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "outer", -1);
+  assert_string_equal(weft_trap_message(t), "host says no");
+  static const char *const want[] = {"bt!tohost", "bt!outer"};
+  expect_names(t, want, 2);
+  weft_trap_free(t);
+}
+
+/* outer -> tohost -> host -> start -> middle -> down x3 traps: one trace over two activations,
+ * with the host frames in between marked. */
+static void test_reentry(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "outer", 2);
+  assert_string_equal(weft_trap_message(t), "integer divide by zero");
+  static const char *const want[] = {"bt!down", "bt!down",  "bt!down",  "bt!middle",
+                                     "bt!start", "bt!tohost", "bt!outer"};
+  expect_names(t, want, 7);
+  for (size_t i = 0; i < 7; i++)
+    assert_int_equal(weft_trap_frame_boundary(t, i), i == 5 ? WEFT_BOUNDARY_HOST : WEFT_BOUNDARY_NONE);
+  weft_trap_free(t);
+}
+
+static void test_unnamed(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "anon", 0);
+  static const char *const want[] = {"bt!down", "bt!wasm-function[9]"};
+  expect_names(t, want, 2);
+  weft_trap_free(t);
+}
+
+static void test_stack_exhausted(void **state) {
+  fixture *f = *state;
+  weft_trap_t *t = call_trap(f, "deep", 0);
+  assert_string_equal(weft_trap_message(t), "call stack exhausted");
+  assert_int_equal(weft_trap_frame_count(t), 1000); /* [backtrace] max_frames default */
+  for (size_t i = 0; i < 1000; i++) assert_string_equal(weft_trap_frame_func_name(t, i), "bt!deep");
+  weft_trap_free(t);
+}
+
+static void test_max_frames(void **state) {
+  (void)state;
+  fixture g;
+  memset(&g, 0, sizeof g);
+  assert_int_equal(open_engine(&g, "validator, x64-codegen, backtrace", "4"), 0);
+  weft_trap_t *t = call_trap(&g, "start", 10);
+  static const char *const want[] = {"bt!down", "bt!down", "bt!down", "bt!down"};
+  expect_names(t, want, 4);
+  weft_trap_free(t);
+  void *p = &g;
+  teardown(&p);
+}
+
+static void test_without_plugin(void **state) {
+  (void)state;
+  fixture g;
+  memset(&g, 0, sizeof g);
+  assert_int_equal(open_engine(&g, "validator, x64-codegen", NULL), 0);
+  weft_trap_t *t = call_trap(&g, "start", 3);
+  assert_string_equal(weft_trap_message(t), "integer divide by zero");
+  assert_int_equal(weft_trap_frame_count(t), 0);
+  assert_null(weft_trap_frame_func_name(t, 0));
+  weft_trap_free(t);
+  void *p = &g;
+  teardown(&p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_plain_recursion, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_libcall_trap, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_host_trap, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_reentry, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_unnamed, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_stack_exhausted, setup_full, teardown),
+      cmocka_unit_test(test_max_frames),
+      cmocka_unit_test(test_without_plugin),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
