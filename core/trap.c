@@ -62,10 +62,25 @@ void *weft_trap_exnref(const weft_trap_t *trap) { return trap->exn; }
 
 /* -- Unwinding -------------------------------------------------------------------------------- */
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_ASAN 1
+#endif
+#endif
+#ifdef WEFT_ASAN
+void __asan_handle_no_return(void);
+#endif
+
 /* Only reachable from code that Wasm called (libcalls, host-function trampolines), so an entry is
  * always active: its landing pad restores the entry state and the callee-saved registers. */
 _Noreturn void core_rt_unwind(weft_store_ctx *ctx) {
   if (ctx->trap_code == WEFT_TRAP_NONE) ctx->trap_code = WEFT_TRAP_HOST;
+#ifdef WEFT_ASAN
+  /* The C frames jumped over keep their redzones poisoned unless ASan is told. */
+  __asan_handle_no_return();
+#endif
   core_rt_unwind_jump(ctx->limits.last_wasm_entry_sp, ctx->limits.last_wasm_entry_fp,
                       ctx->limits.last_wasm_entry_trap_handler);
 }
