@@ -12,8 +12,6 @@
 
 #include "wasi_int.h"
 
-size_t wasi_function_total(void); /* wasi/wasi_define.c */
-
 /* -- Context ----------------------------------------------------------------------------------- */
 
 weft_wasi_ctx *weft_wasi_ctx_new(void) {

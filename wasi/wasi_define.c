@@ -70,8 +70,9 @@ static const wasi_entry entries[] = {
 #define NENTRIES (sizeof entries / sizeof entries[0])
 _Static_assert(NENTRIES == 46, "every preview1 function is listed");
 
-size_t wasi_function_total(void);
 size_t wasi_function_total(void) { return NENTRIES; }
+const char *wasi_function_params(size_t i) { return i < NENTRIES ? entries[i].params : NULL; }
+wasi_impl wasi_function_impl(size_t i) { return i < NENTRIES ? entries[i].impl : NULL; }
 size_t weft_wasi_function_count(void) { return NENTRIES; }
 const char *weft_wasi_function_name(size_t i) { return i < NENTRIES ? entries[i].name : NULL; }
 

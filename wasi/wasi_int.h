@@ -135,6 +135,12 @@ uint32_t wasi_path_resolve(int base, const char *path, size_t len, bool follow_l
  * 64 bits (i32 zero-extended), and returns the WASI errno. */
 typedef uint32_t (*wasi_impl)(weft_wasi_ctx *ctx, const wasi_mem *m, const uint64_t *a);
 
+/* The function table (wasi/wasi_define.c): how many functions, the i-th one's parameter kinds
+ * ('i' i32, 'I' i64) and its implementation (NULL: ENOSYS, or proc_exit). */
+size_t wasi_function_total(void);
+const char *wasi_function_params(size_t i);
+wasi_impl wasi_function_impl(size_t i);
+
 #define WASI_IMPL(name)                                                                            \
   uint32_t wasi_##name(weft_wasi_ctx *ctx, const wasi_mem *m, const uint64_t *a)
 /* wasi/wasi_env.c */

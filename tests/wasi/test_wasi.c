@@ -484,6 +484,101 @@ static void test_times_and_poll(void **state) {
   weft_wasi_ctx_free(ctx);
 }
 
+/* -- Random calls: no crash, valid errnos, nothing outside the preopen touched ------------------ */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static void test_random_calls(void **state) {
+  tree *t = *state;
+  static const char *const paths[] = {"..", "../secret.txt", "sub/../..", "link_out", "abs_out/x",
+                                      "dotdot", "sub", "inside.txt", "new", "sub/new",
+                                      "link_sub/../../secret.txt", "/etc", "loop", "."};
+  static const char *const skip[] = {"poll_oneoff", "fd_allocate"}; /* could sleep / fill disk */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  assert_true(devnull >= 0);
+  int before = count_open_fds();
+  weft_wasi_ctx *ctx = weft_wasi_ctx_new();
+  assert_non_null(ctx);
+  weft_wasi_set_stdio(ctx, devnull, devnull, devnull);
+  assert_int_equal(weft_wasi_preopen_dir(ctx, t->box, "/box", NULL), WEFT_OK);
+  enum { MEM = 4096 };
+  uint8_t *buf = malloc(MEM);
+  assert_non_null(buf);
+  wasi_mem m = {buf, MEM};
+  size_t calls = 0;
+  for (int iter = 0; iter < 30000; iter++) {
+    size_t fi = (size_t)(rnd() % wasi_function_total());
+    wasi_impl impl = wasi_function_impl(fi);
+    const char *name = weft_wasi_function_name(fi);
+    if (impl == NULL || strcmp(name, skip[0]) == 0 || strcmp(name, skip[1]) == 0) continue;
+    if (iter % 64 == 0)
+      for (size_t i = 0; i < MEM; i++) buf[i] = (uint8_t)rnd();
+    /* Plant a path at offset 1024 + 64*k, and iovecs at 0 that point into memory. */
+    uint32_t k = (uint32_t)(rnd() % 16), plen = 0;
+    const char *pth = paths[k % (sizeof paths / sizeof paths[0])];
+    plen = (uint32_t)strlen(pth);
+    memcpy(buf + 1024 + 64 * k, pth, plen);
+    for (uint32_t i = 0; i < 4; i++) {
+      put_iov(&m, 0, i, 2048 + (uint32_t)(rnd() % 2048), (uint32_t)(rnd() % 64));
+    }
+    const char *params = wasi_function_params(fi);
+    uint64_t a[9] = {0};
+    bool after_path = false;
+    for (size_t i = 0; params[i] != '\0'; i++) {
+      if (i == 0) {
+        a[0] = rnd() % 4 != 0 ? 3 : rnd() % 8; /* mostly the preopen */
+      } else if (after_path) {
+        a[i] = rnd() % 8 != 0 ? plen : rnd() % (MEM + 64);
+        after_path = false;
+      } else {
+        switch (rnd() % 7) {
+        case 0: a[i] = rnd() % 8; break;                  /* an fd, a count, flags */
+        case 1: a[i] = rnd() % (MEM + 64); break;          /* a pointer, maybe past the end */
+        case 2:
+        case 3: a[i] = 1024 + 64 * k; after_path = true; break; /* the planted path */
+        case 4: a[i] = (uint32_t)rnd(); break;             /* anything 32-bit */
+        case 5: a[i] = 3000 + rnd() % 64; break;           /* a result pointer in bounds */
+        default: a[i] = params[i] == 'I' ? rnd() % 4096 : 0; break;
+        }
+      }
+    }
+    if (wasi_fd_get(ctx, 3) == NULL) /* closed or renumbered away: preopen it again */
+      assert_int_equal(weft_wasi_preopen_dir(ctx, t->box, "/box", NULL), WEFT_OK);
+    uint32_t rc = impl(ctx, &m, a);
+    assert_true(rc <= WASI_ENOTCAPABLE);
+    calls++;
+  }
+  assert_true(calls > 10000);
+  weft_wasi_ctx_free(ctx);
+  free(buf);
+  assert_int_equal(count_open_fds(), before);
+  close(devnull);
+  /* Outside the preopen nothing changed: the root holds box and secret.txt, unmodified. */
+  DIR *d = opendir(t->root);
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    assert_true(strcmp(e->d_name, "box") == 0 || strcmp(e->d_name, "secret.txt") == 0);
+    n++;
+  }
+  closedir(d);
+  assert_int_equal(n, 2);
+  char p[256], line[32] = {0};
+  snprintf(p, sizeof p, "%s/secret.txt", t->root);
+  FILE *f = fopen(p, "r");
+  assert_non_null(f);
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  assert_string_equal(line, "secret\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_path_inside, tree_setup, tree_teardown),
@@ -498,6 +593,7 @@ int main(void) {
       cmocka_unit_test(test_fd_write_pipe),
       cmocka_unit_test(test_times_and_poll),
       cmocka_unit_test_setup_teardown(test_path_open_impl, tree_setup, tree_teardown),
+      cmocka_unit_test_setup_teardown(test_random_calls, tree_setup, tree_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
