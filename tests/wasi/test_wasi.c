@@ -484,7 +484,7 @@ static void test_times_and_poll(void **state) {
   weft_wasi_ctx_free(ctx);
 }
 
-/* -- Random calls: no crash, valid errnos, nothing outside the preopen touched ------------------ */
+/* -- Random calls: no crash, valid errnos, nothing outside the preopen touched ----------------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
 static uint64_t rnd(void) {
