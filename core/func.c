@@ -217,7 +217,7 @@ struct weft_caller {
   weft_instance_t *instance; /* NULL when called from the host */
 };
 
-weft_store_t *weft_caller_store(weft_caller_t *caller) { return caller->store; }
+weft_store_t *weft_caller_store(weft_caller_t *caller) { return caller != NULL ? caller->store : NULL; }
 
 int weft_caller_export(weft_caller_t *caller, const char *name, weft_extern_t *out) {
   if (caller == NULL || caller->instance == NULL) return WEFT_ERR_LINK;

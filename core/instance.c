@@ -118,7 +118,9 @@ int weft_instance_export(weft_instance_t *inst, const char *name, weft_extern_t 
   return weft_instance_export_n(inst, name, strlen(name), out);
 }
 
-const weft_module_t *weft_instance_module(const weft_instance_t *inst) { return inst->module; }
+const weft_module_t *weft_instance_module(const weft_instance_t *inst) {
+  return inst != NULL ? inst->module : NULL;
+}
 
 /* -- Lifetime --------------------------------------------------------------------------------- */
 

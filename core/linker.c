@@ -204,7 +204,9 @@ void weft_linker_free(weft_linker_t *l) {
   free(l);
 }
 
-void weft_linker_allow_shadowing(weft_linker_t *l, bool allow) { l->shadowing = allow; }
+void weft_linker_allow_shadowing(weft_linker_t *l, bool allow) {
+  if (l != NULL) l->shadowing = allow;
+}
 
 static link_item *find(weft_linker_t *l, const char *m, size_t mlen, const char *n, size_t nlen) {
   for (size_t i = l->n; i-- > 0;) {

@@ -60,12 +60,12 @@ void weft_module_free(weft_module_t *m) {
   free(m);
 }
 
-const struct weft_module *weft_module_ir(const weft_module_t *m) { return m->ir; }
+const struct weft_module *weft_module_ir(const weft_module_t *m) { return m != NULL ? m->ir : NULL; }
 
 /* -- Listings --------------------------------------------------------------------------------- */
 
-uint32_t weft_module_import_count(const weft_module_t *m) { return m->ir->nimports; }
-uint32_t weft_module_export_count(const weft_module_t *m) { return m->ir->nexports; }
+uint32_t weft_module_import_count(const weft_module_t *m) { return m != NULL ? m->ir->nimports : 0; }
+uint32_t weft_module_export_count(const weft_module_t *m) { return m != NULL ? m->ir->nexports : 0; }
 
 int weft_module_import_get(const weft_module_t *m, uint32_t i, weft_module_item_t *out) {
   if (m == NULL || out == NULL || i >= m->ir->nimports) return WEFT_ERR_MISUSE;

@@ -136,5 +136,5 @@ void weft_store_free(weft_store_t *s) {
   free(s);
 }
 
-uint64_t weft_store_id(const weft_store_t *s) { return s->id; }
-struct weft_engine *weft_store_engine(const weft_store_t *s) { return s->engine; }
+uint64_t weft_store_id(const weft_store_t *s) { return s != NULL ? s->id : 0; }
+struct weft_engine *weft_store_engine(const weft_store_t *s) { return s != NULL ? s->engine : NULL; }

@@ -53,12 +53,19 @@ void weft_trap_free(weft_trap_t *trap) {
   free(trap);
 }
 
-weft_trap_kind weft_trap_kind_of(const weft_trap_t *trap) { return trap->kind; }
-int weft_trap_get_code(const weft_trap_t *trap) { return trap->code; }
-const char *weft_trap_message(const weft_trap_t *trap) { return trap->message; }
-int weft_trap_exit_status(const weft_trap_t *trap) { return trap->exit_status; }
-uint64_t weft_trap_wasm_offset(const weft_trap_t *trap) { return trap->wasm_off; }
-void *weft_trap_exnref(const weft_trap_t *trap) { return trap->exn; }
+/* Accessors accept NULL (no trap) and answer as for "no trap". */
+weft_trap_kind weft_trap_kind_of(const weft_trap_t *trap) {
+  return trap != NULL ? trap->kind : WEFT_TRAPKIND_TRAP;
+}
+int weft_trap_get_code(const weft_trap_t *trap) { return trap != NULL ? trap->code : WEFT_TRAP_NONE; }
+const char *weft_trap_message(const weft_trap_t *trap) {
+  return trap != NULL ? trap->message : weft_trap_str(WEFT_TRAP_NONE);
+}
+int weft_trap_exit_status(const weft_trap_t *trap) { return trap != NULL ? trap->exit_status : 0; }
+uint64_t weft_trap_wasm_offset(const weft_trap_t *trap) {
+  return trap != NULL ? trap->wasm_off : UINT64_MAX;
+}
+void *weft_trap_exnref(const weft_trap_t *trap) { return trap != NULL ? trap->exn : NULL; }
 
 /* -- Unwinding -------------------------------------------------------------------------------- */
 

@@ -542,6 +542,40 @@ static void test_malformed_module(void **state) {
   assert_true(err.message[0] != '\0');
 }
 
+/* Bad handles and NULLs are errors, never crashes. */
+static void test_null_and_foreign_handles(void **state) {
+  fixture *f = *state;
+  assert_int_equal(weft_trap_get_code(NULL), WEFT_TRAP_NONE);
+  assert_non_null(weft_trap_message(NULL));
+  assert_int_equal(weft_module_import_count(NULL), 0);
+  assert_null(weft_module_ir(NULL));
+  assert_int_equal(weft_store_id(NULL), 0);
+  weft_store_free(NULL);
+  weft_module_free(NULL);
+  weft_trap_free(NULL);
+  weft_linker_free(NULL);
+  assert_null(weft_linker_new(NULL));
+  weft_extern_t e;
+  assert_int_equal(weft_instance_export(NULL, "x", &e), WEFT_ERR_MISUSE);
+  weft_store_t *other = weft_store_new(f->engine);
+  assert_non_null(other);
+  weft_val_t v = {.kind = WEFT_VAL_I32}, out;
+  assert_null(weft_memory_data(other, f->mem));
+  assert_int_equal(weft_memory_grow(other, f->mem, 1, NULL), WEFT_ERR_MISUSE);
+  weft_global_t g;
+  assert_int_equal(weft_global_new(f->store, WEFT_VT_I32, true, &v, &g), WEFT_OK);
+  assert_int_equal(weft_global_get(other, g, &out), WEFT_ERR_MISUSE);
+  assert_int_equal(weft_global_set(other, g, &v), WEFT_ERR_MISUSE);
+  weft_linker_t *l = weft_linker_new(other);
+  weft_extern_t mem = {.kind = WEFT_EXTERN_MEMORY, .of.memory = f->mem};
+  assert_int_equal(weft_linker_define(l, "env", "mem", &mem), WEFT_ERR_MISUSE);
+  weft_linker_free(l);
+  weft_store_free(other);
+  weft_instance_t *inst;
+  weft_trap_t *t;
+  assert_int_equal(weft_instance_new(f->store, NULL, NULL, 0, &inst, &t, NULL), WEFT_ERR_MISUSE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_load_ok, setup, teardown),
@@ -564,6 +598,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_global_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table64_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_module, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_null_and_foreign_handles, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
