@@ -20,7 +20,20 @@
 #define BT_NO_ASAN
 #endif
 
+/* Likewise memcheck considers the stack below sp undefined once the trap unwound past it, though
+ * the words are intact: tell it so (a no-op outside valgrind). */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define BT_MARK_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#endif
+#endif
+#ifndef BT_MARK_DEFINED
+#define BT_MARK_DEFINED(p, n) ((void)0)
+#endif
+
 BT_NO_ASAN static uintptr_t load_word(uintptr_t addr) {
+  BT_MARK_DEFINED((const void *)addr, sizeof(uintptr_t));
   return *(const volatile uintptr_t *)(const void *)addr;
 }
 

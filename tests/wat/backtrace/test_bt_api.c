@@ -1,5 +1,5 @@
 /* tests/wat/backtrace/test_bt_api.c -- end-to-end backtraces through the embedding API: real traps
- * in code compiled by x64-codegen (the build tree's plugins: validator, x64-codegen, backtrace),
+ * in code compiled by x64-codegen (the build tree's plugins validator, x64-codegen, backtrace),
  * checked frame by frame: plain recursion, a trap raised in a libcall, a host function's trap,
  * Wasm -> host -> Wasm reentry (two activations), stack exhaustion with max_frames, an unnamed
  * function, and no frames without the plugin. Module: bt.wat. Depends on: libweft (weft-core-obj).
@@ -42,9 +42,16 @@ static int open_engine(fixture *f, const char *plugins, const char *max_frames) 
   weft_config *cfg = NULL;
   weft_error err;
   memset(&err, 0, sizeof err);
-  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK) return -1;
-  int rc = weft_config_set(cfg, "core", "plugins", plugins, &err);
-  if (rc == WEFT_OK && max_frames != NULL)
+  /* Only the plugins named: the build's default.ini may list (and configure) others. */
+  char text[512];
+  snprintf(text, sizeof text, "[core]\nplugin_dir = %s\nplugins = %s\n", WEFT_BT_PLUGIN_DIR,
+           plugins);
+  if (weft_config_load_string(text, "test_bt_api", NULL, &cfg, &err) != WEFT_OK) {
+    fprintf(stderr, "config: %s\n", err.message);
+    return -1;
+  }
+  int rc = WEFT_OK;
+  if (max_frames != NULL)
     rc = weft_config_set(cfg, "backtrace", "max_frames", max_frames, &err);
   if (rc == WEFT_OK) rc = weft_engine_new(cfg, &f->engine, &err);
   weft_config_free(cfg);
