@@ -97,6 +97,13 @@ uint64_t weft_memory_data_size(weft_store_t *store, weft_memory_t m) {
   return o != NULL ? o->vm->length : 0;
 }
 
+int weft_memory_get_type(weft_store_t *store, weft_memory_t m, weft_limits *out) {
+  core_memory *o = mem_obj(store, m);
+  if (o == NULL || out == NULL) return WEFT_ERR_MISUSE;
+  *out = o->limits;
+  return WEFT_OK;
+}
+
 uint64_t weft_memory_size(weft_store_t *store, weft_memory_t m) {
   return weft_memory_data_size(store, m) / WEFT_WASM_PAGE_SIZE;
 }

@@ -132,6 +132,13 @@ uint64_t weft_table_size(weft_store_t *store, weft_table_t t) {
   return o != NULL ? o->vm->size : 0;
 }
 
+int weft_table_get_type(weft_store_t *store, weft_table_t t, weft_table_type *out) {
+  core_table *o = tab_obj(store, t);
+  if (o == NULL || out == NULL) return WEFT_ERR_MISUSE;
+  *out = o->type;
+  return WEFT_OK;
+}
+
 int weft_table_get(weft_store_t *store, weft_table_t t, uint64_t idx, weft_val_t *out) {
   core_table *o = tab_obj(store, t);
   if (o == NULL || out == NULL || idx >= o->vm->size) return WEFT_ERR_MISUSE;

@@ -330,6 +330,9 @@ WEFT_API int weft_table_new(weft_store_t *store, weft_valtype elem, uint64_t min
 WEFT_API int weft_table_new_typed(weft_store_t *store, const weft_table_type *type,
                                   const weft_val_t *init, weft_table_t *out);
 WEFT_API uint64_t weft_table_size(weft_store_t *store, weft_table_t t);
+/* The table's type; limits.min is its current size. Concrete heap types are indices of the defining
+ * module. WEFT_OK or WEFT_ERR_MISUSE. */
+WEFT_API int weft_table_get_type(weft_store_t *store, weft_table_t t, weft_table_type *out);
 /* WEFT_ERR_MISUSE when idx is out of bounds (or other store, wrong kind). */
 WEFT_API int weft_table_get(weft_store_t *store, weft_table_t t, uint64_t idx, weft_val_t *out);
 WEFT_API int weft_table_set(weft_store_t *store, weft_table_t t, uint64_t idx, const weft_val_t *val);
@@ -347,6 +350,8 @@ WEFT_API int weft_memory_new(weft_store_t *store, uint64_t min, bool has_max, ui
 WEFT_API uint8_t *weft_memory_data(weft_store_t *store, weft_memory_t m);
 /* The size in bytes. */
 WEFT_API uint64_t weft_memory_data_size(weft_store_t *store, weft_memory_t m);
+/* The memory's limits in pages; min is its current size. WEFT_OK or WEFT_ERR_MISUSE. */
+WEFT_API int weft_memory_get_type(weft_store_t *store, weft_memory_t m, weft_limits *out);
 /* The size in pages. */
 WEFT_API uint64_t weft_memory_size(weft_store_t *store, weft_memory_t m);
 /* Grows by delta pages; *out_old (may be NULL) gets the old size in pages. WEFT_ERR_LIMIT when the

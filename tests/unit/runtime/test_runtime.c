@@ -142,6 +142,9 @@ static void test_memory_edge_every_width(void **state) {
   assert_null(run(f, OP_LOAD32, 65533, &r));
   assert_int_equal(r, 0x12345678);
   assert_int_equal(weft_memory_grow(f->store, f->mem, 1, NULL), WEFT_ERR_LIMIT);
+  weft_limits lim;
+  assert_int_equal(weft_memory_get_type(f->store, f->mem, &lim), WEFT_OK);
+  assert_true(lim.min == 2 && lim.has_max && lim.max == 2 && !lim.is64);
 }
 
 static void test_explicit_traps(void **state) {
@@ -339,6 +342,9 @@ static void test_tables(void **state) {
   assert_int_equal(weft_table_get(f->store, t, 3, &out), WEFT_OK);
   assert_ptr_equal(out.of.funcref.ref, fn.ref);
   assert_int_equal(weft_table_grow(f->store, t, 1, NULL, NULL), WEFT_ERR_LIMIT);
+  weft_table_type tt;
+  assert_int_equal(weft_table_get_type(f->store, t, &tt), WEFT_OK);
+  assert_true(tt.elem == WEFT_VT_FUNCREF && tt.limits.min == 4 && tt.limits.max == 4);
   weft_val_t ext = {.kind = WEFT_VAL_EXTERNREF, .of.ref = &old};
   assert_int_equal(weft_table_set(f->store, t, 0, &ext), WEFT_ERR_MISUSE);
 }
