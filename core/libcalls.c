@@ -3,10 +3,13 @@
  * Sits under the host table's libcall slot (core/host.c). Those that trap unwind to the innermost
  * entry through core_rt_trap_raise (core/trap.c). Depends on: core/runtime_int.h, core/libcalls.h.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "engine.h"
 #include "libcalls.h"
 #include "runtime_int.h"
+#include "weft/plugin/contstacks.h"
 
 /* -- Helpers ---------------------------------------------------------------------------------- */
 
@@ -135,6 +138,27 @@ static uint32_t lc_func_subtype(void *vmctx, uint32_t actual_id, uint32_t expect
   return core_rt_rtt_sub(a, e) ? 1u : 0u;
 }
 
+/* -- Stack switching (routed to the contstacks plugin) ------------------------------------------ */
+
+/* cont.new: the plugin makes the contref; a failure becomes a trap carrying the plugin's message. */
+static void *lc_cont_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  weft_contref *c = NULL;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  if (!WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
+    snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
+  else if (cs->cont_new(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), vmctx, f, nparams,
+                        nresults, &c, &d) == WEFT_OK)
+    return c;
+  if (s->pending_trap == NULL)
+    s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);
+  core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
+}
+
 /* -- The table -------------------------------------------------------------------------------- */
 
 void *core_libcall_addr(uint32_t id) {
@@ -152,6 +176,7 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_TABLE_INIT: return (void *)lc_table_init;
   case WEFT_LC_ELEM_DROP: return (void *)lc_elem_drop;
   case WEFT_LC_FUNC_SUBTYPE: return (void *)lc_func_subtype;
+  case WEFT_LC_CONT_NEW: return (void *)lc_cont_new;
   default: return NULL;
   }
 }

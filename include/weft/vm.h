@@ -198,10 +198,14 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *   TABLE_INIT    void (vmctx, uint32_t table, uint32_t elem, uint64_t dst, uint32_t src, uint32_t len)
  *   ELEM_DROP     void (vmctx, uint32_t elem)
  *   FUNC_SUBTYPE  uint32_t (vmctx, uint32_t actual_id, uint32_t expected_id)  1 if actual <: expected
+ *   CONT_NEW      weft_contref *(vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults)
+ *                 a Fresh continuation from the contstacks plugin; the Wasm value is
+ *                 {c, c->revision}. May trap: null f, max_continuations, out of memory
  */
 #define WEFT_LIBCALL_LIST(X)                                                                       \
   X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
-  X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)
+  X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)         \
+  X(CONT_NEW)
 
 typedef enum weft_libcall_id {
 #define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,
