@@ -31,6 +31,7 @@ static struct {
 } n;
 
 static bool verbose;
+static const char *dump_dir; /* --dump DIR: write every (module ...) command's bytes there */
 
 /* -- Files ------------------------------------------------------------------------------------- */
 
@@ -210,6 +211,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-wabt") == 0) use_wabt = false;
     else if (strcmp(argv[i], "-v") == 0) verbose = true;
+    else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump_dir = argv[++i];
     else root = argv[i];
   }
   if (!root) {
@@ -278,6 +280,16 @@ int main(int argc, char **argv) {
       }
       n.modules++;
       if (have_wabt) compare(files[i], m);
+      if (dump_dir && c->kind == WEFT_WAST_CMD_MODULE) {
+        const char *base = strrchr(files[i], '/');
+        char out[600];
+        snprintf(out, sizeof out, "%s/%s.%u.wasm", dump_dir, base ? base + 1 : files[i], c->line);
+        FILE *f = fopen(out, "wb");
+        if (f) {
+          fwrite(m->bytes, 1, m->len, f);
+          fclose(f);
+        }
+      }
     }
     weft_wast_free(w);
     free(src);
