@@ -22,9 +22,11 @@ typedef struct x64_state {
 /* -- Values ---------------------------------------------------------------------------------- */
 
 enum { X64_T_I32, X64_T_I64, X64_T_F32, X64_T_F64, X64_T_REF };
-enum { X64_VK_CONST, X64_VK_REG, X64_VK_MEM };
+enum { X64_VK_CONST, X64_VK_REG, X64_VK_MEM, X64_VK_PIN };
 
-/* One value-stack entry. A MEM value lives in the operand slot of its depth. */
+/* One value-stack entry. A MEM value lives in the operand slot of its depth. A PIN value is a
+ * pinned local's register, read in place: it is not owned, so whoever writes a register first
+ * copies it (x64_to_reg), and local.set of that local spills such entries first. */
 typedef struct x64_val {
   uint8_t kind;  /* X64_VK_* */
   uint8_t type;  /* X64_T_* */
@@ -33,6 +35,7 @@ typedef struct x64_val {
   uint64_t imm;  /* CONST: raw bits */
 } x64_val;
 
+#define X64_IN_REG(v) ((v)->kind == X64_VK_REG || (v)->kind == X64_VK_PIN)
 #define X64_IS_FLOAT(t) ((t) == X64_T_F32 || (t) == X64_T_F64)
 #define X64_IS_WIDE(t) ((t) == X64_T_I64 || (t) == X64_T_REF || (t) == X64_T_F64)
 

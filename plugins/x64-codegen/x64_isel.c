@@ -121,13 +121,14 @@ static int cache_find(x64_fn *c, uint32_t i, bool fl) {
 static void spill_entry(x64_fn *c, uint32_t i) {
   x64_val *v = &c->stk.v[i];
   x64_mem m = x64_slot(c, i);
-  if (v->kind == X64_VK_REG) {
+  if (X64_IN_REG(v)) {
+    bool own = v->kind == X64_VK_REG;
     if (X64_IS_FLOAT(v->type)) {
       x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, m);
-      c->xmm_used &= (uint16_t)~(1u << v->reg);
+      if (own) c->xmm_used &= (uint16_t)~(1u << v->reg);
     } else {
       x64_emit_store(c->b, true, m, v->reg);
-      c->gpr_used &= (uint16_t)~(1u << v->reg);
+      if (own) c->gpr_used &= (uint16_t)~(1u << v->reg);
     }
   } else if (v->kind == X64_VK_CONST) {
     int64_t s = (int64_t)v->imm;
@@ -472,7 +473,7 @@ static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
   for (uint32_t i = 0; i < n; i++) {
     x64_val *v = &c->stk.v[base + i];
     x64_mem dst = x64_slot(c, h + i);
-    if (v->kind == X64_VK_REG) {
+    if (X64_IN_REG(v)) {
       if (X64_IS_FLOAT(v->type))
         x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
       else
@@ -497,9 +498,9 @@ static void emit_return(x64_fn *c) {
   if (bad(c) || nr > c->stk.n) return;
   if (nr == 1) {
     x64_val *v = &c->stk.v[c->stk.n - 1];
-    if (v->kind == X64_VK_REG && X64_IS_FLOAT(v->type))
+    if (X64_IN_REG(v) && X64_IS_FLOAT(v->type))
       x64_emit_movd_rx(c->b, true, X64_RAX, v->reg);
-    else if (v->kind == X64_VK_REG)
+    else if (X64_IN_REG(v))
       x64_emit_mov_rr(c->b, true, X64_RAX, v->reg);
     else if (v->kind == X64_VK_CONST)
       x64_emit_mov_ri(c->b, X64_RAX, v->imm);
@@ -511,9 +512,9 @@ static void emit_return(x64_fn *c) {
     for (uint32_t i = 0; i < nr; i++) {
       x64_val *v = &c->stk.v[base + i];
       x64_mem dst = x64_m(X64_SCRATCH, (int32_t)(8 * i));
-      if (v->kind == X64_VK_REG && X64_IS_FLOAT(v->type)) {
+      if (X64_IN_REG(v) && X64_IS_FLOAT(v->type)) {
         x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
-      } else if (v->kind == X64_VK_REG) {
+      } else if (X64_IN_REG(v)) {
         x64_emit_store(c->b, true, dst, v->reg);
       } else {
         if (v->kind == X64_VK_CONST)
@@ -713,9 +714,9 @@ static void store_args(x64_fn *c, uint32_t np, uint32_t area) {
   for (uint32_t i = 0; i < np; i++) {
     x64_val *v = &c->stk.v[base + i];
     x64_mem dst = x64_m(X64_RSP, (int32_t)(8 * i));
-    if (v->kind == X64_VK_REG && X64_IS_FLOAT(v->type)) {
+    if (X64_IN_REG(v) && X64_IS_FLOAT(v->type)) {
       x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
-    } else if (v->kind == X64_VK_REG) {
+    } else if (X64_IN_REG(v)) {
       x64_emit_store(c->b, true, dst, v->reg);
     } else if (v->kind == X64_VK_CONST) {
       x64_emit_mov_ri(c->b, X64_SCRATCH, v->imm);
@@ -913,15 +914,8 @@ static void local_get(x64_fn *c, uint32_t i) {
   int t = x64_type_of(c->ltypes[i]);
   int pr = pin_of(c, i);
   if (pr >= 0) {
-    if (X64_IS_FLOAT(t)) {
-      int x = x64_alloc_xmm(c);
-      x64_emit_sse_rr(c->b, 0, X64_SSE_MOVAPS, x, pr);
-      x64_push_reg(c, t, x);
-    } else {
-      int r = x64_alloc_gpr(c, 0);
-      x64_emit_mov_rr(c->b, true, r, pr);
-      x64_push_reg(c, t, r);
-    }
+    x64_val v = {X64_VK_PIN, (uint8_t)t, (uint8_t)pr, c->stk.n, 0};
+    X64_PUSH(c, c->stk, v);
     return;
   }
   int cr = cache_find(c, i, X64_IS_FLOAT(t));
@@ -956,24 +950,33 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
   x64_mem dst = x64_local_mem(c, i);
   int pr = pin_of(c, i);
   if (pr >= 0) {
-    /* the register is the value; x64_save_pinned writes it home before calls */
+    /* the register is the value; x64_save_pinned writes it home before calls. Earlier reads of
+     * the local still on the stack keep the old value: spill them first. */
     bool fl = X64_IS_FLOAT(v.type);
+    (void)dst;
+    if (v.kind == X64_VK_PIN && v.reg == pr) { /* local.set $x (local.get $x) */
+      if (tee) X64_PUSH(c, c->stk, v);
+      return;
+    }
+    for (uint32_t j = 0; j < c->stk.n; j++)
+      if (c->stk.v[j].kind == X64_VK_PIN && c->stk.v[j].reg == pr) spill_entry(c, j);
     if (v.kind == X64_VK_CONST) {
       x64_load_const(c, v.type, pr, v.imm);
     } else {
-      x64_to_reg(c, &v, 0);
+      if (v.kind == X64_VK_MEM) x64_to_reg(c, &v, 0);
       if (fl)
         x64_emit_sse_rr(c->b, 0, X64_SSE_MOVAPS, pr, v.reg);
       else
         x64_emit_mov_rr(c->b, true, pr, v.reg);
     }
-    (void)dst;
-    if (!tee)
+    if (!tee) {
       x64_free_val(c, &v);
-    else if (v.kind == X64_VK_CONST)
-      x64_push_const(c, v.type, v.imm);
-    else
+    } else if (v.kind == X64_VK_REG) {
       x64_push_reg(c, v.type, v.reg);
+    } else {
+      v.depth = c->stk.n;
+      X64_PUSH(c, c->stk, v); /* a constant or another pinned local's register */
+    }
     return;
   }
   cache_forget_local(c, i);

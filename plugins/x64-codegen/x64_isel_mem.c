@@ -29,7 +29,7 @@ static x64_mem mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_v
     }
     if (idx->kind == X64_VK_CONST && (uint64_t)(uint32_t)idx->imm + off <= INT32_MAX)
       return x64_m(base, (int32_t)((uint32_t)idx->imm + off));
-    x64_to_reg(c, idx, 0);
+    if (idx->kind != X64_VK_PIN) x64_to_reg(c, idx, 0); /* only read */
     return x64_mi(base, idx->reg, 0, (int32_t)off);
   }
   /* explicit: t = idx + off + size, checked against the length, then [base + t - size] */
@@ -101,7 +101,7 @@ static void do_load(x64_fn *c, const weft_instr *in) {
 static void do_store(x64_fn *c, const weft_instr *in) {
   x64_val v = x64_pop(c);
   x64_val idx = x64_pop(c);
-  x64_to_reg(c, &v, 0);
+  if (v.kind != X64_VK_PIN) x64_to_reg(c, &v, 0); /* only read */
   if (idx.kind == X64_VK_MEM) x64_to_reg(c, &idx, 0);
   uint32_t size;
   switch (in->op) {

@@ -76,7 +76,7 @@ static void int_binop(x64_fn *c, int aluop, bool w, bool mul) {
     if (imm_fits(&b, w)) {
       x64_emit_imul_rri(c->b, w, a.reg, a.reg, (int32_t)b.imm);
     } else {
-      x64_to_reg(c, &b, 0);
+      if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
       x64_emit_imul_rr(c->b, w, a.reg, b.reg);
     }
   } else if (imm_fits(&b, w)) {
@@ -84,7 +84,7 @@ static void int_binop(x64_fn *c, int aluop, bool w, bool mul) {
   } else if (b.kind == X64_VK_MEM) {
     x64_emit_alu_rm(c->b, aluop, w, a.reg, x64_slot(c, b.depth));
   } else {
-    x64_to_reg(c, &b, 0);
+    if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
     x64_emit_alu_rr(c->b, aluop, w, a.reg, b.reg);
   }
   x64_free_val(c, &b);
@@ -98,9 +98,9 @@ static bool int_cmp(x64_fn *c, bool w, int cc, const weft_instr *next) {
     a = b, b = t;
     cc = swap_cc(cc);
   }
-  x64_to_reg(c, &a, 0);
-  if (!imm_fits(&b, w) && b.kind != X64_VK_MEM) x64_to_reg(c, &b, 0);
   bool fuse = fusable(next);
+  if (!(fuse && a.kind == X64_VK_PIN)) x64_to_reg(c, &a, 0); /* setcc writes a's register */
+  if (!imm_fits(&b, w) && b.kind != X64_VK_MEM && b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
   if (fuse) fuse_prepare(c, next);
   if (imm_fits(&b, w))
     x64_emit_alu_ri(c->b, X64_CMP, w, a.reg, (int32_t)b.imm);
@@ -120,8 +120,8 @@ static bool int_cmp(x64_fn *c, bool w, int cc, const weft_instr *next) {
 
 static bool int_eqz(x64_fn *c, bool w, const weft_instr *next) {
   x64_val a = x64_pop(c);
-  x64_to_reg(c, &a, 0);
   bool fuse = fusable(next);
+  if (!(fuse && a.kind == X64_VK_PIN)) x64_to_reg(c, &a, 0);
   if (fuse) fuse_prepare(c, next);
   x64_emit_test_rr(c->b, w, a.reg, a.reg);
   if (fuse) {
@@ -154,7 +154,7 @@ static void int_divrem(x64_fn *c, bool w, bool sgn, bool rem) {
   uint64_t bimm = w ? b.imm : (uint32_t)b.imm;
   x64_evict(c, X64_RAX);
   x64_evict(c, X64_RDX);
-  x64_to_reg(c, &b, (1u << X64_RAX) | (1u << X64_RDX));
+  if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, (1u << X64_RAX) | (1u << X64_RDX)); /* only read */
   if (a.kind == X64_VK_REG && a.reg == X64_RDX) {
     x64_to_reg_fixed(c, &a, X64_RAX);
   } else {
@@ -231,7 +231,7 @@ static void f_binop(x64_fn *c, uint32_t op) {
   if (b.kind == X64_VK_MEM) {
     x64_emit_sse_rm(c->b, fsz(a.type), op, a.reg, x64_slot(c, b.depth));
   } else {
-    x64_to_reg(c, &b, 0);
+    if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
     x64_emit_sse_rr(c->b, fsz(a.type), op, a.reg, b.reg);
   }
   x64_free_val(c, &b);
@@ -242,7 +242,7 @@ static void f_binop(x64_fn *c, uint32_t op) {
 static void f_minmax(x64_fn *c, bool max) {
   x64_val b = x64_pop(c), a = x64_pop(c);
   x64_to_reg(c, &a, 0);
-  x64_to_reg(c, &b, 0);
+  if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0); /* only read */
   bool dbl = a.type == X64_T_F64;
   x64_emit_sse_rr(c->b, dbl ? X64_P66 : 0, X64_SSE_UCOMI, a.reg, b.reg);
   size_t jnan = x64_emit_jcc(c->b, X64_CC_P);
@@ -299,8 +299,8 @@ static void f_copysign(x64_fn *c) {
 /* kind: 0 eq 1 ne 2 lt 3 gt 4 le 5 ge */
 static bool f_cmp(x64_fn *c, int kind, const weft_instr *next) {
   x64_val b = x64_pop(c), a = x64_pop(c);
-  x64_to_reg(c, &a, 0);
-  x64_to_reg(c, &b, 0);
+  if (a.kind != X64_VK_PIN) x64_to_reg(c, &a, 0); /* both only read */
+  if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
   bool dbl = a.type == X64_T_F64;
   int l = a.reg, r = b.reg, cc = X64_CC_A;
   if (kind == 2 || kind == 4) l = b.reg, r = a.reg; /* a < b  <=>  b > a (false if unordered) */
