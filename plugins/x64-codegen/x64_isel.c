@@ -468,7 +468,11 @@ static void add_fixup(x64_fn *c, x64_ctrl *k, size_t at) {
 
 /* Store the top n values to operand slots [h, h+n); the stack itself is left unchanged. */
 static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
-  if (bad(c) || n > c->stk.n) return;
+  if (bad(c)) return;
+  if (n > c->stk.n) {
+    x64_fail(c, WEFT_ERR_INVALID, "function %u: branch without its %u values", c->fidx, n);
+    return;
+  }
   uint32_t base = c->stk.n - n;
   for (uint32_t i = 0; i < n; i++) {
     x64_val *v = &c->stk.v[base + i];
@@ -495,7 +499,11 @@ static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
 
 static void emit_return(x64_fn *c) {
   uint32_t nr = c->ft->u.func.nresults;
-  if (bad(c) || nr > c->stk.n) return;
+  if (bad(c)) return;
+  if (nr > c->stk.n) {
+    x64_fail(c, WEFT_ERR_INVALID, "function %u: return without its %u results", c->fidx, nr);
+    return;
+  }
   if (nr == 1) {
     x64_val *v = &c->stk.v[c->stk.n - 1];
     if (X64_IN_REG(v) && X64_IS_FLOAT(v->type))

@@ -354,6 +354,41 @@ static void test_pinned_locals_across_calls(void **st) {
   rt_stop(&r);
 }
 
+/* Reads of a pinned local that are still on the stack keep the value they read when the local
+ * is overwritten (swap through the stack, read-then-set). */
+static void test_pinned_hazards(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  uint32_t ty = add_type(&t, "i", "l", true);
+  static const weft_instr body[] = {
+      I64C(1), OPA(LOCAL_SET, 1), I64C(2), OPA(LOCAL_SET, 2),
+      OPA(LOOP, WEFT_BT_EMPTY),
+      LG(1), LG(2), OPA(LOCAL_SET, 1), OPA(LOCAL_SET, 2),                 /* swap a, b */
+      LG(2), LG(1), LG(1), I64C(3), OP(I64_MUL), OPA(LOCAL_SET, 1),       /* [b, old a], a *= 3 */
+      OP(I64_ADD), LG(1), OP(I64_SUB), OPA(LOCAL_SET, 2),                 /* b = b + old - a */
+      LG(1), LG(1), OPA(LOCAL_TEE, 1), OP(I64_NE), OPA(IF, WEFT_BT_EMPTY), OP(UNREACHABLE), OP(END),
+      LG(3), I32C(1), OP(I32_ADD), OPA(LOCAL_TEE, 3), LG(0), OP(I32_LT_S), OPA(BR_IF, 0), OP(END),
+      LG(1), I64C(1000), OP(I64_MUL), LG(2), OP(I64_ADD), OP(END)};
+  weft_instr code[NI(body)];
+  memcpy(code, body, sizeof body);
+  add_func(&t, ty, "lli", code, NI(code));
+  rt r;
+  rt_start(&r, &t, NULL);
+  for (int n = 1; n < 12; n++) {
+    int64_t a = 1, b = 2;
+    for (int k = 0; k < n; k++) {
+      int64_t tmp = a;
+      a = b, b = tmp;
+      int64_t old = a;
+      a *= 3;
+      b = b + old - a;
+    }
+    assert_int_equal(call1(&r, 0, n), a * 1000 + b);
+  }
+  rt_stop(&r);
+}
+
 static void test_traps(void **st) {
   (void)st;
   tmod t;
@@ -967,6 +1002,7 @@ int main(void) {
       cmocka_unit_test(test_multi_value),
       cmocka_unit_test(test_tail_calls),
       cmocka_unit_test(test_pinned_locals_across_calls),
+      cmocka_unit_test(test_pinned_hazards),
       cmocka_unit_test(test_traps),
       cmocka_unit_test(test_i32_binops),
       cmocka_unit_test(test_i64_binops),
