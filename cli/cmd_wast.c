@@ -834,6 +834,15 @@ static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)
 /* Expand a directory into its .wast files (recursively, sorted). */
 static void expand(const char *path, char ***list, size_t *n) {
   struct stat st;
+  size_t pl = strlen(path);
+  if (pl > 1 && path[pl - 1] == '/') {
+    char *trim = strdup(path);
+    if (!trim) return;
+    while (pl > 1 && trim[pl - 1] == '/') trim[--pl] = 0;
+    expand(trim, list, n);
+    free(trim);
+    return;
+  }
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
     char **nl = realloc(*list, (*n + 1) * sizeof *nl);
     if (!nl) return;

@@ -5,6 +5,7 @@
  * (weft_wast_module_bytes), because most are meant to be malformed. Everything a script owns lives
  * in one arena. Depends on: wat_int.h, weft/text.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,31 @@ static weft_wast_module *module(wat_ctx *c, bool *out_instance, const char **ins
     wat_ctx_reset_module(c);
     uint8_t *bytes = NULL;
     size_t n = 0;
+    /* A module that does not parse is recorded, not fatal: the runner reports it in place. */
+    jmp_buf outer;
+    memcpy(&outer, &c->jb, sizeof outer);
+    weft_diag *saved_diag = c->diag;
+    weft_diag local;
+    memset(&local, 0, sizeof local);
+    c->diag = &local;
+    if (setjmp(c->jb)) {
+      memcpy(&c->jb, &outer, sizeof outer);
+      c->diag = saved_diag;
+      if (c->status == WEFT_ERR_NOMEM) wat_oom(c);
+      c->status = WEFT_OK;
+      wat_ctx_reset_module(c);
+      size_t el = strlen(local.origin) + strlen(local.message) + 3;
+      char *e = wat_alloc(c, el);
+      snprintf(e, el, "%s: %s", local.origin, local.message);
+      m->error = e;
+      m->form = WEFT_WAST_MOD_TEXT;
+      c->pos = open_pos;
+      wat_skip_sexpr(c);
+      return m;
+    }
     wat_module(c, true, &bytes, &n);
+    memcpy(&c->jb, &outer, sizeof outer);
+    c->diag = saved_diag;
     uint8_t *copy = wat_arena_alloc(&c->arena, n ? n : 1);
     if (!copy) {
       free(bytes);
@@ -455,6 +480,19 @@ cleanup:;
 int weft_wast_module_bytes(const weft_wast_module *m, const uint8_t **out_bytes, size_t *out_len,
                            bool *out_owned, weft_diag *out_diag) {
   *out_owned = false;
+  if (m->error) {
+    if (out_diag) {
+      memset(out_diag, 0, sizeof *out_diag);
+      out_diag->code = WEFT_ERR_TEXT;
+      out_diag->offset = UINT64_MAX;
+      const char *sep = strstr(m->error, ": ");
+      size_t ol = sep ? (size_t)(sep - m->error) : 0;
+      if (ol >= sizeof out_diag->origin) ol = sizeof out_diag->origin - 1;
+      memcpy(out_diag->origin, m->error, ol);
+      snprintf(out_diag->message, sizeof out_diag->message, "%s", sep ? sep + 2 : m->error);
+    }
+    return WEFT_ERR_TEXT;
+  }
   if (m->form != WEFT_WAST_MOD_QUOTE) {
     *out_bytes = m->bytes;
     *out_len = m->len;

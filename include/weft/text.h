@@ -101,6 +101,8 @@ typedef struct weft_wast_module {
   uint32_t line, col;
   const char *src;       /* the module's source text, "(module" to its ')' (a copy; not NUL-safe) */
   size_t src_len;
+  const char *error;     /* TEXT: the module did not parse ("line:col: message"); bytes is NULL.
+                            The script still loads; weft_wast_module_bytes() returns this error. */
 } weft_wast_module;
 
 typedef enum weft_wast_cmd_kind {

@@ -398,6 +398,18 @@ static void test_script(void **state) {
   assert_string_equal(w->cmds[8].def_id, "D");
   assert_int_equal(w->cmds[9].kind, WEFT_WAST_CMD_ASSERT_SUSPENSION);
   weft_wast_free(w);
+  /* a text module that does not parse is recorded, and the script goes on */
+  const char *src2 = "(module (func i32.bogus))\n(module (func))\n";
+  assert_int_equal(weft_wast_parse(src2, strlen(src2), "m.wast", &w, &d), WEFT_OK);
+  assert_int_equal(w->ncmds, 2);
+  assert_non_null(w->cmds[0].module->error);
+  assert_null(w->cmds[0].module->bytes);
+  assert_int_equal(weft_wast_module_bytes(w->cmds[0].module, &b, &n, &owned, &qd), WEFT_ERR_TEXT);
+  assert_string_equal(qd.origin, "m.wast:1:15");
+  assert_string_equal(qd.message, "unknown operator i32.bogus");
+  assert_null(w->cmds[1].module->error);
+  assert_int_equal(w->cmds[1].module->len, 24); /* header 8 + type 6 + func 4 + code 6 */
+  weft_wast_free(w);
   assert_int_equal(weft_wast_parse("(assert_return (invoke \"f\")", 27, "bad.wast", &w, &d), WEFT_ERR_TEXT);
   assert_string_equal(d.origin, "bad.wast:1:28");
 }
