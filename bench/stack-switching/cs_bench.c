@@ -112,7 +112,7 @@ static int scale(long n, const char *stack) {
       fprintf(stderr, "cs-bench: cont_new %ld: %s\n", i, d.message);
       return 1;
     }
-    if (WEFT_EFFECT_KIND(cs_ref_resume(&g_ctx, c, NULL, 0, tags, 1, &nc)) != WEFT_EFFECT_SUSPEND) {
+    if (WEFT_EFFECT_KIND(cs_ref_resume(&g_ctx, c, NULL, 0, tags, 1, 1, &nc)) != WEFT_EFFECT_SUSPEND) {
       fprintf(stderr, "cs-bench: continuation %ld did not suspend\n", i);
       return 1;
     }
@@ -146,7 +146,7 @@ static int cycles(long n) {
       return 1;
     }
     weft_val_raw a[1] = {{.i64 = i}};
-    if (cs_ref_resume(&g_ctx, c, a, 1, NULL, 0, &nc) != 0 || c->args.data[0].i64 != i + 1) {
+    if (cs_ref_resume(&g_ctx, c, a, 1, NULL, 0, 0, &nc) != 0 || c->args.data[0].i64 != i + 1) {
       fprintf(stderr, "cs-bench: cycle %ld went wrong\n", i);
       return 1;
     }
@@ -176,12 +176,12 @@ static int yield(long n) {
   weft_val_raw a[1] = {{.i64 = n}};
   long sum = 0, got = 0;
   double t0 = now();
-  uint64_t r = cs_ref_resume(&g_ctx, c, a, 1, tags, 1, &nc);
+  uint64_t r = cs_ref_resume(&g_ctx, c, a, 1, tags, 1, 1, &nc);
   while (WEFT_EFFECT_KIND(r) == WEFT_EFFECT_SUSPEND) {
     sum += (long)c->values.data[0].i64;
     got++;
     c->values.length = 0;
-    r = cs_ref_resume(&g_ctx, c, NULL, 0, tags, 1, &nc);
+    r = cs_ref_resume(&g_ctx, c, NULL, 0, tags, 1, 1, &nc);
   }
   double t1 = now();
   printf("yield: %ld values from one generator, %.1f ns per suspend/resume round trip (C reference "

@@ -131,17 +131,30 @@ void cs_cont_start(void);
 /* The resume / suspend protocol of docs/STACK-SWITCHING.md §4 written in C over cs_stack_switch,
  * with ASan fiber annotations. Generated code inlines the same steps; tests and host code use these.
  * cs_ref_resume: `c` already passed the revision check. `args`/nargs are appended to c's payload
- * (args when FRESH, values otherwise); `tags` are the suspend clauses. Returns the effect; on
- * SUSPEND *out_cont is the suspender (its values hold the tag's params); on RETURN the results are
- * in c->args.data. */
+ * (args when FRESH, values otherwise; capacity checked); `tags` are the handler clauses, suspend
+ * clauses [0, first_switch), switch clauses [first_switch, ntags). Returns the effect; on SUSPEND
+ * *out_cont is the suspender (its values hold the tag's params: the handler takes them and sets
+ * values.length = 0); on RETURN the results are in (*out_cont)->args.data. A TRAP with a nonzero
+ * low word means refused without switching (that trap code). */
 uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw *args, uint32_t nargs,
-                       void *const *tags, uint32_t ntags, weft_contref **out_cont);
+                       void *const *tags, uint32_t ntags, uint32_t first_switch,
+                       weft_contref **out_cont);
 /* Suspend the running continuation to the nearest handler of `tag`. `buf` (capacity `cap` slots)
  * holds the nvals params and receives the resume values. Returns the effect it was resumed with,
  * or WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, WEFT_TRAP_UNHANDLED_TAG) without switching when no
  * handler exists up to the initial stack. */
 uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint32_t nvals,
                         uint32_t cap);
+/* switch: the running continuation suspends itself (to the nearest (on tag switch) handler h) and
+ * `s` (already revision-checked) runs in its place below h, receiving args ++ [switcher]. `buf`
+ * (capacity cap) receives the values the switcher is later woken with. Returns that effect, or a
+ * refused TRAP|code without switching. */
+uint64_t cs_ref_switch(weft_store_ctx *ctx, weft_contref *s, const weft_val_raw *args, uint32_t nargs,
+                       void *tag, weft_val_raw *buf, uint32_t cap);
+/* cont.bind: append args to c's payload (args when FRESH, values when SUSPENDED), capacity
+ * checked: WEFT_OK, WEFT_ERR_LIMIT (does not fit, nothing written), WEFT_ERR_MISUSE (bad state). */
+int cs_ref_bind(weft_contref *c, const weft_val_raw *args, uint32_t nargs);
+
 /* ASan fiber annotations (no-ops without WEFT_SANITIZE). Before a switch: cs_asan_leave with the
  * target stack's bounds; *fake saves this fiber's fake stack (pass NULL when this fiber dies). When
  * the switch is into the stack of a chain whose last ancestor is `la`, call cs_asan_expect(la) first:

@@ -50,6 +50,8 @@ static void recycle(cs_state *st, cs_cont *c) {
   c->pub.stack_top = NULL;
   c->pub.stack_size = 0;
   c->pub.revision++;
+  /* no longer resumable, whatever it was */
+  if (c->pub.csi.state != WEFT_STACK_TRAPPED) c->pub.csi.state = WEFT_STACK_RETURNED;
   c->pub.args = (weft_payloads){0, 0, NULL};
   c->pub.values = (weft_payloads){0, 0, NULL};
   c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};

@@ -1,6 +1,7 @@
 /* plugins/contstacks/cs_ref.c -- the resume / suspend protocol (docs/STACK-SWITCHING.md §4) written
  * once in C over cs_stack_switch: chain splicing, the four-word limits swap, handler lists, payloads
- * with capacity checks, the handler search by tag address, and ASan fiber annotations. The codegen
+ * with capacity checks, the handler search by tag address, switch, cont.bind, and ASan fiber
+ * annotations. The codegen
  * inlines the same steps; the unit tests and host-side code use these.
  * Depends on: contstacks_int.h, weft/vm.h.
  */
@@ -48,8 +49,10 @@ void cs_asan_arrive(void *fake) { (void)fake; }
 static uint64_t refused(uint32_t trap) { return WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, trap); }
 
 uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw *args, uint32_t nargs,
-                       void *const *tags, uint32_t ntags, weft_contref **out_cont) {
+                       void *const *tags, uint32_t ntags, uint32_t first_switch,
+                       weft_contref **out_cont) {
   *out_cont = NULL;
+  if (first_switch > ntags) first_switch = ntags;
   if (c == NULL) return refused(WEFT_TRAP_NULL_CONT);
   if (ctx->stack_chain.kind == WEFT_CHAIN_ABSENT || ctx->stack_chain.payload == NULL)
     return refused(WEFT_TRAP_HOST);
@@ -74,7 +77,7 @@ uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw 
   ocsi->limits = ctx->limits;
   ctx->limits = c->csi.limits;
   ocsi->handlers = (weft_handler_list){ntags, ntags, (void **)(uintptr_t)tags};
-  ocsi->first_switch_handler = ntags;
+  ocsi->first_switch_handler = first_switch;
   /* 6. switch into the chain's suspension point, kept in la's control context */
   void *fake = NULL;
   cs_asan_expect((cs_cont *)la);
@@ -109,6 +112,34 @@ uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw 
   return r;
 }
 
+/* -- Handler search ------------------------------------------------------------------------- */
+
+/* The clauses of each parent, innermost first, up to the initial stack (a host frame's entry
+ * installs a new initial stack, so host frames are barriers): suspend clauses are
+ * [0, first_switch_handler), switch clauses [first_switch_handler, length). On a hit, *out_la is
+ * the child of the handling stack in the running chain and *out_idx the clause index. */
+static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_switch,
+                         weft_contref **out_la, uint32_t *out_idx) {
+  weft_stack_chain link = ctx->stack_chain;
+  while (link.kind == WEFT_CHAIN_CONTINUATION) {
+    weft_contref *c = link.payload;
+    weft_stack_chain p = c->parent_chain;
+    const weft_common_stack_info *csi = p.payload;
+    if (csi == NULL) return false;
+    uint32_t len = csi->handlers.length;
+    uint32_t split = csi->first_switch_handler < len ? csi->first_switch_handler : len;
+    uint32_t lo = want_switch ? split : 0, hi = want_switch ? len : split;
+    for (uint32_t i = lo; i < hi; i++)
+      if (csi->handlers.data[i] == tag) {
+        *out_la = c;
+        *out_idx = i;
+        return true;
+      }
+    link = p;
+  }
+  return false;
+}
+
 /* -- Suspend ---------------------------------------------------------------------------------- */
 
 uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint32_t nvals,
@@ -116,27 +147,9 @@ uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint3
   if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) return refused(WEFT_TRAP_UNHANDLED_TAG);
   if (nvals > cap) return refused(WEFT_TRAP_HOST);
   weft_contref *a = ctx->stack_chain.payload;
-  /* handler search: the suspend clauses of each parent, innermost first, up to the initial stack
-   * (a host frame's entry installs a new initial stack, so host frames are barriers) */
-  weft_stack_chain link = ctx->stack_chain;
   weft_contref *la = NULL;
   uint32_t idx = 0;
-  while (link.kind == WEFT_CHAIN_CONTINUATION && la == NULL) {
-    weft_contref *c = link.payload;
-    weft_stack_chain p = c->parent_chain;
-    const weft_common_stack_info *csi = p.payload;
-    if (csi == NULL) break;
-    uint32_t end = csi->first_switch_handler < csi->handlers.length ? csi->first_switch_handler
-                                                                    : csi->handlers.length;
-    for (uint32_t i = 0; i < end; i++)
-      if (csi->handlers.data[i] == tag) {
-        la = c;
-        idx = i;
-        break;
-      }
-    link = p;
-  }
-  if (la == NULL) return refused(WEFT_TRAP_UNHANDLED_TAG);
+  if (!find_handler(ctx, tag, false, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
   a->last_ancestor = la;
   a->values = (weft_payloads){nvals, cap, buf};
   a->csi.state = WEFT_STACK_SUSPENDED;
@@ -147,4 +160,69 @@ uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint3
   uint64_t r = cs_stack_switch(cc, cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx));
   cs_asan_arrive(ca->asan_fake);
   return r;
+}
+
+/* -- Switch ----------------------------------------------------------------------------------- */
+
+uint64_t cs_ref_switch(weft_store_ctx *ctx, weft_contref *s, const weft_val_raw *args, uint32_t nargs,
+                       void *tag, weft_val_raw *buf, uint32_t cap) {
+  if (s == NULL) return refused(WEFT_TRAP_NULL_CONT);
+  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) return refused(WEFT_TRAP_UNHANDLED_TAG);
+  weft_contref *la = NULL;
+  uint32_t idx = 0;
+  if (!find_handler(ctx, tag, true, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
+  weft_stack_chain h = la->parent_chain;
+  uint32_t st = s->csi.state;
+  if (st != WEFT_STACK_FRESH && st != WEFT_STACK_SUSPENDED) return refused(WEFT_TRAP_CONT_CONSUMED);
+  weft_payloads *pl = st == WEFT_STACK_FRESH ? &s->args : &s->values;
+  /* args plus the switcher's reference must fit; checked before anything changes */
+  if (pl->data == NULL || pl->length > pl->capacity ||
+      (uint64_t)nargs + 1 > (uint64_t)(pl->capacity - pl->length))
+    return refused(WEFT_TRAP_HOST);
+  /* the switcher becomes a suspended chain a .. la */
+  weft_contref *a = ctx->stack_chain.payload;
+  a->last_ancestor = la;
+  a->values = (weft_payloads){0, cap, buf};
+  a->csi.state = WEFT_STACK_SUSPENDED;
+  la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  a->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
+  a->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
+  a->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
+  /* the switchee gets args ++ [(a, a->revision)] and hangs below the handler h */
+  if (nargs > 0) memcpy(pl->data + pl->length, args, (size_t)nargs * sizeof *args);
+  pl->length += nargs;
+  weft_val_raw *self = &pl->data[pl->length++];
+  memset(self, 0, sizeof *self);
+  self->cont.contref = a;
+  self->cont.revision = a->revision;
+  weft_contref *sla = s->last_ancestor;
+  s->csi.state = WEFT_STACK_RUNNING;
+  sla->parent_chain = h;
+  s->last_ancestor = NULL;
+  ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, s};
+  ctx->limits = s->csi.limits;
+  /* control contexts: s's chain now returns to h; a's suspension point goes to la */
+  weft_control_ctx tmp = *weft_contref_cc(sla);
+  *weft_contref_cc(sla) = *weft_contref_cc(la);
+  cs_cont *ca = (cs_cont *)a, *csla = (cs_cont *)sla, *cla = (cs_cont *)la;
+  csla->asan_parent_bottom = cla->asan_parent_bottom; /* both hang below h now */
+  csla->asan_parent_size = cla->asan_parent_size;
+  cs_asan_leave(&ca->asan_fake, s->stack_top - s->stack_size, (size_t)s->stack_size);
+  uint64_t r = cs_stack_switch(weft_contref_cc(la), &tmp, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
+  cs_asan_arrive(ca->asan_fake);
+  (void)idx;
+  return r;
+}
+
+/* -- cont.bind -------------------------------------------------------------------------------- */
+
+int cs_ref_bind(weft_contref *c, const weft_val_raw *args, uint32_t nargs) {
+  if (c == NULL) return WEFT_ERR_MISUSE;
+  uint32_t st = c->csi.state;
+  if (st != WEFT_STACK_FRESH && st != WEFT_STACK_SUSPENDED) return WEFT_ERR_MISUSE;
+  weft_payloads *pl = st == WEFT_STACK_FRESH ? &c->args : &c->values;
+  if (pl->length > pl->capacity || nargs > pl->capacity - pl->length) return WEFT_ERR_LIMIT;
+  if (nargs > 0) memcpy(pl->data + pl->length, args, (size_t)nargs * sizeof *args);
+  pl->length += nargs;
+  return WEFT_OK;
 }

@@ -136,7 +136,7 @@ static bool outer_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *arg
   if (consume(ref_of(in)) != WEFT_TRAP_NONE) return false;
   static int other_tag_here;
   void *tags[1] = {&other_tag_here};
-  uint64_t r = cs_ref_resume(&env->f->ctx, in, a, 1, tags, 1, &nc);
+  uint64_t r = cs_ref_resume(&env->f->ctx, in, a, 1, tags, 1, 1, &nc);
   if (r != 0 || nc != in) return false;
   args[0].i64 = in->args.data[0].i64 + 1;
   return true;
@@ -346,7 +346,7 @@ static void test_round_trip(void **state) {
   weft_val_raw a[1];
   a[0].i64 = 5;
   weft_contref *nc = NULL;
-  uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, 2, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
   assert_int_equal(WEFT_EFFECT_INDEX(r), 1);
   assert_ptr_equal(nc, c);
@@ -376,7 +376,7 @@ static void test_round_trip(void **state) {
   c->values.length = 0; /* the handler preamble took the params */
   assert_int_equal(consume(ref), WEFT_TRAP_NONE);
   a[0].i64 = 20;
-  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, 2, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
   assert_int_equal(c->values.data[0].i64, 40);
 
@@ -385,13 +385,13 @@ static void test_round_trip(void **state) {
   ref = ref_of(c);
   assert_int_equal(consume(ref), WEFT_TRAP_NONE);
   weft_val_raw two[2] = {{.i64 = 1}, {.i64 = 2}};
-  r = cs_ref_resume(&f.ctx, c, two, 2, tags, 2, &nc);
+  r = cs_ref_resume(&f.ctx, c, two, 2, tags, 2, 2, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_TRAP);
   assert_int_equal(c->csi.state, WEFT_STACK_SUSPENDED);
 
   /* resume(1): returns 101 */
   a[0].i64 = 1;
-  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, &nc);
+  r = cs_ref_resume(&f.ctx, c, a, 1, tags, 2, 2, &nc);
   assert_int_equal(r, 0);
   assert_int_equal(c->csi.state, WEFT_STACK_RETURNED);
   assert_int_equal(c->args.length, 1);
@@ -438,7 +438,7 @@ static void test_trap_and_unhandled(void **state) {
   weft_diag d;
   void *tags[1] = {&tag_yield};
   assert_int_equal(f.cs->cont_new(f.st, NULL, &trapf, 0, 0, &c, &d), WEFT_OK);
-  uint64_t r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, &nc);
+  uint64_t r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, 1, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_TRAP);
   assert_int_equal(WEFT_EFFECT_INDEX(r), 0); /* 0: the trap is pending in the store */
   assert_int_equal(c->csi.state, WEFT_STACK_TRAPPED);
@@ -446,7 +446,7 @@ static void test_trap_and_unhandled(void **state) {
   assert_int_equal(f.ctx.limits.last_wasm_entry_fp, 0x2222);
   /* a suspension nobody handles is refused where it happens */
   assert_int_equal(f.cs->cont_new(f.st, NULL, &unh, 0, 1, &c, &d), WEFT_OK);
-  r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, &nc);
+  r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, 1, &nc);
   assert_int_equal(r, 0);
   assert_int_equal(env.unhandled_code, WEFT_TRAP_UNHANDLED_TAG);
   assert_int_equal(c->args.data[0].i32, 7);
@@ -488,7 +488,7 @@ static void test_nested_chain(void **state) {
   weft_diag d;
   assert_int_equal(f.cs->cont_new(f.st, NULL, &outer, 0, 1, &o, &d), WEFT_OK);
   void *tags[1] = {&tag_yield};
-  uint64_t r = cs_ref_resume(&f.ctx, o, NULL, 0, tags, 1, &nc);
+  uint64_t r = cs_ref_resume(&f.ctx, o, NULL, 0, tags, 1, 1, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
   assert_ptr_not_equal(nc, o); /* the inner one suspended */
   assert_int_equal(nc->values.data[0].i64, 11);
@@ -507,13 +507,13 @@ static void test_nested_chain(void **state) {
   weft_contref *in = nc;
   weft_val_raw a[1] = {{.i64 = 3}};
   in->values.length = 0;
-  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, &nc);
+  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, 1, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
   assert_ptr_equal(nc, in);
   assert_int_equal(in->values.data[0].i64, 6);
   in->values.length = 0;
   a[0].i64 = 4;
-  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, &nc);
+  r = cs_ref_resume(&f.ctx, in, a, 1, tags, 1, 1, &nc);
   assert_int_equal(r, 0);
   assert_ptr_equal(nc, o); /* outer returned: 4 + 100 + 1 */
   assert_int_equal(o->args.data[0].i64, 105);
@@ -523,6 +523,191 @@ static void test_nested_chain(void **state) {
   weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
   f.cs->stats(f.st, &s);
   assert_int_equal(s.live, 0);
+  destroy(&f);
+}
+
+/* -- switch: two continuations ping-pong under one (on $sw switch) handler ---------------------- */
+
+static int tag_sw;
+enum { PING_LIMIT = 100 };
+
+typedef struct pp_env {
+  fixture *f;
+  int switches;
+  weft_contref *a_self;
+} pp_env;
+
+/* A(other): loop { counter -> other; woken with (counter', other') } -- never returns here, B does */
+static bool ping_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  pp_env *env = callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  weft_val_raw other = args[0];
+  int64_t counter = 0;
+  weft_val_raw buf[2];
+  for (;;) {
+    if (consume(other) != WEFT_TRAP_NONE) return false;
+    weft_val_raw v[1] = {{.i64 = counter}};
+    env->switches++;
+    uint64_t r = cs_ref_switch(&env->f->ctx, other.cont.contref, v, 1, &tag_sw, buf, 2);
+    if (WEFT_EFFECT_KIND(r) != WEFT_EFFECT_SWITCH) return false;
+    counter = buf[0].i64 + 1;
+    other = buf[1];
+  }
+}
+
+/* B(counter, other): counter+1; return it once >= PING_LIMIT, else switch back */
+static bool pong_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  pp_env *env = callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  int64_t counter = args[0].i64;
+  weft_val_raw other = args[1];
+  env->a_self = other.cont.contref;
+  weft_val_raw buf[2];
+  for (;;) {
+    counter += 1;
+    if (counter >= PING_LIMIT) {
+      args[0].i64 = counter;
+      return true;
+    }
+    if (consume(other) != WEFT_TRAP_NONE) return false;
+    weft_val_raw v[1] = {{.i64 = counter}};
+    env->switches++;
+    uint64_t r = cs_ref_switch(&env->f->ctx, other.cont.contref, v, 1, &tag_sw, buf, 2);
+    if (WEFT_EFFECT_KIND(r) != WEFT_EFFECT_SWITCH) return false;
+    counter = buf[0].i64;
+    other = buf[1];
+  }
+}
+
+static void test_switch_ping_pong(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  pp_env env = {.f = &f};
+  weft_funcref ping = {.array_call = ping_body, .vmctx = &env};
+  weft_funcref pong = {.array_call = pong_body, .vmctx = &env};
+  weft_contref *a = NULL, *b = NULL, *nc = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &ping, 1, 1, &a, &d), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &pong, 2, 1, &b, &d), WEFT_OK);
+  void *tags[2] = {&tag_yield, &tag_sw}; /* one suspend clause, then one switch clause */
+  weft_val_raw arg[1] = {ref_of(b)};
+  assert_int_equal(consume(ref_of(a)), WEFT_TRAP_NONE);
+  uint64_t r = cs_ref_resume(&f.ctx, a, arg, 1, tags, 2, 1, &nc);
+  assert_int_equal(r, 0);
+  assert_ptr_equal(nc, b); /* B returned to the handler, in A's place */
+  /* A sends 0, 2, .., 100; B sees 1, 3, .., 99 and switches back, then 101 >= PING_LIMIT */
+  assert_int_equal(b->args.data[0].i64, PING_LIMIT + 1);
+  assert_int_equal(env.switches, PING_LIMIT + 1);
+  assert_ptr_equal(env.a_self, a);
+  assert_int_equal(a->csi.state, WEFT_STACK_SUSPENDED); /* A waits forever: release it */
+  assert_int_equal(a->parent_chain.kind, WEFT_CHAIN_ABSENT);
+  assert_int_equal(f.ctx.limits.stack_limit, 0x1111);
+  /* a switch with no (on $sw switch) handler is refused */
+  weft_val_raw buf[2];
+  assert_int_equal(cs_ref_switch(&f.ctx, a, NULL, 0, &tag_sw, buf, 2),
+                   WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, WEFT_TRAP_UNHANDLED_TAG));
+  assert_int_equal(f.cs->cont_release(f.st, a), WEFT_OK);
+  f.cs->collect(f.st);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  destroy(&f);
+}
+
+/* -- cont.bind --------------------------------------------------------------------------------- */
+
+static void test_bind(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
+  weft_contref *c = NULL, *nc = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+  weft_val_raw one[1] = {{.i64 = 41}};
+  weft_val_raw two[2] = {{.i64 = 1}, {.i64 = 2}};
+  assert_int_equal(cs_ref_bind(c, two, 2), WEFT_ERR_LIMIT); /* capacity 1: nothing written */
+  assert_int_equal(c->args.length, 0);
+  assert_int_equal(cs_ref_bind(c, one, 1), WEFT_OK);        /* on a fresh one: into args */
+  assert_int_equal(cs_ref_bind(c, one, 1), WEFT_ERR_LIMIT);
+  void *tags[1] = {&tag_yield};
+  uint64_t r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, 1, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_int_equal(c->values.data[0].i64, 42);
+  c->values.length = 0;
+  assert_int_equal(cs_ref_bind(c, one, 1), WEFT_OK);        /* on a suspended one: into values */
+  r = cs_ref_resume(&f.ctx, c, NULL, 0, tags, 1, 1, &nc);
+  assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+  assert_int_equal(c->values.data[0].i64, 82);
+  assert_int_equal(f.cs->cont_release(f.st, c), WEFT_OK);
+  assert_int_equal(cs_ref_bind(c, one, 1), WEFT_ERR_MISUSE);
+  destroy(&f);
+}
+
+/* -- Threads: one plugin state, several threads each with its own store ------------------------ */
+
+typedef struct thr_arg {
+  fixture *f;
+  int ok;
+} thr_arg;
+
+static bool add_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  (void)callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  args[0].i64 += 1;
+  return true;
+}
+
+static void *thread_main(void *p) {
+  thr_arg *t = p;
+  weft_store_ctx ctx;
+  weft_common_stack_info initial;
+  memset(&ctx, 0, sizeof ctx);
+  memset(&initial, 0, sizeof initial);
+  initial.state = WEFT_STACK_RUNNING;
+  ctx.stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, &initial};
+  weft_funcref fr = {.array_call = add_body};
+  t->ok = 1;
+  for (int i = 0; i < 20000 && t->ok; i++) {
+    weft_contref *c = NULL, *nc = NULL;
+    weft_diag d;
+    if (t->f->cs->cont_new(t->f->st, NULL, &fr, 1, 1, &c, &d) != WEFT_OK) t->ok = 0;
+    else {
+      weft_val_raw a[1] = {{.i64 = i}};
+      if (cs_ref_resume(&ctx, c, a, 1, NULL, 0, 0, &nc) != 0 || c->args.data[0].i64 != i + 1) t->ok = 0;
+    }
+  }
+  t->f->cs->collect(t->f->st);
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  pthread_t th[4];
+  thr_arg args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (thr_arg){&f, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_true(args[i].ok);
+  }
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.created, 80000);
+  assert_true(s.stacks_mapped <= 8); /* each thread recycles its own: at most 2 stacks each */
   destroy(&f);
 }
 
@@ -620,7 +805,7 @@ static void test_rss_per_continuation(void **state) {
     weft_contref *c = NULL, *nc = NULL;
     assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
     weft_val_raw a[1] = {{.i64 = i}};
-    uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 1, &nc);
+    uint64_t r = cs_ref_resume(&f.ctx, c, a, 1, tags, 1, 1, &nc);
     assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
   }
   long after = rss_kib();
@@ -644,6 +829,9 @@ int main(void) {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_trap_and_unhandled),
       cmocka_unit_test(test_nested_chain),
+      cmocka_unit_test(test_switch_ping_pong),
+      cmocka_unit_test(test_bind),
+      cmocka_unit_test(test_threads),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_alloc_failures),
       cmocka_unit_test(test_rss_per_continuation),
