@@ -21,7 +21,7 @@
 
 static const char *conf_path, *wasm_dir;
 
-/* -- Fixture ------------------------------------------------------------------------------------ */
+/* -- Fixture ----------------------------------------------------------------------------------- */
 
 typedef struct fixture {
   weft_engine *engine;
@@ -101,7 +101,7 @@ static void expect_pipe(int fd, const char *want) {
   assert_string_equal(got, want);
 }
 
-/* -- Tests -------------------------------------------------------------------------------------- */
+/* -- Tests ------------------------------------------------------------------------------------- */
 
 static void test_hello_twice(void **state) {
   fixture *f = *state;
