@@ -18,6 +18,25 @@ static const uint8_t imm_tab[WEFT_OP_LIMIT] = {
 #undef IMM_ROW
 };
 
+/* The feature bits each opcode implies (weft_feature), computed from its number at compile time. */
+#define FEAT_OF(op)                                                                                \
+  ((op) >= 0x500   ? (WEFT_FEAT_SIMD | WEFT_FEAT_RELAXED_SIMD)                                     \
+   : (op) >= 0x400 ? WEFT_FEAT_SIMD                                                                \
+   : (op) >= 0x200 ? 0                                                                             \
+   : (op) >= 0x100 ? WEFT_FEAT_GC                                                                  \
+   : ((op) == 0x08 || (op) == 0x0A || (op) == 0x1F) ? WEFT_FEAT_EXCEPTIONS                         \
+   : ((op) == 0x12 || (op) == 0x13 || (op) == 0x15) ? WEFT_FEAT_TAIL_CALL                          \
+   : ((op) == 0xD3)                 ? WEFT_FEAT_GC                                                 \
+   : ((op) >= 0xE0 && (op) <= 0xE6) ? WEFT_FEAT_STACK_SWITCHING                                    \
+                                    : 0)
+static const uint8_t feat_tab[WEFT_OP_LIMIT] = {
+#define FEAT_ROW(id, code, text, imm, sig) [code] = (uint8_t)FEAT_OF(code),
+    WEFT_OPCODE_LIST(FEAT_ROW)
+#undef FEAT_ROW
+};
+_Static_assert(WEFT_FEAT_STACK_SWITCHING < 0x100 && WEFT_FEAT_TAIL_CALL < 0x100,
+               "feat_tab holds the feature bits of opcodes in 8 bits");
+
 enum { CTL_BLOCK = 0, CTL_IF = 1, CTL_ELSE = 2 };
 
 /* -- Immediates --------------------------------------------------------------------------------- */
@@ -224,25 +243,6 @@ static bool immediates(core_dec *D, weft_instr *in, unsigned kind) {
   }
 }
 
-static uint32_t op_feature(uint32_t op) {
-  if (op >= 0x100) {
-    if (op < 0x200) return WEFT_FEAT_GC;
-    if (op >= 0x500) return WEFT_FEAT_SIMD | WEFT_FEAT_RELAXED_SIMD;
-    if (op >= 0x400) return WEFT_FEAT_SIMD;
-    return 0;
-  }
-  switch (op) {
-  case WEFT_OP_THROW:
-  case WEFT_OP_THROW_REF:
-  case WEFT_OP_TRY_TABLE: return WEFT_FEAT_EXCEPTIONS;
-  case WEFT_OP_RETURN_CALL:
-  case WEFT_OP_RETURN_CALL_INDIRECT:
-  case WEFT_OP_RETURN_CALL_REF: return WEFT_FEAT_TAIL_CALL;
-  case WEFT_OP_REF_EQ: return WEFT_FEAT_GC;
-  default: return (op >= WEFT_OP_CONT_NEW && op <= WEFT_OP_SWITCH) ? WEFT_FEAT_STACK_SWITCHING : 0;
-  }
-}
-
 /* -- Expressions -------------------------------------------------------------------------------- */
 
 bool core_dec_expr(core_dec *D, weft_expr *out) {
@@ -300,7 +300,7 @@ bool core_dec_expr(core_dec *D, weft_expr *out) {
     in->op = (uint16_t)op;
     unsigned kind = imm_tab[op] - 1u;
     if (kind != WEFT_IMM_NONE && !immediates(D, in, kind)) return false;
-    if (op >= 0x08) D->features |= op_feature(op);
+    D->features |= feat_tab[op];
     switch (op) {
     case WEFT_OP_BLOCK:
     case WEFT_OP_LOOP:
