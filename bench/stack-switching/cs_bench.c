@@ -23,6 +23,7 @@ static weft_store_ctx g_ctx;
 static weft_common_stack_info g_initial;
 static int g_tag;
 static const weft_contstacks_iface *g_cs;
+static const weft_plugin_desc *g_desc;
 static void *g_st;
 
 /* CPU time of this process: the shared 2-core machine is loaded, wall time measures the others. */
@@ -59,6 +60,7 @@ static int setup(const char *stack, const char *guards) {
     return 1;
   }
   g_cs = d->iface;
+  g_desc = d;
   g_initial.state = WEFT_STACK_RUNNING;
   g_ctx.stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, &g_initial};
   return 0;
@@ -192,10 +194,12 @@ static int yield(long n) {
 
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
+  int rc = 1;
   if (strcmp(mode, "scale") == 0)
-    return scale(argc > 2 ? atol(argv[2]) : 1000000, argc > 3 ? argv[3] : "64K");
-  if (strcmp(mode, "cycles") == 0) return cycles(argc > 2 ? atol(argv[2]) : 10000000);
-  if (strcmp(mode, "yield") == 0) return yield(argc > 2 ? atol(argv[2]) : 10000000);
-  fprintf(stderr, "usage: cs-bench scale [N] [stack_size] | cycles [N] | yield [N]\n");
-  return 1;
+    rc = scale(argc > 2 ? atol(argv[2]) : 1000000, argc > 3 ? argv[3] : "64K");
+  else if (strcmp(mode, "cycles") == 0) rc = cycles(argc > 2 ? atol(argv[2]) : 10000000);
+  else if (strcmp(mode, "yield") == 0) rc = yield(argc > 2 ? atol(argv[2]) : 10000000);
+  else fprintf(stderr, "usage: cs-bench scale [N] [stack_size] | cycles [N] | yield [N]\n");
+  if (g_st != NULL) g_desc->fini(g_st);
+  return rc;
 }

@@ -34,6 +34,7 @@ typedef struct cs_slab {
   uint8_t *base;
   uint64_t stride, guard;
   uint32_t count, carved; /* stacks handed out of this slab at least once */
+  uint32_t vg_ids[];       /* valgrind stack ids of the carved stacks (0 outside valgrind) */
 } cs_slab;
 
 typedef struct cs_pool {
