@@ -222,7 +222,39 @@ static void threads_agree(void **state) {
   core_types_free(reg);
 }
 
+/* The registry used directly, as the runtime does for host functions: a lone final func type is
+ * the same canonical type as a module's plain (type (func ...)). */
+static void direct_intern(void **state) {
+  (void)state;
+  core_types *reg = core_types_new();
+  static const weft_valtype params[2] = {WEFT_VT_I32, WEFT_VT_F64};
+  weft_type ty;
+  memset(&ty, 0, sizeof ty);
+  ty.comp = WEFT_COMP_FUNC;
+  ty.final = true;
+  ty.super = WEFT_NONE;
+  ty.rec_size = 1;
+  ty.u.func.nparams = 2;
+  ty.u.func.params = params;
+  const weft_rtt *rtt = NULL;
+  weft_diag d;
+  assert_int_equal(core_types_intern(reg, &ty, 0, 1, &rtt, &d), WEFT_OK);
+  assert_non_null(rtt);
+  weft_module *m = TYPES(reg, 0x01, 0x60, 0x02, 0x7F, 0x7C, 0x00);
+  assert_ptr_equal(m->types[0].rtt, rtt);
+  core_module_free(m);
+  /* a reference past the group cannot be canonicalized */
+  static const weft_valtype bad[1] = {WEFT_VT_MAKE_REF(1, 7)};
+  ty.u.func.params = bad;
+  ty.u.func.nparams = 1;
+  assert_int_equal(core_types_intern(reg, &ty, 0, 1, &rtt, &d), WEFT_ERR_INVALID);
+  assert_string_equal(d.message, "unknown type 7");
+  assert_int_equal(core_types_count(reg), 1);
+  core_types_free(reg);
+}
+
 const struct CMUnitTest types_tests[] = {
+    cmocka_unit_test(direct_intern),
     cmocka_unit_test(identical_groups_share), cmocka_unit_test(different_shapes_differ),
     cmocka_unit_test(subtype_chains),         cmocka_unit_test(canonical_signatures),
     cmocka_unit_test(depth_limit),            cmocka_unit_test(threads_agree),
