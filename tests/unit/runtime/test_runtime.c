@@ -10,8 +10,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "libcalls.h"
 #include "runtime_int.h"
@@ -205,6 +207,43 @@ static void test_registry_lookup(void **state) {
   core_rt_registry_remove(&f->ci);
   assert_false(core_rt_registry_lookup((uintptr_t)fake_code_start, &trap, &off));
   assert_int_equal(core_rt_registry_add(&f->ci), WEFT_OK);
+}
+
+/* A fault outside Wasm code goes to the handler that was installed before ours. */
+static sigjmp_buf chained_jmp;
+static volatile sig_atomic_t chained_hits;
+
+static void chained_handler(int sig, siginfo_t *info, void *uc) {
+  (void)sig, (void)info, (void)uc;
+  chained_hits++;
+  siglongjmp(chained_jmp, 1);
+}
+
+static void test_fault_outside_wasm_chains(void **state) {
+  fixture *f = *state;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = chained_handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK); /* ours in front, chained_handler behind */
+  volatile uint8_t *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(page != MAP_FAILED);
+  chained_hits = 0;
+  if (sigsetjmp(chained_jmp, 1) == 0) {
+    page[0] = 1; /* host code, not Wasm: not a trap */
+    fail_msg("the write should have faulted");
+  }
+  assert_int_equal(chained_hits, 1);
+  munmap((void *)page, 4096);
+  /* Inside Wasm the same kind of fault is still a trap. */
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_val_raw slots[2] = {{.i32 = OP_LOAD8}, {.i64 = 1 << 20}};
+  weft_trap_t *t = core_rt_entry_call(f->store, &f->ref, slots, 2);
+  expect_trap(t, WEFT_TRAP_MEMORY_OOB);
+  assert_int_equal(chained_hits, 1);
+  sigaction(SIGSEGV, &old, NULL);
 }
 
 /* -- Host functions ---------------------------------------------------------------------------- */
@@ -591,6 +630,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_entry_state_restored, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stack_exhaustion_then_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_registry_lookup, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fault_outside_wasm_chains, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_func_from_wasm, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_error_becomes_trap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_func_call_misuse, setup, teardown),
