@@ -1370,6 +1370,10 @@ static void put_names(wat_ctx *c, wat_buf *out) {
 }
 
 void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
+  /* Scratch buffers start non-empty so that "d + mark" is never arithmetic on NULL. */
+  wat_buf *scratch[] = {&c->body, &c->pend, &c->scratch, &c->kstack, &c->tmp, &c->names_local};
+  for (size_t i = 0; i < NELEMS(scratch); i++)
+    if (!wat_buf_reserve(scratch[i], 64)) wat_oom(c);
   if (wrapped) {
     const wat_tok *id = opt_id(c);
     if (id) {
