@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,45 @@ static void test_fault_outside_wasm_chains(void **state) {
   expect_trap(t, WEFT_TRAP_MEMORY_OOB);
   assert_int_equal(chained_hits, 1);
   sigaction(SIGSEGV, &old, NULL);
+}
+
+/* The registry changes under a thread that keeps faulting in registered code (the handler reads the
+ * table without locks while another thread swaps it). */
+static atomic_int churn_stop;
+
+static void *churn(void *arg) {
+  (void)arg;
+  static uint8_t dummy[4][64];
+  weft_code_info ci[4];
+  memset(ci, 0, sizeof ci);
+  for (int i = 0; i < 4; i++) {
+    ci[i].code = dummy[i];
+    ci[i].code_size = sizeof dummy[i];
+  }
+  while (!atomic_load(&churn_stop))
+    for (int i = 0; i < 4; i++) {
+      core_rt_registry_add(&ci[i]);
+      core_rt_registry_remove(&ci[(i + 2) % 4]);
+    }
+  for (int i = 0; i < 4; i++) core_rt_registry_remove(&ci[i]);
+  return NULL;
+}
+
+static void test_registry_concurrent_changes(void **state) {
+  fixture *f = *state;
+  pthread_t th;
+  atomic_store(&churn_stop, 0);
+  assert_int_equal(pthread_create(&th, NULL, churn, NULL), 0);
+  for (int i = 0; i < 2000; i++) {
+    weft_trap_t *t = run(f, OP_LOAD32, 0xFFFFFF00ll, NULL);
+    assert_non_null(t);
+    assert_int_equal(weft_trap_get_code(t), WEFT_TRAP_MEMORY_OOB);
+    weft_trap_free(t);
+  }
+  atomic_store(&churn_stop, 1);
+  pthread_join(th, NULL);
+  int64_t r = 0;
+  assert_null(run(f, OP_LOAD8, 0, &r));
 }
 
 /* -- Host functions ---------------------------------------------------------------------------- */
@@ -631,6 +671,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stack_exhaustion_then_reuse, setup, teardown),
       cmocka_unit_test_setup_teardown(test_registry_lookup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_outside_wasm_chains, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_registry_concurrent_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_func_from_wasm, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_error_becomes_trap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_func_call_misuse, setup, teardown),
