@@ -823,7 +823,10 @@ static bool code_section(builder *B) {
     D->p = after;
     f->nlocals = (uint32_t)total;
     f->locals = locals;
-    if (!core_dec_expr(D, &f->body)) return false;
+    D->in_body = true;
+    bool ok = core_dec_expr(D, &f->body);
+    D->in_body = false;
+    if (!ok) return false;
     if (D->p != start + size)
       return core_dec_fail(D, start, WEFT_ERR_MALFORMED, "section size mismatch");
   }

@@ -59,6 +59,7 @@ typedef struct core_dec {
   uint32_t type_limit; /* inside the type section: type indices must be below it; else WEFT_NONE */
   uint32_t features;   /* weft_feature bits */
   bool uses_data;      /* a function body names a data segment (data count section required) */
+  bool in_body;        /* decoding a function body (not a constant expression) */
 } core_dec;
 
 /* Records the first error (later ones are ignored) and returns false. `at` is the position the

@@ -310,9 +310,18 @@ bool core_dec_expr(core_dec *D, weft_expr *out) {
       D->ctl[depth++] = op == WEFT_OP_IF ? CTL_IF : CTL_BLOCK;
       break;
     case WEFT_OP_MEMORY_INIT:
+      if (in->imm.x.b) D->features |= WEFT_FEAT_MULTI_MEMORY;
+      D->uses_data |= D->in_body;
+      break;
     case WEFT_OP_DATA_DROP:
     case WEFT_OP_ARRAY_NEW_DATA:
-    case WEFT_OP_ARRAY_INIT_DATA: D->uses_data = true; break;
+    case WEFT_OP_ARRAY_INIT_DATA: D->uses_data |= D->in_body; break;
+    case WEFT_OP_MEMORY_SIZE:
+    case WEFT_OP_MEMORY_GROW:
+    case WEFT_OP_MEMORY_FILL:
+    case WEFT_OP_MEMORY_COPY:
+      if (in->imm.x.a | in->imm.x.b) D->features |= WEFT_FEAT_MULTI_MEMORY;
+      break;
     default: break;
     }
     D->nins++;

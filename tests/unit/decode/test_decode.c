@@ -707,6 +707,18 @@ static void more_errors(void **state) {
   B(&o, 0x07, 0x05, 0x01, 0x01, 0x80, 0x00, 0x00); /* export name: a lone continuation byte */
   expect_error(&o, "malformed UTF-8 encoding");
   core_module_free(NULL); /* a no-op */
+  {
+    /* data.drop in a global's initializer is invalid, not malformed: no data count needed */
+    weft_module *m;
+    header(&o);
+    B(&o, 0x06, 0x07, 0x01, 0x7F, 0x00, 0xFC, 0x09, 0x00, 0x0B);
+    m = expect_ok(NULL, &o);
+    core_module_free(m);
+    ONE_FUNC(&o, 0x00, 0x3F, 0x01, 0x1A, 0x0B); /* memory.size 1: multi-memory */
+    m = expect_ok(NULL, &o);
+    assert_true(m->features & WEFT_FEAT_MULTI_MEMORY);
+    core_module_free(m);
+  }
 }
 
 /* Name section: out-of-range indices are ignored; disordered subsections drop the names. */
