@@ -65,7 +65,12 @@ static int init(const weft_host_api *host, const weft_plugin_cfg *cfg, void **ou
   memset(st, 0, sizeof *st);
   st->host = host;
   st->max_conts = (uint64_t)max_conts;
-  if (pthread_mutex_init(&st->lock, NULL) != 0) {
+  pthread_mutexattr_t attr;
+  int merr = pthread_mutexattr_init(&attr);
+  if (merr == 0) merr = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  if (merr == 0) merr = pthread_mutex_init(&st->lock, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (merr != 0) {
     host->free(host->host, st);
     return weft_host_diag(host, d, WEFT_ERR_INTERNAL, UINT64_MAX, CS_ORIGIN,
                           "cannot create the contstacks lock");

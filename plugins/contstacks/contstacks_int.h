@@ -57,6 +57,7 @@ typedef struct cs_cont {
   struct cs_state *owner;
   const weft_funcref *func;
   void *caller_vmctx;
+  const weft_store_ctx *store; /* of caller_vmctx (NULL when it is NULL) */
   uint32_t nparams, nresults;
   struct cs_cont *next;              /* free list / zombie list */
   struct cs_cont *prev_live, *next_live;
@@ -76,7 +77,7 @@ typedef struct cs_block {
 
 typedef struct cs_state {
   const weft_host_api *host;
-  pthread_mutex_t lock; /* pool, free contrefs, live list, counters */
+  pthread_mutex_t lock; /* recursive; pool, free contrefs, live list, counters */
   cs_pool pool;
   uint64_t max_conts;
   cs_block *blocks;
@@ -109,7 +110,8 @@ void *cs_realloc(cs_state *st, void *ptr, size_t size);
 int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
                 uint32_t nresults, weft_contref **out, weft_diag *d);
 int cs_cont_release(void *state, weft_contref *c);
-void cs_for_each_suspended(void *state, void (*visit)(void *ud, weft_contref *c), void *ud);
+void cs_for_each_suspended(void *state, const weft_store_ctx *store,
+                           void (*visit)(void *ud, weft_contref *c), void *ud);
 void cs_collect(void *state);
 int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *d);
 void cs_stats(void *state, weft_contstacks_stats *out);

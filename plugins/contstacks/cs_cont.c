@@ -174,6 +174,7 @@ out:
   c->pub.values = (weft_payloads){0, 0, NULL};
   c->func = f;
   c->caller_vmctx = caller_vmctx;
+  c->store = caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
   c->nparams = nparams;
   c->nresults = nresults;
   c->asan_fake = NULL;
@@ -238,14 +239,18 @@ void cs_collect(void *state) {
   pthread_mutex_unlock(&st->lock);
 }
 
-void cs_for_each_suspended(void *state, void (*visit)(void *ud, weft_contref *c), void *ud) {
+void cs_for_each_suspended(void *state, const weft_store_ctx *store,
+                           void (*visit)(void *ud, weft_contref *c), void *ud) {
   cs_state *st = state;
+  pthread_mutex_lock(&st->lock);
   cs_cont *c = st->live_head;
   while (c != NULL) {
     cs_cont *next = c->next_live; /* visit may release c */
-    if (c->pub.csi.state == WEFT_STACK_SUSPENDED) visit(ud, &c->pub);
+    if (c->pub.csi.state == WEFT_STACK_SUSPENDED && (store == NULL || c->store == store))
+      visit(ud, &c->pub);
     c = next;
   }
+  pthread_mutex_unlock(&st->lock);
 }
 
 /* -- Stats and teardown ----------------------------------------------------------------------- */

@@ -52,9 +52,10 @@ typedef struct weft_contstacks_stats {
 
 /* -- The interface ------------------------------------------------------------------------------ */
 
-/* All slots take the plugin state from init. Thread safety: cont_new, cont_release, collect and
- * stats may be called from any thread (the pool is locked); guard_lookup is async-signal-safe;
- * for_each_suspended must not race with cont_new/cont_release on the stores it visits. */
+/* All slots take the plugin state from init (one per engine, shared by its stores). Thread safety:
+ * every slot may be called from any thread (one lock, recursive so that a for_each_suspended
+ * visitor may release the continuation it is visiting); guard_lookup is async-signal-safe and
+ * takes no lock. */
 typedef struct weft_contstacks_iface {
   WEFT_ABI_HEADER;
   /* cont.new: a Fresh continuation over funcref `f` whose type has nparams/nresults, run with
@@ -69,9 +70,12 @@ typedef struct weft_contstacks_iface {
    * plugin calls this for unreachable ones). Bumps the revision, so any copy of the reference is
    * stale. Returns WEFT_ERR_MISUSE (and does nothing) for a RUNNING or PARENT one. since 1.0 */
   int (*cont_release)(void *st, weft_contref *c);
-  /* Visit every continuation in state SUSPENDED (gc roots: walk each from its last ancestor's
-   * control context, DESIGN §7). since 1.0 */
-  void (*for_each_suspended)(void *st, void (*visit)(void *ud, weft_contref *c), void *ud);
+  /* Visit every continuation in state SUSPENDED that belongs to store context `store` (the store
+   * of the vmctx that created it; NULL visits every store's). gc roots: walk each from its last
+   * ancestor's control context (docs/STACK-SWITCHING.md §8). `visit` may cont_release the
+   * continuation it is given, and no other. since 1.0 */
+  void (*for_each_suspended)(void *st, const weft_store_ctx *store,
+                             void (*visit)(void *ud, weft_contref *c), void *ud);
   /* Recycle the stacks of continuations that finished on this thread since the last call (cont_new
    * does this itself; the core calls it when leaving Wasm). since 1.0 */
   void (*collect)(void *st);

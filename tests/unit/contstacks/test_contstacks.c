@@ -347,7 +347,8 @@ static void test_round_trip(void **state) {
   weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
   weft_contref *c = NULL;
   weft_diag d;
-  assert_int_equal(f.cs->cont_new(f.st, (void *)0x77, &fr, 1, 1, &c, &d), WEFT_OK);
+  weft_vmctx_header caller = {.magic = WEFT_VMCTX_MAGIC, .store_ctx = &f.ctx};
+  assert_int_equal(f.cs->cont_new(f.st, &caller, &fr, 1, 1, &c, &d), WEFT_OK);
   weft_val_raw ref = ref_of(c);
   void *tags[2] = {&tag_other, &tag_yield};
 
@@ -496,7 +497,8 @@ static void test_nested_chain(void **state) {
   weft_funcref outer = {.array_call = outer_body, .vmctx = &env};
   weft_contref *o = NULL, *nc = NULL;
   weft_diag d;
-  assert_int_equal(f.cs->cont_new(f.st, NULL, &outer, 0, 1, &o, &d), WEFT_OK);
+  weft_vmctx_header caller = {.magic = WEFT_VMCTX_MAGIC, .store_ctx = &f.ctx};
+  assert_int_equal(f.cs->cont_new(f.st, &caller, &outer, 0, 1, &o, &d), WEFT_OK);
   void *tags[1] = {&tag_yield};
   uint64_t r = cs_ref_resume(&f.ctx, o, NULL, 0, tags, 1, 1, &nc);
   assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
@@ -511,9 +513,15 @@ static void test_nested_chain(void **state) {
   int count = 0;
   weft_contref *seen = NULL;
   visit_ud ud = {&count, &seen};
-  f.cs->for_each_suspended(f.st, visit, &ud);
+  f.cs->for_each_suspended(f.st, NULL, visit, &ud);
   assert_int_equal(count, 1);
   assert_ptr_equal(seen, nc);
+  weft_store_ctx other_store;
+  count = 0;
+  f.cs->for_each_suspended(f.st, &other_store, visit, &ud); /* another store's: none */
+  assert_int_equal(count, 0);
+  f.cs->for_each_suspended(f.st, &f.ctx, visit, &ud); /* created with this store's vmctx */
+  assert_int_equal(count, 1);
   weft_contref *in = nc;
   weft_val_raw a[1] = {{.i64 = 3}};
   in->values.length = 0;
@@ -721,6 +729,48 @@ static void test_threads(void **state) {
   destroy(&f);
 }
 
+/* -- gc: releasing unreachable suspended continuations from the visitor ------------------------ */
+
+typedef struct release_ud {
+  fixture *f;
+  int released;
+} release_ud;
+
+static void release_visit(void *u, weft_contref *c) {
+  release_ud *r = u;
+  if (r->f->cs->cont_release(r->f->st, c) == WEFT_OK) r->released++;
+}
+
+static void test_release_suspended(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "pool"}, {"64K", "2"}, 2};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  body_env env = {.f = &f};
+  weft_funcref fr = {.array_call = gen_body, .vmctx = &env};
+  void *tags[1] = {&tag_yield};
+  weft_diag d;
+  weft_val_raw refs[5];
+  for (int i = 0; i < 5; i++) {
+    weft_contref *c = NULL, *nc = NULL;
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+    weft_val_raw a[1] = {{.i64 = i}};
+    assert_int_equal(WEFT_EFFECT_KIND(cs_ref_resume(&f.ctx, c, a, 1, tags, 1, 1, &nc)),
+                     WEFT_EFFECT_SUSPEND);
+    refs[i] = ref_of(c);
+  }
+  release_ud ud = {&f, 0};
+  f.cs->for_each_suspended(f.st, NULL, release_visit, &ud);
+  assert_int_equal(ud.released, 5);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_warm, 2);
+  assert_int_equal(s.stacks_cold, 3);
+  for (int i = 0; i < 5; i++) assert_int_equal(consume(refs[i]), WEFT_TRAP_CONT_CONSUMED);
+  destroy(&f);
+}
+
 /* -- Limits and allocation failures ----------------------------------------------------------- */
 
 static void test_limits(void **state) {
@@ -841,6 +891,7 @@ int main(void) {
       cmocka_unit_test(test_nested_chain),
       cmocka_unit_test(test_switch_ping_pong),
       cmocka_unit_test(test_bind),
+      cmocka_unit_test(test_release_suspended),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_alloc_failures),
