@@ -6,6 +6,8 @@
  * Depends on: core/frames.h, core/engine.h, core/runtime_int.h, weft/plugin/backtrace.h, pthreads.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,29 +41,42 @@ typedef struct code_entry {
   const weft_module *m;
 } code_entry;
 
+/* An immutable sorted snapshot, swapped whole by writers (under code_lock) and read without locks:
+ * a writer frees the snapshot it replaced once no reader is inside (as core/registry.c does). */
+typedef struct code_snap {
+  size_t n;
+  code_entry e[];
+} code_snap;
+
 static pthread_mutex_t code_lock = PTHREAD_MUTEX_INITIALIZER;
-static code_entry *code_tab;
-static size_t code_n, code_cap;
+static _Atomic(code_snap *) code_cur;
+static atomic_uint code_readers;
+
+/* Bumped after each swap; a thread's one-function cache is valid while it holds the same value. */
+static atomic_uint_fast64_t code_gen = 1;
+
+static void publish(code_snap *t) {
+  code_snap *old = atomic_exchange(&code_cur, t);
+  atomic_fetch_add(&code_gen, 1);
+  while (atomic_load(&code_readers) != 0) sched_yield();
+  free(old);
+}
 
 void core_frames_code_added(const weft_engine *e, const weft_module *m, const weft_code_info *ci) {
   if (m == NULL || ci == NULL || ci->code == NULL || ci->code_size == 0) return;
   pthread_mutex_lock(&code_lock);
-  if (code_n == code_cap) {
-    size_t cap = code_cap ? code_cap * 2 : 16;
-    code_entry *t = realloc(code_tab, cap * sizeof *t);
-    if (t == NULL) goto out; /* frames of this module stay unnamed; nothing else breaks */
-    code_tab = t;
-    code_cap = cap;
+  code_snap *old = atomic_load(&code_cur);
+  size_t n = old != NULL ? old->n : 0;
+  code_snap *t = malloc(sizeof *t + (n + 1) * sizeof(code_entry));
+  if (t != NULL) { /* else frames of this module stay unnamed; nothing else breaks */
+    uintptr_t start = (uintptr_t)ci->code;
+    size_t j = 0;
+    for (size_t i = 0; i < n && old->e[i].start < start; i++) t->e[j++] = old->e[i];
+    t->e[j++] = (code_entry){start, start + ci->code_size, ci, m};
+    for (size_t i = j - 1; i < n; i++) t->e[j++] = old->e[i];
+    t->n = j;
+    publish(t);
   }
-  uintptr_t start = (uintptr_t)ci->code;
-  size_t i = code_n;
-  while (i > 0 && code_tab[i - 1].start > start) {
-    code_tab[i] = code_tab[i - 1];
-    i--;
-  }
-  code_tab[i] = (code_entry){start, start + ci->code_size, ci, m};
-  code_n++;
-out:
   pthread_mutex_unlock(&code_lock);
   void *bs = NULL;
   const weft_backtrace_iface *bi = bt_iface(e, &bs);
@@ -74,33 +89,77 @@ void core_frames_code_removed(const weft_engine *e, const weft_module *m, const 
   const weft_backtrace_iface *bi = bt_iface(e, &bs);
   if (bi != NULL && bi->code_removed != NULL) bi->code_removed(bs, m, ci);
   pthread_mutex_lock(&code_lock);
-  size_t j = 0;
-  for (size_t i = 0; i < code_n; i++)
-    if (code_tab[i].ci != ci) code_tab[j++] = code_tab[i];
-  code_n = j;
-  if (code_n == 0) {
-    free(code_tab);
-    code_tab = NULL;
-    code_cap = 0;
+  code_snap *old = atomic_load(&code_cur);
+  if (old != NULL) {
+    code_snap *t = malloc(sizeof *t + old->n * sizeof(code_entry));
+    if (t == NULL) {
+      /* cannot shrink: blank the entry in place (readers see either the old or the blank range) */
+      for (size_t i = 0; i < old->n; i++)
+        if (old->e[i].ci == ci) old->e[i].end = old->e[i].start;
+    } else {
+      size_t j = 0;
+      for (size_t i = 0; i < old->n; i++)
+        if (old->e[i].ci != ci) t->e[j++] = old->e[i];
+      t->n = j;
+      publish(t);
+    }
   }
   pthread_mutex_unlock(&code_lock);
 }
+
+/* The module offset at code offset `off`: the trap site there, else the pc map entry covering it. */
+static uint32_t wasm_off_at(const weft_code_info *ci, uint32_t off) {
+  size_t a = 0, b = ci->ntrap_sites;
+  while (a < b) {
+    size_t mid = a + (b - a) / 2;
+    if (ci->trap_sites[mid].code_off < off) a = mid + 1;
+    else b = mid;
+  }
+  if (a < ci->ntrap_sites && ci->trap_sites[a].code_off == off) return ci->trap_sites[a].wasm_off;
+  a = 0, b = ci->npc_map;
+  while (a < b) {
+    size_t mid = a + (b - a) / 2;
+    if (ci->pc_map[mid].code_off <= off) a = mid + 1;
+    else b = mid;
+  }
+  return a > 0 ? ci->pc_map[a - 1].wasm_off : UINT32_MAX;
+}
+
+/* The function the last lookup on this thread found: a walk asks about the same function again and
+ * again (recursion, and the symbolize pass after the walk), so most lookups end here. */
+static __thread struct {
+  uint_fast64_t gen; /* code_gen when filled; 0: empty */
+  uintptr_t lo, hi;  /* the function's code */
+  uintptr_t base;    /* its module's code start */
+  const weft_code_info *ci;
+  const weft_module *m;
+  uint32_t func;
+} last_hit;
 
 bool core_frames_host_code_func(void *host, uintptr_t pc, uint32_t *out_func, uint32_t *out_wasm_off,
                                 const struct weft_module **out_module) {
   (void)host;
   bool found = false;
-  uint32_t func = UINT32_MAX;
+  uint32_t func = UINT32_MAX, woff = UINT32_MAX;
   const weft_module *m = NULL;
-  pthread_mutex_lock(&code_lock);
-  size_t lo = 0, hi = code_n;
+  uint_fast64_t gen = atomic_load(&code_gen);
+  if (last_hit.gen == gen && pc >= last_hit.lo && pc < last_hit.hi) {
+    found = true;
+    m = last_hit.m;
+    func = last_hit.func;
+    if (out_wasm_off != NULL) woff = wasm_off_at(last_hit.ci, (uint32_t)(pc - last_hit.base));
+    goto done;
+  }
+  atomic_fetch_add(&code_readers, 1);
+  const code_snap *t = atomic_load(&code_cur);
+  size_t lo = 0, hi = t != NULL ? t->n : 0;
   while (lo < hi) { /* last entry with start <= pc */
     size_t mid = lo + (hi - lo) / 2;
-    if (code_tab[mid].start <= pc) lo = mid + 1;
+    if (t->e[mid].start <= pc) lo = mid + 1;
     else hi = mid;
   }
-  if (lo > 0 && pc < code_tab[lo - 1].end) {
-    const code_entry *e = &code_tab[lo - 1];
+  if (lo > 0 && pc < t->e[lo - 1].end) {
+    const code_entry *e = &t->e[lo - 1];
     uint32_t off = (uint32_t)(pc - e->start);
     size_t a = 0, b = e->ci->nfuncs; /* functions are laid out in index order */
     while (a < b) {
@@ -112,13 +171,20 @@ bool core_frames_host_code_func(void *host, uintptr_t pc, uint32_t *out_func, ui
       found = true;
       m = e->m;
       func = m->nfunc_imports + (uint32_t)(a - 1);
+      if (out_wasm_off != NULL) woff = wasm_off_at(e->ci, off);
+      last_hit.gen = gen;
+      last_hit.lo = e->start + e->ci->func_start[a - 1];
+      last_hit.hi = e->start + e->ci->func_end[a - 1];
+      last_hit.base = e->start;
+      last_hit.ci = e->ci;
+      last_hit.m = m;
+      last_hit.func = func;
     }
   }
-  pthread_mutex_unlock(&code_lock);
-  uint32_t trap = WEFT_TRAP_NONE, off = UINT32_MAX;
-  if (found && out_wasm_off != NULL && !core_rt_registry_lookup(pc, &trap, &off)) off = UINT32_MAX;
+  atomic_fetch_sub(&code_readers, 1);
+done:
   if (out_func != NULL) *out_func = func;
-  if (out_wasm_off != NULL) *out_wasm_off = found ? off : UINT32_MAX;
+  if (out_wasm_off != NULL) *out_wasm_off = woff;
   if (out_module != NULL) *out_module = m;
   return found;
 }
@@ -158,7 +224,7 @@ static void pending_clear(pending *p) {
 static bool collect(void *ud, const weft_frame *f) {
   pending *p = ud;
   if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 32;
+    size_t cap = p->cap ? p->cap * 2 : 128;
     weft_frame *t = realloc(p->frames, cap * sizeof *t);
     if (t == NULL) {
       p->oom = true;
@@ -271,30 +337,67 @@ typedef struct core_trap_frame {
   uint32_t stack;      /* stack number, innermost 0 */
   uint32_t stack_kind; /* weft_chain_kind */
   uint32_t boundary;   /* weft_trap_boundary */
-  char *name;          /* "<module>!<func>" */
+  uint32_t name_off;   /* "<module>!<func>" at names + name_off */
 } core_trap_frame;
 
 struct core_frames {
   size_t n;
+  char *names; /* every distinct name once, NUL-terminated */
   core_trap_frame f[];
 };
 
 void core_frames_free(struct core_frames *f) {
   if (f == NULL) return;
-  for (size_t i = 0; i < f->n; i++) free(f->f[i].name);
+  free(f->names);
   free(f);
+}
+
+/* A growing text buffer for the names. */
+typedef struct namebuf {
+  char *p;
+  size_t len, cap;
+} namebuf;
+
+/* Appends the display name of `sym`; returns its offset, or UINT32_MAX when out of memory. */
+static uint32_t add_name(namebuf *nb, const weft_backtrace_iface *bi, void *bs,
+                         const weft_frame_sym *sym) {
+  for (int tries = 0; tries < 2; tries++) {
+    size_t room = nb->cap - nb->len;
+    size_t need = bi->format_name(bs, sym, nb->p != NULL ? nb->p + nb->len : NULL,
+                                  nb->p != NULL ? room : 0) + 1;
+    if (nb->p != NULL && need <= room) {
+      uint32_t off = (uint32_t)nb->len;
+      nb->len += need;
+      return off;
+    }
+    size_t cap = nb->cap * 2 > nb->len + need + 256 ? nb->cap * 2 : nb->len + need + 256;
+    if (cap > UINT32_MAX) return UINT32_MAX;
+    char *q = realloc(nb->p, cap);
+    if (q == NULL) return UINT32_MAX;
+    nb->p = q;
+    nb->cap = cap;
+  }
+  return UINT32_MAX;
 }
 
 void core_frames_attach(weft_store_t *s, weft_trap_t *t) {
   pending *p = &tls_pending;
+  namebuf nb = {NULL, 0, 0};
+  struct core_frames *fr = NULL;
   if (p->ctx != s->ctx || p->frames == NULL) goto out;
   if (t == NULL || !core_rt_trap_owned(t) || t->frames != NULL || t->kind == WEFT_TRAPKIND_EXIT)
     goto out;
   void *bs = NULL;
   const weft_backtrace_iface *bi = bt_iface(s->engine, &bs);
   if (bi == NULL) goto out;
-  struct core_frames *fr = calloc(1, sizeof *fr + p->n * sizeof(core_trap_frame));
+  fr = malloc(sizeof *fr + p->n * sizeof(core_trap_frame));
   if (fr == NULL) goto out;
+  fr->n = 0;
+  fr->names = NULL;
+  /* Names repeat (recursion): a small cache of the last distinct ones keeps each once. */
+  enum { CACHE = 8 };
+  weft_frame_sym seen[CACHE];
+  uint32_t seen_off[CACHE], nseen = 0;
   uint32_t carry = WEFT_BOUNDARY_NONE;
   for (size_t i = 0; i < p->n; i++) {
     const weft_frame *f = &p->frames[i];
@@ -302,21 +405,31 @@ void core_frames_attach(weft_store_t *s, weft_trap_t *t) {
     if (f->flags & WEFT_FRAME_ACTIVATION) carry = WEFT_BOUNDARY_HOST;
     weft_frame_sym sym;
     if (!bi->symbolize(bs, f, &sym)) continue; /* a trampoline: its marker moves on */
-    char buf[256];
-    bi->format_name(bs, &sym, buf, sizeof buf);
-    core_trap_frame *o = &fr->f[fr->n];
-    o->name = strdup(buf);
-    if (o->name == NULL) break;
-    o->func_index = sym.func_index;
-    o->wasm_off = sym.wasm_off;
-    o->stack = f->stack;
-    o->stack_kind = f->stack_kind;
-    o->boundary = carry;
+    uint32_t off = UINT32_MAX;
+    for (uint32_t k = 0; k < nseen && k < CACHE; k++)
+      if (seen[k].func_index == sym.func_index && seen[k].module == sym.module &&
+          seen[k].func == sym.func) {
+        off = seen_off[k];
+        break;
+      }
+    if (off == UINT32_MAX) {
+      off = add_name(&nb, bi, bs, &sym);
+      if (off == UINT32_MAX) break;
+      seen[nseen % CACHE] = sym;
+      seen_off[nseen % CACHE] = off;
+      nseen++;
+    }
+    fr->f[fr->n++] = (core_trap_frame){sym.func_index, sym.wasm_off, f->stack, f->stack_kind,
+                                       carry, off};
     carry = WEFT_BOUNDARY_NONE;
-    fr->n++;
   }
+  fr->names = nb.p;
+  nb.p = NULL;
   t->frames = fr;
+  fr = NULL;
 out:
+  free(nb.p);
+  free(fr);
   pending_clear(p);
 }
 
@@ -338,7 +451,7 @@ uint32_t weft_trap_frame_func_index(const weft_trap_t *trap, size_t i) {
 
 const char *weft_trap_frame_func_name(const weft_trap_t *trap, size_t i) {
   const core_trap_frame *f = frame_at(trap, i);
-  return f != NULL ? f->name : NULL;
+  return f != NULL ? trap->frames->names + f->name_off : NULL;
 }
 
 uint64_t weft_trap_frame_module_offset(const weft_trap_t *trap, size_t i) {

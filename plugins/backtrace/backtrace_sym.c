@@ -3,7 +3,7 @@
  * from the module's name section, and the display form "<module>!<func>".
  * Depends on: backtrace_int.h, module.h (weft_names).
  */
-#include <stdio.h>
+#include <string.h>
 
 #include "backtrace_int.h"
 
@@ -38,13 +38,32 @@ bool bt_symbolize(void *state, const weft_frame *f, weft_frame_sym *out) {
 
 /* -- Display --------------------------------------------------------------------------------- */
 
+/* Copies n bytes of `s` to buf + at, as far as cap allows; returns the new length. */
+static size_t put(char *buf, size_t cap, size_t at, const char *s, size_t n) {
+  if (at < cap) memcpy(buf + at, s, n < cap - at ? n : cap - at);
+  return at + n;
+}
+
+/* Written out by hand: a trap names every frame, and snprintf was most of the capture's cost. */
 size_t bt_format_name(void *state, const weft_frame_sym *sym, char *buf, size_t cap) {
   (void)state;
   const char *mod = sym->module != NULL && sym->module[0] != '\0' ? sym->module : "<unknown>";
-  int n;
-  if (sym->func != NULL)
-    n = snprintf(buf, cap, "%s!%s", mod, sym->func);
-  else
-    n = snprintf(buf, cap, "%s!wasm-function[%u]", mod, sym->func_index);
-  return n < 0 ? 0 : (size_t)n;
+  size_t at = put(buf, cap, 0, mod, strlen(mod));
+  at = put(buf, cap, at, "!", 1);
+  if (sym->func != NULL) {
+    at = put(buf, cap, at, sym->func, strlen(sym->func));
+  } else {
+    char num[12];
+    size_t k = sizeof num;
+    uint32_t v = sym->func_index;
+    do {
+      num[--k] = (char)('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    at = put(buf, cap, at, "wasm-function[", 14);
+    at = put(buf, cap, at, num + k, sizeof num - k);
+    at = put(buf, cap, at, "]", 1);
+  }
+  if (cap > 0) buf[at < cap ? at : cap - 1] = '\0';
+  return at;
 }
