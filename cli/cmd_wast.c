@@ -693,6 +693,9 @@ static int child_run(weft_engine *engine, const char *path, FILE *out, bool verb
   memset(&d, 0, sizeof d);
   if (weft_wast_parse((const char *)src, len, path, &w, &d) != WEFT_OK) {
     fprintf(out, "F 0 %s: script: %s\n", d.origin, d.message);
+    fprintf(out, "C");
+    for (int k = 0; k < K_COUNT; k++) fprintf(out, " 0 %d 0", k == K_MODULE ? 1 : 0);
+    fprintf(out, " 0\n");
     free(src);
     return 1;
   }

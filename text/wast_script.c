@@ -179,7 +179,7 @@ static uint64_t float_lit(wat_ctx *c, bool is64) {
   return is64 ? v : v32;
 }
 
-static void value(wat_ctx *c, weft_wast_value *v, bool result);
+static void value(wat_ctx *c, weft_wast_value *v, bool result, unsigned depth);
 
 static void v128_value(wat_ctx *c, weft_wast_value *v, bool result) {
   const wat_tok *s = wat_peek(c, 0);
@@ -207,7 +207,8 @@ static void v128_value(wat_ctx *c, weft_wast_value *v, bool result) {
   }
 }
 
-static void value(wat_ctx *c, weft_wast_value *v, bool result) {
+static void value(wat_ctx *c, weft_wast_value *v, bool result, unsigned depth) {
+  if (depth > 64) wat_fail(c, NULL, "nesting too deep: 'either' nested more than 64 levels");
   wat_expect_lpar(c);
   const wat_tok *k = wat_next(c);
   if (wat_is_kw(k, "i32.const")) {
@@ -270,7 +271,7 @@ static void value(wat_ctx *c, weft_wast_value *v, bool result) {
     }
     c->pos = p;
     weft_wast_value *alts = wat_alloc(c, (n ? n : 1) * sizeof *alts);
-    for (uint32_t i = 0; i < n; i++) value(c, &alts[i], true);
+    for (uint32_t i = 0; i < n; i++) value(c, &alts[i], true, depth + 1);
     v->neither = n;
     v->either = alts;
   } else {
@@ -289,7 +290,7 @@ static uint32_t values(wat_ctx *c, const weft_wast_value **out, bool result) {
   }
   c->pos = p;
   weft_wast_value *vs = wat_alloc(c, (n ? n : 1) * sizeof *vs);
-  for (uint32_t i = 0; i < n; i++) value(c, &vs[i], result);
+  for (uint32_t i = 0; i < n; i++) value(c, &vs[i], result, 0);
   *out = vs;
   return n;
 }
