@@ -14,7 +14,9 @@
 #include "engine.h"
 #include "frames.h"
 
-__thread core_frames_act *core_frames_top;
+/* initial-exec, like the signal handler's context (core/signals.c): entering Wasm reads and writes
+ * it, so it must not cost a __tls_get_addr call in libweft.so. */
+__thread core_frames_act *core_frames_top __attribute__((tls_model("initial-exec")));
 
 /* -- Plugin access ---------------------------------------------------------------------------- */
 

@@ -28,7 +28,7 @@ typedef struct core_frames_act {
   weft_stack_chain outer_chain;   /* ctx->stack_chain when this entry began */
 } core_frames_act;
 
-extern __thread core_frames_act *core_frames_top;
+extern __thread core_frames_act *core_frames_top __attribute__((tls_model("initial-exec")));
 
 /* Two stores and a load per entry: what code that never traps pays. */
 static inline void core_frames_enter(core_frames_act *a, weft_store_ctx *ctx, uintptr_t fp) {

@@ -2,7 +2,8 @@
  * in code compiled by x64-codegen (the build tree's plugins validator, x64-codegen, backtrace),
  * checked frame by frame: plain recursion, a trap raised in a libcall, a host function's trap,
  * Wasm -> host -> Wasm reentry (two activations), stack exhaustion with max_frames, an unnamed
- * function, and no frames without the plugin. Module: bt.wat. Depends on: libweft (weft-core-obj).
+ * function, no frames without the plugin, and a walk of live frames through the host table's
+ * walk_frames slot (no trap). Module: bt.wat. Depends on: libweft (weft-core-obj).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"      /* core_engine_host: the host table, for the walk_frames test */
 #include "runtime_int.h" /* core_rt_signals_reinstall: put the fault handlers before cmocka's */
+#include "weft/plugin/backtrace.h"
 #include "weft/weft.h"
 
 typedef struct fixture {
@@ -24,12 +27,52 @@ typedef struct fixture {
   weft_instance_t *inst;
 } fixture;
 
-/* env.host(x): x < 0 traps with its own message; otherwise calls back into "start"(x), whose trap
- * it returns as its own. */
+/* What the walk from inside env.host saw (the host table's walk_frames slot, as the gc uses it). */
+static struct {
+  int status;
+  size_t n;
+  uint32_t funcs[16];
+} live;
+
+static bool live_visit(void *ud, const weft_frame *f) {
+  const weft_host_api *h = ud;
+  uint32_t func = UINT32_MAX;
+  h->code_func(h->host, f->pc - 1, &func, NULL, NULL);
+  if (live.n < 16) live.funcs[live.n] = func;
+  live.n++;
+  return true;
+}
+
+/* Walks the Wasm frames below this host call, from the exit point the import trampoline saved up
+ * to the entry, without any trap. */
+static void walk_live(weft_caller_t *caller) {
+  weft_store_t *s = weft_caller_store(caller);
+  weft_store_ctx *ctx = s->ctx;
+  const weft_host_api *h = core_engine_host(s->engine);
+  live.n = 0;
+  live.status = -1;
+  if (!WEFT_HAS(h, weft_host_api, walk_frames) || !WEFT_HAS(h, weft_host_api, code_func)) return;
+  weft_activation act = {.pc = ctx->last_wasm_exit_pc,
+                         .fp = ctx->last_wasm_exit_fp,
+                         .entry_fp = ctx->limits.last_wasm_entry_fp,
+                         .stack_lo = ctx->last_wasm_exit_fp,
+                         .stack_hi = ctx->limits.last_wasm_entry_fp + 16,
+                         .chain = ctx->stack_chain};
+  weft_frame_visitor v = {(void *)(uintptr_t)h, live_visit, false};
+  live.status = h->walk_frames(h->host, &act, NULL, &v);
+}
+
+/* env.host(x): x < 0 traps with its own message; x == 1000 walks the live frames and returns 0;
+ * otherwise calls back into "start"(x), whose trap it returns as its own. */
 static weft_trap_t *host(void *env, weft_caller_t *caller, const weft_val_t *args, size_t nargs,
                          weft_val_t *results, size_t nresults) {
   (void)env, (void)nargs, (void)nresults;
   if (args[0].of.i32 < 0) return weft_trap_new("host says no");
+  if (args[0].of.i32 == 1000) {
+    walk_live(caller);
+    results[0] = (weft_val_t){.kind = WEFT_VAL_I32, .of.i32 = 0};
+    return NULL;
+  }
   weft_extern_t start;
   if (weft_caller_export(caller, "start", &start) != WEFT_OK) return weft_trap_new("no start");
   weft_trap_t *t = NULL;
@@ -196,6 +239,22 @@ static void test_stack_exhausted(void **state) {
   weft_trap_free(t);
 }
 
+/* No trap: a host function walks the frames of the Wasm that called it (outer -> tohost). */
+static void test_live_walk(void **state) {
+  fixture *f = *state;
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, "outer", &ex), WEFT_OK);
+  weft_val_t arg = {.kind = WEFT_VAL_I32, .of.i32 = 1000}, res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_null(t);
+  assert_int_equal(live.status, WEFT_OK);
+  assert_int_equal(live.n, 2);
+  assert_int_equal(live.funcs[0], 6); /* tohost */
+  assert_int_equal(live.funcs[1], 7); /* outer */
+}
+
 static void test_max_frames(void **state) {
   (void)state;
   fixture g;
@@ -231,6 +290,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reentry, setup_full, teardown),
       cmocka_unit_test_setup_teardown(test_unnamed, setup_full, teardown),
       cmocka_unit_test_setup_teardown(test_stack_exhausted, setup_full, teardown),
+      cmocka_unit_test_setup_teardown(test_live_walk, setup_full, teardown),
       cmocka_unit_test(test_max_frames),
       cmocka_unit_test(test_without_plugin),
   };
