@@ -15,6 +15,7 @@
 typedef struct entry_state {
   weft_stack_limits limits;
   uintptr_t exit_pc, exit_fp;
+  weft_stack_chain chain; /* a trap inside a continuation lands here with the chain still on it */
   weft_store_ctx *tls_ctx;
 } entry_state;
 
@@ -22,6 +23,7 @@ static void entry_save(weft_store_ctx *ctx, entry_state *st) {
   st->limits = ctx->limits;
   st->exit_pc = ctx->last_wasm_exit_pc;
   st->exit_fp = ctx->last_wasm_exit_fp;
+  st->chain = ctx->stack_chain;
   st->tls_ctx = core_rt_current_ctx();
 }
 
@@ -29,6 +31,7 @@ static void entry_restore(weft_store_ctx *ctx, const entry_state *st) {
   ctx->limits = st->limits;
   ctx->last_wasm_exit_pc = st->exit_pc;
   ctx->last_wasm_exit_fp = st->exit_fp;
+  ctx->stack_chain = st->chain;
   core_rt_set_current_ctx(st->tls_ctx);
 }
 

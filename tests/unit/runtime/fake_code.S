@@ -55,6 +55,8 @@ fake_array_call:
         je      .Lstore32
         cmpl    $10, %eax
         je      .Ldiv
+        cmpl    $11, %eax
+        je      fake_chain_trap
         xorl    %eax, %eax
         jmp     .Lok
 .Lload8:
@@ -153,6 +155,13 @@ site_stack:
 1:      call    fake_rec
         leave
         ret
+
+/* Traps while the stack chain says "on a continuation" (as a trap inside one would). */
+fake_chain_trap:
+        movq    $2, 48(%r14)
+        movq    %r13, 56(%r14)
+site_chain:
+        ud2
 fake_code_end:
 
         .section .rodata
@@ -168,7 +177,8 @@ fake_sites:
         .long   site_store32 - fake_code_start, 5, 105
         .long   site_div - fake_code_start, 2, 106
         .long   site_stack - fake_code_start, 20, 107
+        .long   site_chain - fake_code_start, 1, 108
 fake_nsites:
-        .long   8
+        .long   9
 
         .section .note.GNU-stack,"",@progbits

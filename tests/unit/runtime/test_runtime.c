@@ -31,7 +31,7 @@ extern const uint32_t fake_nsites;
 bool fake_array_call(void *callee, void *caller, weft_val_raw *slots, size_t n);
 
 enum { OP_LOAD8 = 1, OP_LOAD16, OP_LOAD32, OP_LOAD64, OP_UNREACHABLE, OP_RECURSE, OP_TRAP, OP_HOST,
-       OP_STORE32, OP_DIV };
+       OP_STORE32, OP_DIV, OP_CHAIN_TRAP };
 
 typedef struct fake_vmctx {
   weft_vmctx_header hdr;
@@ -181,6 +181,11 @@ static void test_entry_state_restored(void **state) {
   assert_null(run(f, OP_LOAD8, 0, NULL));
   assert_memory_equal(&before, &ctx->limits, sizeof before);
   assert_int_equal(ctx->trap_code, WEFT_TRAP_NONE);
+  assert_int_equal(ctx->stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  /* A trap taken while the chain pointed at a continuation leaves the chain as the entry found it. */
+  expect_trap(run(f, OP_CHAIN_TRAP, 0, NULL), WEFT_TRAP_UNREACHABLE);
+  assert_int_equal(ctx->stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  assert_null(ctx->stack_chain.payload);
   assert_int_equal(f->store->entry_depth, 0);
   assert_null(core_rt_current_ctx());
 }
