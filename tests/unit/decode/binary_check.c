@@ -6,6 +6,7 @@
  * assert_invalid modules are only counted (validation is the validator plugin's job).
  * Usage: decode-spec-check [-v] WAST2JSON TMPDIR PATH...   (PATH: a .wast file or a folder)
  *        decode-spec-check -f FILE.wasm                      (decode one file and print the result)
+ * With WEFT_DECODE_DUMP=DIR, modules read through weft's text front end are also written to DIR.
  * Depends on: core/decode.h, core/types.h, a wast2json binary.
  */
 #include <dirent.h>
@@ -164,6 +165,17 @@ static int run_text(const char *wast) {
     if (!mod || mod->form == WEFT_WAST_MOD_QUOTE) continue;
     const char *type = weft_wast_cmd_name(c->kind);
     if (c->kind == WEFT_WAST_CMD_ASSERT_MALFORMED && mod->form != WEFT_WAST_MOD_BINARY) continue;
+    const char *dump = getenv("WEFT_DECODE_DUMP"); /* a folder: keep the modules (fuzz seeds) */
+    if (dump && c->kind == WEFT_WAST_CMD_MODULE) {
+      char path[1024];
+      const char *base = strrchr(wast, '/');
+      snprintf(path, sizeof path, "%s/%s.%u.wasm", dump, base ? base + 1 : wast, i);
+      FILE *out = fopen(path, "wb");
+      if (out) {
+        fwrite(mod->bytes, 1, mod->len, out);
+        fclose(out);
+      }
+    }
     check_module(wast, (int)c->line, type, mod->bytes, mod->len, c->message ? c->message : "");
   }
   weft_wast_free(w);
