@@ -62,6 +62,7 @@ typedef struct cs_cont {
   struct cs_cont *next;              /* free list / zombie list */
   struct cs_cont *prev_live, *next_live;
   bool live;
+  bool finished; /* on the finished (zombie) list of the thread it finished on */
   /* ASan fiber bookkeeping (WEFT_SANITIZE builds only; harmless otherwise) */
   void *asan_fake;
   const void *asan_parent_bottom;

@@ -68,6 +68,7 @@ static void reap_locked(cs_state *st) {
     cs_cont *z = *pp;
     if (z->owner == st) {
       *pp = z->next;
+      z->finished = false;
       recycle(st, z);
     } else {
       pp = &z->next;
@@ -177,6 +178,7 @@ out:
   c->store = caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
   c->nparams = nparams;
   c->nresults = nresults;
+  c->finished = false;
   c->asan_fake = NULL;
   c->asan_parent_bottom = NULL;
   c->asan_parent_size = 0;
@@ -203,6 +205,7 @@ uint64_t cs_cont_run(cs_cont *c) {
     c->pub.csi.state = WEFT_STACK_TRAPPED;
     effect = WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, 0);
   }
+  c->finished = true;
   c->next = tls_zombies;
   tls_zombies = c;
   /* this fiber dies: no fake stack to keep */
@@ -220,13 +223,23 @@ int cs_cont_release(void *state, weft_contref *pub) {
   uint32_t s = pub->csi.state;
   if (s == WEFT_STACK_RUNNING || s == WEFT_STACK_PARENT) return WEFT_ERR_MISUSE;
   pthread_mutex_lock(&st->lock);
-  /* a finished one may still be on this thread's zombie list: take it off first */
-  for (cs_cont **pp = &tls_zombies; *pp != NULL; pp = &(*pp)->next)
-    if (*pp == c) {
-      *pp = c->next;
-      break;
+  if (c->finished) {
+    /* on a finished list: recycle it now if the list is this thread's; another thread's list
+     * recycles it itself (recycling it here too would recycle it twice) */
+    bool mine = false;
+    for (cs_cont **pp = &tls_zombies; *pp != NULL; pp = &(*pp)->next)
+      if (*pp == c) {
+        *pp = c->next;
+        mine = true;
+        break;
+      }
+    if (mine) {
+      c->finished = false;
+      recycle(st, c);
     }
-  recycle(st, c);
+  } else {
+    recycle(st, c);
+  }
   pthread_mutex_unlock(&st->lock);
   return WEFT_OK;
 }

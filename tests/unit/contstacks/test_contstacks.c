@@ -771,6 +771,75 @@ static void test_release_suspended(void **state) {
   destroy(&f);
 }
 
+/* -- Releasing finished continuations: never recycled twice ------------------------------------ */
+
+typedef struct fin_arg {
+  fixture *f;
+  pthread_barrier_t *bar;
+  weft_contref *c;
+  int ok;
+} fin_arg;
+
+static void *finish_thread(void *p) {
+  fin_arg *t = p;
+  weft_store_ctx ctx;
+  weft_common_stack_info initial;
+  memset(&ctx, 0, sizeof ctx);
+  memset(&initial, 0, sizeof initial);
+  initial.state = WEFT_STACK_RUNNING;
+  ctx.stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, &initial};
+  static weft_funcref fr = {.array_call = add_body};
+  weft_diag d;
+  weft_contref *nc = NULL;
+  t->ok = t->f->cs->cont_new(t->f->st, NULL, &fr, 1, 1, &t->c, &d) == WEFT_OK;
+  weft_val_raw a[1] = {{.i64 = 1}};
+  if (t->ok) t->ok = cs_ref_resume(&ctx, t->c, a, 1, NULL, 0, 0, &nc) == 0;
+  pthread_barrier_wait(t->bar); /* finished, on this thread's list */
+  pthread_barrier_wait(t->bar); /* the main thread released it meanwhile */
+  t->f->cs->collect(t->f->st);
+  return NULL;
+}
+
+static void test_release_finished(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  /* same thread: release takes it off the finished list; collect finds nothing more */
+  weft_funcref fr = {.array_call = add_body};
+  weft_contref *c = NULL, *nc = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+  weft_val_raw a[1] = {{.i64 = 1}};
+  assert_int_equal(cs_ref_resume(&f.ctx, c, a, 1, NULL, 0, 0, &nc), 0);
+  assert_int_equal(f.cs->cont_release(f.st, c), WEFT_OK);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  f.cs->collect(f.st);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_warm, 1);
+  /* another thread's finished one: release leaves it to that thread's collect */
+  pthread_barrier_t bar;
+  pthread_barrier_init(&bar, NULL, 2);
+  fin_arg t = {&f, &bar, NULL, 0};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, finish_thread, &t), 0);
+  pthread_barrier_wait(&bar);
+  assert_true(t.ok);
+  assert_int_equal(f.cs->cont_release(f.st, t.c), WEFT_OK);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  pthread_barrier_wait(&bar);
+  pthread_join(th, NULL);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_warm, 1);
+  pthread_barrier_destroy(&bar);
+  destroy(&f);
+}
+
 /* -- Limits and allocation failures ----------------------------------------------------------- */
 
 static void test_limits(void **state) {
@@ -892,6 +961,7 @@ int main(void) {
       cmocka_unit_test(test_switch_ping_pong),
       cmocka_unit_test(test_bind),
       cmocka_unit_test(test_release_suspended),
+      cmocka_unit_test(test_release_finished),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_alloc_failures),
