@@ -115,7 +115,8 @@ typedef struct x64_fn {
   uint32_t nparams, nlocals; /* nlocals counts params too */
   weft_valtype *ltypes;    /* [nlocals] */
   uint32_t area;           /* own parameter area (bytes, popped by ret) */
-  bool has_mem0;
+  bool has_mem0;           /* r14 holds memory 0's base */
+  bool uses_mem0;          /* the body loads or stores memory 0 */
   X64_VEC(x64_val) stk;
   X64_VEC(x64_ctrl) ctl;
   X64_VEC(x64_fixup) fix;

@@ -416,6 +416,8 @@ static void choose_pins(x64_fn *c, const weft_expr *body) {
       if (in->imm.x.a < c->nlocals) w[in->imm.x.a] += weight;
       break;
     default:
+      if (in->op >= WEFT_OP_I32_LOAD && in->op <= WEFT_OP_I64_STORE32 && in->imm.mem.mem == 0)
+        c->uses_mem0 = true;
       if (is_callish(in->op)) callw += weight;
       break;
     }
@@ -508,8 +510,10 @@ static void emit_return(x64_fn *c) {
     x64_val *v = &c->stk.v[c->stk.n - 1];
     if (X64_IN_REG(v) && X64_IS_FLOAT(v->type))
       x64_emit_movd_rx(c->b, true, X64_RAX, v->reg);
-    else if (X64_IN_REG(v))
+    else if (X64_IN_REG(v) && v->reg != X64_RAX)
       x64_emit_mov_rr(c->b, true, X64_RAX, v->reg);
+    else if (X64_IN_REG(v))
+      ;
     else if (v->kind == X64_VK_CONST)
       x64_emit_mov_ri(c->b, X64_RAX, v->imm);
     else
@@ -1078,7 +1082,7 @@ static void prologue(x64_fn *c) {
   x64_emit_alu_ri(b, X64_SUB, true, X64_RSP, 0x10000);
   c->frame_at = b->len - 4;
   x64_emit_store(b, true, x64_m(X64_RBP, -8), X64_RDI);
-  x64_emit_store(b, true, x64_m(X64_RBP, -16), X64_RSI);
+  if (c->ft->u.func.nresults > 1) x64_emit_store(b, true, x64_m(X64_RBP, -16), X64_RSI);
   x64_emit_mov_rr(b, true, X64_VMCTX, X64_RDI);
   x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_VMCTX, 8));
   x64_emit_lea(b, true, X64_RAX, x64_m(X64_RSP, -0x10000));
@@ -1251,6 +1255,8 @@ int x64_compile_func(x64_module_cc *mc, uint32_t fidx) {
   for (uint32_t i = 0; i < c.nparams; i++) c.ltypes[i] = c.ft->u.func.params[i];
   for (uint32_t i = 0; i < f->nlocals; i++) c.ltypes[c.nparams + i] = f->locals[i];
   choose_pins(&c, &f->body);
+  /* r14 caches memory 0's base only in functions that access memory 0 */
+  c.has_mem0 = c.has_mem0 && c.uses_mem0;
   rc = compile_body(&c);
 out:
   if (c.ltypes) mc->host->free(mc->host->host, c.ltypes);
