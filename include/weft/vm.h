@@ -105,7 +105,9 @@ typedef struct weft_stack_chain {
 } weft_stack_chain;
 _Static_assert(sizeof(weft_stack_chain) == 16, "weft_stack_chain layout");
 
-/* Per store. Every vmctx points to it. Only the fields above `core_private` are ABI. */
+/* Per store. Every vmctx points to it. Only the fields above `core_private` are ABI.
+ * Every host -> Wasm entry (core/entry.c) saves limits, the exit pc/fp and stack_chain, sets
+ * stack_limit at the outermost entry, and restores them all when the call returns or traps. */
 typedef struct weft_store_ctx {
   weft_stack_limits limits;      /* @0  live values for the running stack */
   uintptr_t last_wasm_exit_pc;   /* @32 set by wasm->host calls, for backtraces */
