@@ -1493,6 +1493,32 @@ int wat_to_wasm_compat(const char *src, size_t len, const char *filename, unsign
     wat_next(c);
     wrapped = true;
   }
+  /* "(module $id? binary "..."*)" is its bytes; "(module $id? quote "..."*)" its text (one level) */
+  size_t save = c->pos;
+  if (wrapped && wat_peek(c, 0)->kind == WAT_T_ID) wat_next(c);
+  if (wrapped && (wat_is_kw(wat_peek(c, 0), "binary") || (wat_is_kw(wat_peek(c, 0), "quote") && !(compat & WAT_NO_QUOTE)))) {
+    bool quote = wat_is_kw(wat_next(c), "quote");
+    wat_buf *b = &c->scratch;
+    while (wat_peek(c, 0)->kind == WAT_T_STRING) {
+      size_t n;
+      uint8_t *s = wat_string(c, wat_next(c), &n);
+      wat_bytes(c, b, s, n);
+    }
+    wat_expect_rpar(c);
+    if (wat_peek(c, 0)->kind != WAT_T_EOF)
+      wat_fail(c, NULL, "unexpected token: expected end of input after the module");
+    if (quote) {
+      c->status = wat_to_wasm_compat(b->len ? (const char *)b->d : "", b->len, filename, compat | WAT_NO_QUOTE,
+                                     out_bytes, out_len, out_diag);
+    } else {
+      *out_bytes = malloc(b->len ? b->len : 1);
+      if (!*out_bytes) wat_oom(c);
+      if (b->len) memcpy(*out_bytes, b->d, b->len);
+      *out_len = b->len;
+    }
+    goto cleanup;
+  }
+  c->pos = save;
   wat_module(c, wrapped, out_bytes, out_len);
   if (wrapped) wat_expect_rpar(c);
   if (wat_peek(c, 0)->kind != WAT_T_EOF) {
