@@ -95,17 +95,20 @@ uint32_t wasi_path_resolve(int base, const char *path, size_t len, bool follow_l
       goto out;
     }
     if (S_ISLNK(st.st_mode)) {
-      ssize_t n = readlinkat(fd, "", link, WASI_PATH_MAX + 1);
+      ssize_t got = readlinkat(fd, "", link, WASI_PATH_MAX + 1);
       int e = errno;
       close(fd);
-      size_t alen = strlen(after);
-      if (n < 0) rc = wasi_errno(e);
-      else if (++links > WASI_SYMLINK_MAX) rc = WASI_ELOOP;
+      if (got < 0) {
+        rc = wasi_errno(e);
+        goto out;
+      }
+      size_t n = (size_t)got, alen = strlen(after);
+      if (++links > WASI_SYMLINK_MAX) rc = WASI_ELOOP;
       else if (n == 0) rc = WASI_ENOENT;
-      else if ((size_t)n > WASI_PATH_MAX || (size_t)n + alen > REST_MAX) rc = WASI_ENAMETOOLONG;
+      else if (n > WASI_PATH_MAX || n + alen > REST_MAX) rc = WASI_ENAMETOOLONG;
       else if (link[0] == '/') rc = WASI_ENOTCAPABLE; /* absolute targets leave the sandbox */
       if (rc != 0) goto out;
-      memcpy(tmp, link, (size_t)n);
+      memcpy(tmp, link, n);
       memcpy(tmp + n, after, alen + 1);
       char *swap = rest;
       rest = tmp;
