@@ -336,6 +336,81 @@ static void test_guard_fault(void **state) {
   destroy(&f);
 }
 
+/* -- Overflow on a continuation stack: host code runs into the guard page ----------------------- */
+
+/* The body plays the core's array-call entry: it records a landing pad on the continuation's own
+ * stack (sigsetjmp, like last_wasm_entry_trap_handler) and then recurses until it faults in the
+ * guard page. The handler, on the alternate signal stack, asks guard_lookup and lands on the pad,
+ * so the body returns false: the trampoline delivers TRAP to the resumer. */
+static sigjmp_buf overflow_pad;
+static volatile sig_atomic_t overflow_recognised;
+
+static void on_overflow(int sig, siginfo_t *info, void *uc) {
+  (void)sig;
+  (void)uc;
+  overflow_recognised = guard_cs->guard_lookup(guard_state, (uintptr_t)info->si_addr);
+  if (overflow_recognised) siglongjmp(overflow_pad, 1);
+  abort(); /* not ours: the test fails loudly */
+}
+
+static volatile int recurse_limit = 1 << 30; /* never reached: the guard page comes first */
+
+static int recurse(int n) {
+  volatile char frame[512];
+  frame[0] = (char)n;
+  frame[511] = (char)n;
+  if (n >= recurse_limit) return 0;
+  return recurse(n + 1) + frame[0] + frame[511];
+}
+
+static bool overflow_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  (void)callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  if (sigsetjmp(overflow_pad, 1) != 0) return false; /* the trap pad */
+  args[0].i32 = recurse(0);
+  return true;
+}
+
+static void test_overflow_in_continuation(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  guard_cs = f.cs;
+  guard_state = f.st;
+  static uint8_t altstack[64 * 1024];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0}, old_ss;
+  assert_int_equal(sigaltstack(&ss, &old_ss), 0);
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_overflow;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &old);
+  weft_funcref fr = {.array_call = overflow_body};
+  weft_contref *c = NULL, *nc = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 0, 1, &c, &d), WEFT_OK);
+  overflow_recognised = 0;
+  uint64_t r = cs_ref_resume(&f.ctx, c, NULL, 0, NULL, 0, 0, &nc);
+  sigaction(SIGSEGV, &old, NULL);
+  sigaltstack(&old_ss, NULL);
+  assert_true(overflow_recognised);
+  assert_int_equal(r, WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, 0));
+  assert_ptr_equal(nc, c);
+  assert_int_equal(c->csi.state, WEFT_STACK_TRAPPED);
+  assert_int_equal(f.ctx.stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+  assert_int_equal(f.ctx.limits.stack_limit, 0x1111);
+  /* the stack goes back to the pool and serves the next continuation */
+  uint8_t *top = c->stack_top;
+  weft_funcref ok = {.array_call = trap_body};
+  weft_contref *c2 = NULL;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &ok, 0, 0, &c2, &d), WEFT_OK);
+  assert_ptr_equal(c2->stack_top, top);
+  destroy(&f);
+}
+
 /* -- Switch round trip ------------------------------------------------------------------------ */
 
 static void test_round_trip(void **state) {
@@ -954,6 +1029,7 @@ int main(void) {
       cmocka_unit_test(test_pool_reuse),
       cmocka_unit_test(test_pool_watermark),
       cmocka_unit_test(test_guard_fault),
+      cmocka_unit_test(test_overflow_in_continuation),
       cmocka_unit_test(test_switch_primitive),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_trap_and_unhandled),
