@@ -241,11 +241,32 @@ static bool collect(void *ud, const weft_frame *f) {
 
 /* Most older activations one capture links (they live on the stack of capture_body). */
 #define MAX_ACTS 64
-/* The largest distance between the entry and a trapped frame that capture trusts (the Wasm stack
- * limit plus the host margin the entry reserves, with room to spare). */
+/* The largest distance between the entry and a trapped frame that capture trusts when the stack
+ * limit is unknown. */
 #define MAX_SPAN ((uintptr_t)1 << 30)
+/* Host code called by Wasm runs below the Wasm stack limit; core/entry.c keeps at least this much
+ * of the thread's stack under the limit (its HOST_MARGIN), so frames there are still on it. */
+#define BELOW_LIMIT ((uintptr_t)128 * 1024)
 /* Gap left between the frames being walked and the stack the walk runs on. */
 #define GAP 512
+
+/* Whether `fp` can be the innermost frame of the activation whose entry frame is at `end`: on the
+ * same stack, below the entry. Anything else (e.g. a trap pc/fp left on a continuation stack that
+ * is no longer in the chain) means this activation shows no frames: reading there could fault. */
+__attribute__((always_inline)) static inline bool start_ok(const weft_store_ctx *ctx, uintptr_t fp,
+                                                           uintptr_t end) {
+  if (fp == 0 || fp >= end) return false;
+  if (ctx->stack_chain.kind == WEFT_CHAIN_CONTINUATION) {
+    /* the host re-entered Wasm on a continuation stack: fp and the entry both lie on it */
+    const weft_contref *c = ctx->stack_chain.payload;
+    if (c == NULL) return false;
+    uintptr_t top = (uintptr_t)c->stack_top;
+    return c->stack_size <= top && fp >= top - c->stack_size && end < top;
+  }
+  uintptr_t limit = ctx->limits.stack_limit;
+  if (limit == 0) return end - fp < MAX_SPAN;
+  return fp >= (limit > BELOW_LIMIT ? limit - BELOW_LIMIT : 0);
+}
 
 /* The newest activation: where the trap left Wasm. */
 static weft_activation newest(const core_frames_act *act) {
@@ -263,8 +284,7 @@ static weft_activation newest(const core_frames_act *act) {
     pc = ctx->last_wasm_exit_pc;
     fp = ctx->last_wasm_exit_fp;
   }
-  bool on_cont = ctx->stack_chain.kind == WEFT_CHAIN_CONTINUATION;
-  if (!on_cont && (fp >= end || end - fp > MAX_SPAN)) fp = end; /* nothing of this activation */
+  if (!start_ok(ctx, fp, end)) fp = end; /* nothing of this activation */
   return (weft_activation){.pc = pc,
                            .fp = fp,
                            .entry_fp = end,
@@ -327,7 +347,7 @@ __attribute__((noinline)) void core_frames_capture(const core_frames_act *act) {
   const weft_store_ctx *ctx = act->ctx;
   uintptr_t below = act->entry_call_fp - 4096;
   uintptr_t fp = (ctx->trap_pc != 0 || ctx->trap_fp != 0) ? ctx->trap_fp : ctx->last_wasm_exit_fp;
-  if (fp != 0 && fp < below && below - fp < MAX_SPAN) below = fp;
+  if (start_ok(ctx, fp, act->entry_call_fp) && fp < below) below = fp;
   call_on((below - GAP) & ~(uintptr_t)15, capture_body, (void *)(uintptr_t)act);
 }
 
