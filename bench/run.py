@@ -191,6 +191,7 @@ def build(kernels, need_wasm, need_native):
             if need_wasm and stale(wasm, [ss_gen, me]):
                 log("build wasm   %s (hand-encoded)" % name)
                 sys.path.insert(0, os.path.dirname(ss_gen))
+                sys.dont_write_bytecode = True  # no __pycache__ inside the source tree
                 import wasm_ss  # bench/gen/wasm_ss.py
                 with open(wasm, "wb") as f:
                     f.write(wasm_ss.BUILDERS[name]())
