@@ -38,8 +38,8 @@ typedef struct fixture {
   const weft_plugin_desc *desc;
   const weft_contstacks_iface *cs;
   cs_state *st;
-  weft_store_ctx ctx;
   weft_common_stack_info initial;
+  weft_store_ctx ctx; /* last: it ends in a flexible array member */
 } fixture;
 
 static int make(fixture *f, const weft_plugin_cfg *cfg) {
