@@ -1,8 +1,8 @@
 /* tests/unit/backtrace/test_backtrace.c -- the backtrace plugin in isolation: a fake host table
  * (config, allocation with scripted failures, a fake code registry of 48 functions of 64 bytes and
  * a trampoline area) and synthetic frames laid out in buffers: a plain chain, a chain crossing two
- * continuation stacks, a suspended chain, corrupt frame pointers, max depth, older activations,
- * names, the perf map, and the ABI checks of the entry and init.
+ * continuation stacks, a suspended chain, corrupt frame pointers, random stack contents, max depth,
+ * older activations, names, the perf map, and the ABI checks of the entry and init.
  * Depends on: weft-backtrace-obj (WEFT_PLUGIN_STATIC), cmocka.
  */
 #include <stdarg.h>
@@ -469,6 +469,53 @@ static void test_older_activation(void **state) {
   assert_int_equal(v.f[2].stack, 1);
 }
 
+/* Random stack contents (addresses inside the stack, aligned or not, code addresses, junk), walked
+ * from random frames, on the initial stack and on a continuation whose control context is junk too:
+ * every walk ends, reads nothing outside its stacks (ASan/valgrind runs check that), and reports
+ * only frames inside the bounds, each higher than the one before on its stack. */
+static void test_random_stacks(void **state) {
+  fixture *fx = *state;
+  static fake_stack s, cs;
+  static weft_contref c;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int iter = 0; iter < 3000; iter++) {
+    for (size_t i = 0; i < 1024; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      uintptr_t r;
+      switch (x % 5) {
+      case 0: r = slot(&s, (size_t)(x >> 8) % 1024); break;
+      case 1: r = slot(&cs, (size_t)(x >> 8) % 1024); break;
+      case 2: r = fpc((uint32_t)(x >> 8) % NFUNCS, (uint32_t)(x >> 20) % FUNC_SIZE); break;
+      case 3: r = slot(&s, (size_t)(x >> 8) % 1024) + (uintptr_t)(x >> 40) % 8; break;
+      default: r = (uintptr_t)x; break;
+      }
+      if (iter & 1) s.w[i] = r;
+      else cs.w[i] = r;
+    }
+    init_contref(&c, &cs, WEFT_STACK_RUNNING);
+    c.parent_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, NULL};
+    bool on_cont = (iter % 3) == 0;
+    fake_stack *start = on_cont ? &cs : &s;
+    weft_activation act = {.pc = fpc(1, 0), .fp = slot(start, (size_t)(x >> 12) % 1000),
+                           .entry_fp = slot(&s, 1000), .stack_lo = slot(&s, 0),
+                           .stack_hi = slot(&s, 1024),
+                           .chain = on_cont ? (weft_stack_chain){WEFT_CHAIN_CONTINUATION, &c}
+                                            : (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, NULL}};
+    seen v = {0};
+    weft_frame_visitor vis = {&v, record, true};
+    int rc = fx->bi->walk(fx->st, &act, &vis);
+    assert_true(rc == WEFT_OK || rc == WEFT_ERR_MALFORMED || rc == WEFT_ERR_LIMIT);
+    assert_true(v.n <= 1000);
+    for (size_t i = 0; i < v.n && i < 256; i++) {
+      const weft_frame *f = &v.f[i];
+      fake_stack *on = f->stack_kind == WEFT_CHAIN_CONTINUATION ? &cs : &s;
+      assert_true(f->fp >= slot(on, 0) && f->fp <= slot(on, 1022));
+      assert_int_equal(f->fp & 7, 0);
+      if (i > 0 && v.f[i - 1].stack == f->stack) assert_true(f->fp > v.f[i - 1].fp);
+    }
+  }
+}
+
 /* -- Names ------------------------------------------------------------------------------------- */
 
 static void test_symbolize(void **state) {
@@ -613,6 +660,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_corrupt_fp, setup, teardown),
       cmocka_unit_test_setup_teardown(test_max_depth, setup, teardown),
       cmocka_unit_test_setup_teardown(test_older_activation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_random_stacks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_symbolize, setup, teardown),
       cmocka_unit_test_setup_teardown(test_old_host, setup, teardown),
       cmocka_unit_test_setup_teardown(test_perfmap, setup, teardown),
