@@ -495,6 +495,12 @@ static void test_linker_memory_import(void **state) {
   assert_int_equal(weft_linker_define(l, "env", "mem", &e), WEFT_OK);
   assert_int_equal(weft_linker_instantiate(l, m, &inst, &t, &err), WEFT_ERR_LINK);
   assert_memory_equal(err.message, "incompatible import type", 24);
+  e.of.memory = f->mem;
+  assert_int_equal(weft_linker_define(l, "env", "mem", &e), WEFT_ERR_LINK); /* no shadowing yet */
+  weft_extern_t got;
+  assert_int_equal(weft_linker_get(l, "env", "mem", &got), WEFT_OK);
+  assert_ptr_equal(got.of.memory.obj, small.obj);
+  assert_int_equal(weft_linker_get(l, "env", "nope", &got), WEFT_ERR_LINK);
   weft_linker_allow_shadowing(l, true);
   e.of.memory = f->mem;
   assert_int_equal(weft_linker_define(l, "env", "mem", &e), WEFT_OK);
