@@ -137,6 +137,8 @@ static void print_backtrace(const weft_trap_t *trap) {
     if (off != UINT64_MAX) snprintf(where, sizeof where, "0x%" PRIx64, off);
     fprintf(stderr, "  %4zu: %8s - %s\n", i, where, name);
   }
+  if (weft_trap_frames_truncated(trap))
+    fputs("    ... older frames not shown (raise [backtrace] max_frames to see more)\n", stderr);
 }
 
 static void print_result(const weft_val_t *v) {

@@ -211,6 +211,7 @@ typedef struct pending {
   weft_frame *frames;
   size_t n, cap;
   bool oom;
+  int status; /* of the walk */
 } pending;
 
 static __thread pending tls_pending;
@@ -221,6 +222,7 @@ static void pending_clear(pending *p) {
   p->n = p->cap = 0;
   p->ctx = NULL;
   p->oom = false;
+  p->status = WEFT_OK;
 }
 
 static bool collect(void *ud, const weft_frame *f) {
@@ -323,7 +325,7 @@ static void capture_body(void *arg) {
   }
   weft_frame_visitor v = {p, collect, false};
   p->ctx = ctx;
-  (void)bi->walk(bs, &acts[0], &v);
+  p->status = bi->walk(bs, &acts[0], &v);
 }
 
 /* Calls fn(arg) with rsp = top (16-aligned), then comes back. */
@@ -364,6 +366,7 @@ typedef struct core_trap_frame {
 
 struct core_frames {
   size_t n;
+  bool truncated;
   char *names; /* every distinct name once, NUL-terminated */
   core_trap_frame f[];
 };
@@ -416,6 +419,7 @@ void core_frames_attach(weft_store_t *s, weft_trap_t *t) {
   if (fr == NULL) goto out;
   fr->n = 0;
   fr->names = NULL;
+  fr->truncated = p->oom || p->status != WEFT_OK;
   /* Names repeat (recursion): a small cache of the last distinct ones keeps each once. */
   enum { CACHE = 8 };
   weft_frame_sym seen[CACHE];
@@ -436,7 +440,10 @@ void core_frames_attach(weft_store_t *s, weft_trap_t *t) {
       }
     if (off == UINT32_MAX) {
       off = add_name(&nb, bi, bs, &sym);
-      if (off == UINT32_MAX) break;
+      if (off == UINT32_MAX) {
+        fr->truncated = true;
+        break;
+      }
       seen[nseen % CACHE] = sym;
       seen_off[nseen % CACHE] = off;
       nseen++;
@@ -489,4 +496,8 @@ uint32_t weft_trap_frame_stack_kind(const weft_trap_t *trap, size_t i) {
 uint32_t weft_trap_frame_boundary(const weft_trap_t *trap, size_t i) {
   const core_trap_frame *f = frame_at(trap, i);
   return f != NULL ? f->boundary : WEFT_BOUNDARY_NONE;
+}
+
+bool weft_trap_frames_truncated(const weft_trap_t *trap) {
+  return trap != NULL && trap->frames != NULL && trap->frames->truncated;
 }

@@ -226,6 +226,9 @@ WEFT_API uint64_t weft_trap_frame_module_offset(const weft_trap_t *trap, size_t 
 WEFT_API uint32_t weft_trap_frame_stack_kind(const weft_trap_t *trap, size_t i);
 /* What lies between frame i - 1 and frame i (weft_trap_boundary). */
 WEFT_API uint32_t weft_trap_frame_boundary(const weft_trap_t *trap, size_t i);
+/* True when the frames stop short of the outermost one: [backtrace] max_frames cut them, or a
+ * corrupt frame pointer ended the walk. */
+WEFT_API bool weft_trap_frames_truncated(const weft_trap_t *trap);
 
 /* -- Instances and linking ------------------------------------------------------------------- */
 

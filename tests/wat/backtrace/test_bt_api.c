@@ -165,6 +165,7 @@ static void test_plain_recursion(void **state) {
   static const char *const want[] = {"bt!down", "bt!down", "bt!down",
                                      "bt!down", "bt!middle", "bt!start"};
   expect_names(t, want, 6);
+  assert_false(weft_trap_frames_truncated(t));
   static const uint32_t idx[] = {1, 1, 1, 1, 2, 3};
   for (size_t i = 0; i < 6; i++) {
     assert_int_equal(weft_trap_frame_func_index(t, i), idx[i]);
@@ -235,6 +236,7 @@ static void test_stack_exhausted(void **state) {
   weft_trap_t *t = call_trap(f, "deep", 0);
   assert_string_equal(weft_trap_message(t), "call stack exhausted");
   assert_int_equal(weft_trap_frame_count(t), 1000); /* [backtrace] max_frames default */
+  assert_true(weft_trap_frames_truncated(t));
   for (size_t i = 0; i < 1000; i++) assert_string_equal(weft_trap_frame_func_name(t, i), "bt!deep");
   weft_trap_free(t);
 }
@@ -263,6 +265,7 @@ static void test_max_frames(void **state) {
   weft_trap_t *t = call_trap(&g, "start", 10);
   static const char *const want[] = {"bt!down", "bt!down", "bt!down", "bt!down"};
   expect_names(t, want, 4);
+  assert_true(weft_trap_frames_truncated(t));
   weft_trap_free(t);
   void *p = &g;
   teardown(&p);
@@ -276,6 +279,7 @@ static void test_without_plugin(void **state) {
   weft_trap_t *t = call_trap(&g, "start", 3);
   assert_string_equal(weft_trap_message(t), "integer divide by zero");
   assert_int_equal(weft_trap_frame_count(t), 0);
+  assert_false(weft_trap_frames_truncated(t));
   assert_null(weft_trap_frame_func_name(t, 0));
   weft_trap_free(t);
   void *p = &g;
