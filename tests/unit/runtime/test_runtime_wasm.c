@@ -268,6 +268,47 @@ static void test_memory_libcalls(void **state) {
   weft_module_free(m);
 }
 
+/* (module (type $r (func (result i32))) (type $c (func (param (ref null $r)) (result i32)))
+ *   (func (export "seven") (type $r) (i32.const 7))
+ *   (func (export "callit") (type $c) (call_ref $r (local.get 0))))
+ * weft_func_call checks a typed function reference argument against the parameter's type. */
+static void test_typed_funcref_args(void **state) {
+  fixture *f = *state;
+  static const uint8_t b[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                              0x01, 0x0b, 0x02, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x01, 0x63, 0x00, 0x01, 0x7f,
+                              0x03, 0x03, 0x02, 0x00, 0x01,
+                              0x07, 0x12, 0x02, 0x05, 's', 'e', 'v', 'e', 'n', 0x00, 0x00,
+                              0x06, 'c', 'a', 'l', 'l', 'i', 't', 0x00, 0x01,
+                              0x0a, 0x0d, 0x02, 0x04, 0x00, 0x41, 0x07, 0x0b,
+                              0x06, 0x00, 0x20, 0x00, 0x14, 0x00, 0x0b};
+  weft_module_t *m = NULL;
+  weft_error err;
+  if (weft_module_new(f->engine, b, sizeof b, &m, &err) != WEFT_OK) fail_msg("%s", err.message);
+  weft_instance_t *inst = NULL;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_instance_new(f->store, m, NULL, 0, &inst, &t, &err), WEFT_OK);
+  weft_extern_t seven, callit;
+  assert_int_equal(weft_instance_export(inst, "seven", &seven), WEFT_OK);
+  assert_int_equal(weft_instance_export(inst, "callit", &callit), WEFT_OK);
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_val_t arg = {.kind = WEFT_VAL_FUNCREF, .of.funcref = seven.of.func}, res;
+  assert_int_equal(weft_func_call(f->store, callit.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_null(t);
+  assert_int_equal(res.of.i32, 7);
+  arg.of.funcref = callit.of.func; /* a function of another type */
+  assert_int_equal(weft_func_call(f->store, callit.of.func, &arg, 1, &res, 1, &t), WEFT_ERR_MISUSE);
+  arg.kind = WEFT_VAL_EXTERNREF;
+  arg.of.ref = NULL;
+  assert_int_equal(weft_func_call(f->store, callit.of.func, &arg, 1, &res, 1, &t), WEFT_ERR_MISUSE);
+  arg.kind = WEFT_VAL_FUNCREF;
+  arg.of.funcref.ref = NULL;
+  assert_int_equal(weft_func_call(f->store, callit.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_non_null(t);
+  assert_string_equal(weft_trap_message(t), "null function reference");
+  weft_trap_free(t);
+  weft_module_free(m);
+}
+
 /* -- Threads ---------------------------------------------------------------------------------- */
 
 typedef struct thread_job {
@@ -349,6 +390,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reentry, setup, teardown),
       cmocka_unit_test_setup_teardown(test_null_call_ref, setup, teardown),
       cmocka_unit_test_setup_teardown(test_small_thread_stack, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_typed_funcref_args, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table_libcalls, setup, teardown),
       cmocka_unit_test_setup_teardown(test_memory_libcalls, setup, teardown),
   };
