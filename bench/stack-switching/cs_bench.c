@@ -3,6 +3,7 @@
  *   cs-bench scale  [N=1000000] [stack=64K]  N live suspended continuations: RSS each, create time
  *   cs-bench cycles [N=10000000]             create-resume-finish cycles: ns each, RSS flat?
  *   cs-bench yield  [N=10000000]             one generator yielding N values: ns per round trip
+ *   cs-bench c10m   [N=10000000] [live=10000] N coroutines, `live` of them suspended at any time
  * Not a timed test; prints figures (CPU time, not wall time). Depends on: the contstacks object library, the unit tests' fake
  * host (tests/unit/contstacks/fake_host.c).
  */
@@ -192,6 +193,50 @@ static int yield(long n) {
   return got == n && sum == n * (n - 1) / 2 ? 0 : 1;
 }
 
+/* Each coroutine suspends once, then finishes when resumed. A ring of `live` slots: a new coroutine
+ * takes the slot of the oldest, which is first resumed to completion. */
+static int c10m(long n, long live) {
+  if (live < 1 || setup("64K", "no")) return 1;
+  weft_funcref fr = {.array_call = suspend_once};
+  void *tags[1] = {&g_tag};
+  weft_diag d;
+  weft_contref **ring = calloc((size_t)live, sizeof *ring);
+  if (ring == NULL) return 1;
+  long finished = 0;
+  double t0 = now();
+  for (long i = 0; i < n; i++) {
+    weft_contref **slot = &ring[i % live], *nc = NULL;
+    if (*slot != NULL) {
+      (*slot)->values.length = 0;
+      if (cs_ref_resume(&g_ctx, *slot, NULL, 0, tags, 1, 1, &nc) != 0) break;
+      finished++;
+    }
+    if (g_cs->cont_new(g_st, NULL, &fr, 0, 1, slot, &d) != WEFT_OK) {
+      fprintf(stderr, "cs-bench: cont_new %ld: %s\n", i, d.message);
+      break;
+    }
+    if (WEFT_EFFECT_KIND(cs_ref_resume(&g_ctx, *slot, NULL, 0, tags, 1, 1, &nc)) !=
+        WEFT_EFFECT_SUSPEND)
+      break;
+  }
+  for (long i = 0; i < live; i++) {
+    weft_contref *nc = NULL;
+    if (ring[i] == NULL) continue;
+    ring[i]->values.length = 0;
+    if (cs_ref_resume(&g_ctx, ring[i], NULL, 0, tags, 1, 1, &nc) == 0) finished++;
+  }
+  double t1 = now();
+  free(ring);
+  g_cs->collect(g_st);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  g_cs->stats(g_st, &s);
+  printf("c10m: %ld coroutines (%ld live at a time), each suspends once and finishes: %.3f s CPU, "
+         "%.1f ns per coroutine; stacks mapped %llu, live at end %llu\n",
+         finished, live, t1 - t0, (t1 - t0) * 1e9 / (double)(finished ? finished : 1),
+         (unsigned long long)s.stacks_mapped, (unsigned long long)s.live);
+  return finished == n && s.live == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   int rc = 1;
@@ -199,7 +244,11 @@ int main(int argc, char **argv) {
     rc = scale(argc > 2 ? atol(argv[2]) : 1000000, argc > 3 ? argv[3] : "64K");
   else if (strcmp(mode, "cycles") == 0) rc = cycles(argc > 2 ? atol(argv[2]) : 10000000);
   else if (strcmp(mode, "yield") == 0) rc = yield(argc > 2 ? atol(argv[2]) : 10000000);
-  else fprintf(stderr, "usage: cs-bench scale [N] [stack_size] | cycles [N] | yield [N]\n");
+  else if (strcmp(mode, "c10m") == 0)
+    rc = c10m(argc > 2 ? atol(argv[2]) : 10000000, argc > 3 ? atol(argv[3]) : 10000);
+  else
+    fprintf(stderr, "usage: cs-bench scale [N] [stack_size] | cycles [N] | yield [N] | "
+                    "c10m [N] [live]\n");
   if (g_st != NULL) g_desc->fini(g_st);
   return rc;
 }

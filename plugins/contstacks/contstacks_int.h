@@ -23,6 +23,9 @@
 #define CS_CONT_BLOCK 256u                  /* contrefs per allocation block */
 #define CS_MIN_STACK ((uint64_t)16 << 10)
 #define CS_MAX_STACK ((uint64_t)1 << 30)
+#ifndef CS_COLOURS
+#define CS_COLOURS 32u /* stack tops are staggered by 64-byte steps (cache-set colouring) */
+#endif
 
 /* -- Stack pool (cs_pool.c) -------------------------------------------------------------------- */
 
@@ -58,6 +61,8 @@ typedef struct cs_cont {
   const weft_funcref *func;
   void *caller_vmctx;
   const weft_store_ctx *store; /* of caller_vmctx (NULL when it is NULL) */
+  uint8_t *pool_top;           /* the stack's real top in the pool; pub.stack_top is below it by
+                                  the stack's colour (cs_cont.c) */
   uint32_t nparams, nresults;
   struct cs_cont *next;              /* free list / zombie list */
   struct cs_cont *prev_live, *next_live;

@@ -19,9 +19,11 @@ static uint64_t payload_cap(uint32_t nparams, uint32_t nresults) {
   return nparams > nresults ? nparams : nresults;
 }
 
-/* Bytes of the stack the start layout needs beyond the reserve: header, args, and one page for the
- * trampoline's and the array-call entry's own frames. */
-static uint64_t start_need(uint64_t cap) { return WEFT_CS_TOS_HEADER + 16u * cap + CS_PAGE; }
+/* Bytes of the stack the start layout needs beyond the reserve: the largest colour, header, args,
+ * and one page for the trampoline's and the array-call entry's own frames. */
+static uint64_t start_need(uint64_t cap) {
+  return (uint64_t)CS_COLOURS * 64u + WEFT_CS_TOS_HEADER + 16u * cap + CS_PAGE;
+}
 
 static void live_insert(cs_state *st, cs_cont *c) {
   c->prev_live = NULL;
@@ -46,7 +48,8 @@ static void live_remove(cs_state *st, cs_cont *c) {
 static void recycle(cs_state *st, cs_cont *c) {
   if (!c->live) return;
   live_remove(st, c);
-  if (c->pub.stack_top != NULL) cs_pool_put(st, c->pub.stack_top);
+  if (c->pool_top != NULL) cs_pool_put(st, c->pool_top);
+  c->pool_top = NULL;
   c->pub.stack_top = NULL;
   c->pub.stack_size = 0;
   c->pub.revision++;
@@ -161,8 +164,14 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
   c->next = NULL;
   live_insert(st, c);
   st->created++;
-  c->pub.stack_top = top;
-  c->pub.stack_size = st->pool.stack_size;
+  c->pool_top = top;
+  /* Colour: every stack's top would otherwise sit at the same offset modulo the slab stride, so the
+   * hot lines of thousands of suspended stacks (control context, args, the last frames) would all
+   * compete for the same L1/L2 sets. Stagger them by 0..31 x 64 bytes, by address. */
+  uint32_t h = (uint32_t)((uintptr_t)top >> 12) * 0x9E3779B1u;
+  uintptr_t colour = (uintptr_t)(h >> 27) % CS_COLOURS * 64u;
+  c->pub.stack_top = top - colour;
+  c->pub.stack_size = st->pool.stack_size - colour;
 
 out:
   pthread_mutex_unlock(&st->lock);

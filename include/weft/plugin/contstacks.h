@@ -25,7 +25,8 @@
 #define WEFT_EFFECT_KIND(e) ((uint32_t)((uint64_t)(e) >> 32))
 #define WEFT_EFFECT_INDEX(e) ((uint32_t)(uint64_t)(e))
 
-/* Layout at the top of a continuation stack (TOS = weft_contref.stack_top, page aligned):
+/* Layout at the top of a continuation stack (TOS = weft_contref.stack_top, 64-byte aligned: the
+ * plugin staggers tops by 0..31 x 64 bytes below the page-aligned end, a cache-set colour):
  *   TOS-0x08 rip  } the control context (weft_control_ctx at TOS-0x18)
  *   TOS-0x10 rbp  } rbp's slot is what the bottom frame's saved rbp points at, so an rbp walk
  *   TOS-0x18 rsp  }   crosses from the continuation into its parent's resume site
