@@ -23,6 +23,16 @@ extern "C" {
 #define WEFT_API __attribute__((visibility("default")))
 #endif
 
+/* Rules for every declaration below unless it says otherwise:
+ *   Threads: a call that takes a store, or an instance, linker, caller or handle of one, may run on
+ *            one thread at a time per store (distinct stores are independent); module and trap
+ *            functions may run on any thread.
+ *   Ownership: objects reached through a store (instances, handles, host funcs, the arrays that
+ *            describe their types) belong to the store and live until weft_store_free; modules,
+ *            linkers and traps belong to the caller, who frees them with their _free function.
+ *   Errors: statuses are weft_status values (errors.h); handles of another store, NULLs and wrong
+ *            kinds give WEFT_ERR_MISUSE, never a crash. */
+
 /* The engine (plugins + config) is declared by the engine API; only its tag is needed here. */
 struct weft_engine;
 
