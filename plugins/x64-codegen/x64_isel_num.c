@@ -71,6 +71,15 @@ static void int_binop(x64_fn *c, int aluop, bool w, bool mul) {
     x64_val t = a;
     a = b, b = t;
   }
+  /* pinned local +/- constant: one lea into a fresh register instead of a copy and an add */
+  if (!mul && a.kind == X64_VK_PIN && imm_fits(&b, w) && (aluop == X64_ADD || aluop == X64_SUB) &&
+      (int32_t)b.imm != INT32_MIN) {
+    int r = x64_alloc_gpr(c, 0);
+    int32_t d = aluop == X64_ADD ? (int32_t)b.imm : -(int32_t)b.imm;
+    x64_emit_lea(c->b, w, r, x64_m(a.reg, d));
+    x64_push_reg(c, a.type, r);
+    return;
+  }
   x64_to_reg(c, &a, 0);
   if (mul) {
     if (imm_fits(&b, w)) {

@@ -525,9 +525,16 @@ static void run_binops(bool wide) {
       weft_instr c3[] = {wide ? (weft_instr)I64C(bv) : (weft_instr)I32C(bv), LG(1), {.op = op}, OP(END)};
       weft_instr c4[] = {LG(0), LG(1), {.op = op}, OPA(IF, WEFT_VT_I32), I32C(1), OP(ELSE), I32C(0),
                          OP(END), OP(END)};
+      /* the same inside a loop, where the parameters are pinned to registers */
+      weft_valtype rt_ = (wide && !cmp) ? WEFT_VT_I64 : WEFT_VT_I32;
+      weft_instr c5[] = {OPA(LOOP, rt_), LG(0), wide ? (weft_instr)I64C(bv) : (weft_instr)I32C(bv), {.op = op},
+                         OP(END), OP(END)};
+      weft_instr c6[] = {OPA(LOOP, rt_), LG(0), LG(1), {.op = op}, OP(END), OP(END)};
       add_func(&t, ty, "", c1, NI(c1));
       add_func(&t, ty, "", c2, NI(c2));
       add_func(&t, ty, "", c3, NI(c3));
+      add_func(&t, ty, "", c5, NI(c5));
+      add_func(&t, ty, "", c6, NI(c6));
       if (cmp) add_func(&t, ty, "", c4, NI(c4));
       rt r;
       rt_start(&r, &t, NULL);
