@@ -137,6 +137,20 @@ void core_rt_instance_destroy(weft_instance_t *inst) {
   free(inst);
 }
 
+/* weft_vmctx_layout_compute works in 32 bits: a module whose vmctx would not fit is refused before
+ * the layout is computed (the estimate is an upper bound of the real size, in 64 bits). */
+#define VMCTX_MAX ((uint64_t)1 << 30)
+static bool vmctx_fits(const weft_module *ir) {
+  uint64_t size = sizeof(weft_vmctx_header) + 64;
+  size += (uint64_t)ir->nfuncs * (8 + sizeof(weft_funcref));
+  size += (uint64_t)ir->nmems * (8 + sizeof(weft_vm_memory));
+  size += (uint64_t)ir->ntables * (8 + sizeof(weft_vm_table));
+  size += (uint64_t)ir->nglobals * (8 + sizeof(weft_vm_global));
+  size += (uint64_t)ir->ntags * (8 + sizeof(weft_vm_tag));
+  size += (uint64_t)ir->ntypes * 12;
+  return size <= VMCTX_MAX;
+}
+
 static weft_instance_t *instance_alloc(weft_store_t *s, const weft_module_t *module) {
   const weft_module *ir = module->ir;
   weft_instance_t *inst = calloc(1, sizeof *inst);
@@ -397,6 +411,9 @@ int weft_instance_new(weft_store_t *store, const weft_module_t *module, const we
     int rc = core_rt_import_check(store, ir, i, &imports[i], d);
     if (rc != WEFT_OK) return rc;
   }
+  if (!vmctx_fits(ir))
+    return core_diagf(d, WEFT_ERR_LIMIT, UINT64_MAX, "instance",
+                      "module too large to instantiate: its instance context would exceed 1 GiB");
   weft_instance_t *inst = instance_alloc(store, module);
   if (inst == NULL) return core_diagf(d, WEFT_ERR_NOMEM, UINT64_MAX, "instance", "out of memory");
   if (core_rt_vec_push(&store->instances, inst) != WEFT_OK) {
