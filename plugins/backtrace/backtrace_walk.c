@@ -97,9 +97,11 @@ static seg_end report(walk *w, uintptr_t pc, uintptr_t fp, uint32_t flags, uint3
  * the bounds, 8-aligned and strictly greater than the one before (the stack grows down, so callers
  * sit at higher addresses); anything else is a corrupt chain and ends the walk. The marker flags
  * (TRAP_PC, RESUMED, ACTIVATION) go on the first frame reported from this segment. */
-static seg_end walk_seg(walk *w, uintptr_t pc, uintptr_t fp, const seg *s, uint32_t flags) {
+static seg_end walk_seg(walk *w, uintptr_t pc, uintptr_t fp, const seg *s, uint32_t flags,
+                        uintptr_t *out_fp) {
   uintptr_t prev = 0;
   for (;;) {
+    *out_fp = fp;
     if (s->entry_fp != 0 && fp == s->entry_fp) return SEG_ENTRY;
     if (s->bottom_fp != 0 && fp == s->bottom_fp) return SEG_BOTTOM;
     if (fp == 0 || (fp & 7) != 0 || fp < s->lo || fp > s->hi - 16 || fp <= prev)
@@ -114,6 +116,22 @@ static seg_end walk_seg(walk *w, uintptr_t pc, uintptr_t fp, const seg *s, uint3
     pc = load_word(fp + 8);
     fp = load_word(fp);
   }
+}
+
+/* At a continuation's entry fp: true when only host frames (the array-call trampoline, the
+ * contstacks start code) lie between it and the stack's bottom, so this is the continuation's own
+ * first entry and the walk goes on in the parent. False when Wasm frames follow: the host
+ * re-entered Wasm on this stack, and the frames above belong to an older activation. */
+static bool base_entry(const bt_state *st, uintptr_t fp, const seg *s) {
+  for (int i = 0; i < 16; i++) {
+    if (fp == s->bottom_fp) return true;
+    if ((fp & 7) != 0 || fp < s->lo || fp > s->hi - 16) return false;
+    uintptr_t pc = load_word(fp + 8), next = load_word(fp);
+    if (pc != 0 && bt_pc_is_wasm(st, pc - 1)) return false;
+    if (next <= fp) return false;
+    fp = next;
+  }
+  return false;
 }
 
 /* -- Chains ---------------------------------------------------------------------------------- */
@@ -141,9 +159,10 @@ static seg_end walk_activation(walk *w, const weft_activation *act, uint32_t fla
   } else if (!initial_seg(act, act->entry_fp, &s)) {
     return SEG_CORRUPT;
   }
-  uintptr_t pc = act->pc, fp = act->fp;
+  uintptr_t pc = act->pc, fp = act->fp, at = 0;
   for (uint32_t n = 0; n < MAX_STACKS; n++) {
-    seg_end r = walk_seg(w, pc, fp, &s, flags);
+    seg_end r = walk_seg(w, pc, fp, &s, flags, &at);
+    if (r == SEG_ENTRY && s.bottom_fp != 0 && base_entry(w->st, at, &s)) r = SEG_BOTTOM;
     if (r != SEG_BOTTOM) return r; /* the entry, corrupt, limit or stopped */
     /* c's bottom: its control context holds the parent's resume point */
     const weft_control_ctx *cc = weft_contref_cc(c);
@@ -156,11 +175,16 @@ static seg_end walk_activation(walk *w, const weft_activation *act, uint32_t fla
       c = parent->payload;
       if (!cont_seg(c, c != NULL ? c->csi.limits.last_wasm_entry_fp : 0, &s)) return SEG_CORRUPT;
     } else if (parent->kind == WEFT_CHAIN_INITIAL_STACK) {
+      /* the initial stack's saved entry fp; without a csi, the activation's entry when it is on
+       * the initial stack, else the top of the bounds the caller gave */
       const weft_common_stack_info *csi = parent->payload;
-      uintptr_t entry = csi != NULL ? csi->limits.last_wasm_entry_fp : act->entry_fp;
+      uintptr_t entry = act->entry_fp;
+      if (csi != NULL) entry = csi->limits.last_wasm_entry_fp;
+      else if (entry < act->stack_lo || act->stack_hi < 16 || entry > act->stack_hi - 16)
+        entry = act->stack_hi - 16;
       if (!initial_seg(act, entry, &s)) return SEG_CORRUPT;
       c = NULL;
-      r = walk_seg(w, pc, fp, &s, flags);
+      r = walk_seg(w, pc, fp, &s, flags, &at);
       return r == SEG_BOTTOM ? SEG_ENTRY : r;
     } else {
       return SEG_ENTRY; /* absent: nothing above */
@@ -199,7 +223,8 @@ int bt_walk_suspended(void *state, const weft_contref *c, const weft_frame_visit
   uintptr_t pc = cc->rip, fp = cc->rbp;
   uint32_t flags = 0;
   for (uint32_t n = 0; n < MAX_STACKS; n++) {
-    seg_end r = walk_seg(&w, pc, fp, &s, flags);
+    uintptr_t at = 0;
+    seg_end r = walk_seg(&w, pc, fp, &s, flags, &at);
     if (r != SEG_BOTTOM && r != SEG_ENTRY) return status_of(r);
     if (x == la) return WEFT_OK;
     if (x->parent_chain.kind != WEFT_CHAIN_CONTINUATION) return WEFT_ERR_MALFORMED;

@@ -308,6 +308,58 @@ static void test_two_continuations(void **state) {
   assert_int_equal(x.n, 4); /* stops before func 30's frame */
 }
 
+/* What contstacks really lays out: each continuation runs its function through an array-call
+ * trampoline (whose fp is the stack's saved entry fp) called from C start code whose frame sits on
+ * the control context. Reaching such a base entry, the walk goes on in the parent; reaching an
+ * entry with Wasm frames above it (the host re-entered Wasm on the continuation), it stops: those
+ * frames belong to an older activation. */
+static void test_continuation_entries(void **state) {
+  fixture *fx = *state;
+  static fake_stack s1, s2, s0;
+  static weft_contref c1, c2;
+  init_contref(&c1, &s1, WEFT_STACK_RUNNING);
+  init_contref(&c2, &s2, WEFT_STACK_PARENT);
+  c1.parent_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, &c2};
+  c2.parent_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, NULL};
+  uintptr_t bottom1 = (uintptr_t)c1.stack_top - 16, bottom2 = (uintptr_t)c2.stack_top - 16;
+  /* c1: func 11 <- array-call trampoline (entry) <- cs_cont_run (C) <- start code at the bottom */
+  uintptr_t run1 = put(&s1, 900, bottom1, host_pc());
+  uintptr_t tr1 = put(&s1, 800, run1, host_pc());
+  uintptr_t a0 = put(&s1, 100, tr1, tramp_pc());
+  /* c2: resumed c1 from func 20; same base entry below it */
+  uintptr_t run2 = put(&s2, 900, bottom2, host_pc());
+  uintptr_t tr2 = put(&s2, 800, run2, host_pc());
+  uintptr_t b0 = put(&s2, 300, tr2, tramp_pc());
+  c2.csi.limits.last_wasm_entry_fp = tr2;
+  weft_contref_cc(&c1)->rip = ret_in(20);
+  weft_contref_cc(&c1)->rbp = b0;
+  /* initial stack: resumed c2 from func 30 */
+  uintptr_t entry = slot(&s0, 1000);
+  uintptr_t i0 = put(&s0, 200, entry, tramp_pc());
+  weft_contref_cc(&c2)->rip = ret_in(30);
+  weft_contref_cc(&c2)->rbp = i0;
+  /* no csi for the initial stack (a store's initial chain): the bounds' top is its entry */
+  weft_activation act = {.pc = fpc(11, 0), .fp = a0, .entry_fp = tr1, .stack_lo = slot(&s0, 0),
+                         .stack_hi = entry + 16, .chain = {WEFT_CHAIN_CONTINUATION, &c1},
+                         .flags = WEFT_ACT_TRAP_PC};
+  seen v = {0};
+  weft_frame_visitor vis = {&v, record, false};
+  assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
+  assert_int_equal(v.n, 3);
+  assert_int_equal(func_of(&v.f[0]), 11);
+  assert_int_equal(func_of(&v.f[1]), 20);
+  assert_int_equal(func_of(&v.f[2]), 30);
+  assert_int_equal(v.f[2].stack, 2);
+  /* re-entry: a Wasm frame (func 15, which called the host) lies between c1's entry and bottom */
+  put(&s1, 850, run1, ret_in(15)); /* the host function's frame, returning into func 15 */
+  s1.w[800] = slot(&s1, 850);      /* the trampoline's caller is now that host frame */
+  seen r = {0};
+  weft_frame_visitor rv = {&r, record, false};
+  assert_int_equal(fx->bi->walk(fx->st, &act, &rv), WEFT_OK);
+  assert_int_equal(r.n, 1);
+  assert_int_equal(func_of(&r.f[0]), 11);
+}
+
 /* Suspended chain c (innermost, did the suspend) -> la (last ancestor, parent cut off): c's frames
  * from the suspension point in la's control context, then la's from c's control context. */
 static void test_suspended_chain(void **state) {
@@ -656,6 +708,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_plain_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_frames_skipped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_two_continuations, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_continuation_entries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_suspended_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_fp, setup, teardown),
       cmocka_unit_test_setup_teardown(test_max_depth, setup, teardown),
