@@ -266,27 +266,35 @@ out:
   return ok;
 }
 
-/* Gives a host function its canonical type: a final function type alone in its rec group, as a
- * module's plain (type (func ...)) is. Without a registry it stays unset until linked. */
-static void intern_type(weft_store_t *store, core_hostfunc *h) {
+const weft_rtt *core_rt_intern_func_type(weft_store_t *store, const weft_valtype *params,
+                                         uint32_t nparams, const weft_valtype *results,
+                                         uint32_t nresults) {
   core_types *types = store->engine != NULL ? core_engine_types(store->engine) : NULL;
-  if (types == NULL) return;
+  if (types == NULL) return NULL;
   weft_type ty;
   memset(&ty, 0, sizeof ty);
   ty.comp = WEFT_COMP_FUNC;
   ty.final = true;
   ty.super = WEFT_NONE;
   ty.rec_size = 1;
-  ty.u.func.nparams = h->nparams;
-  ty.u.func.params = h->params;
-  ty.u.func.nresults = h->nresults;
-  ty.u.func.results = h->results;
+  ty.u.func.nparams = nparams;
+  ty.u.func.params = params;
+  ty.u.func.nresults = nresults;
+  ty.u.func.results = results;
   const weft_rtt *rtt = NULL;
   weft_diag d;
-  if (core_types_intern(types, &ty, 0, 1, &rtt, &d) != WEFT_OK || rtt == NULL) return;
+  if (core_types_intern(types, &ty, 0, 1, &rtt, &d) != WEFT_OK || rtt == NULL) return NULL;
+  if (core_rt_store_add_rtt(store, rtt) != WEFT_OK) return NULL;
+  return rtt;
+}
+
+/* Gives a host function its canonical type. Without a registry it stays unset until linked. */
+static void intern_type(weft_store_t *store, core_hostfunc *h) {
+  const weft_rtt *rtt = core_rt_intern_func_type(store, h->params, h->nparams, h->results,
+                                                 h->nresults);
+  if (rtt == NULL) return;
   h->rtt = rtt;
   h->ref.type_index = rtt->id;
-  core_rt_store_add_rtt(store, rtt);
 }
 
 int weft_func_new(weft_store_t *store, const weft_valtype *params, uint32_t nparams,

@@ -123,9 +123,18 @@ static bool func_match(weft_funcref *f, const weft_module *ir, uint32_t type) {
 
 static bool tag_match(const core_tag *t, const weft_module *ir, uint32_t type) {
   if (type >= ir->ntypes) return false;
-  const weft_rtt *want = ir->types[type].rtt;
-  const weft_rtt *have = t->mod != NULL && t->type < t->mod->ntypes ? t->mod->types[t->type].rtt : NULL;
+  const weft_type *wt = &ir->types[type];
+  const weft_rtt *want = wt->rtt;
+  const weft_rtt *have = t->rtt;
+  if (t->mod != NULL && t->type < t->mod->ntypes) have = t->mod->types[t->type].rtt;
   if (want != NULL && have != NULL) return want->id == have->id;
+  if (t->mod == NULL) { /* a host tag without canonical type: compare the signature */
+    if (wt->comp != WEFT_COMP_FUNC || wt->u.func.nresults != 0 || wt->u.func.nparams != t->nparams)
+      return false;
+    for (uint32_t i = 0; i < t->nparams; i++)
+      if (wt->u.func.params[i] != t->params[i]) return false;
+    return true;
+  }
   return t->mod == ir && t->type == type;
 }
 

@@ -54,8 +54,11 @@ typedef struct core_global {
 typedef struct core_tag {
   weft_vm_tag *vm;
   weft_vm_tag storage;
-  const weft_module *mod; /* type context */
+  const weft_module *mod; /* type context; NULL for host tags */
   uint32_t type;          /* function type index in mod */
+  const weft_rtt *rtt;    /* canonical type of a host tag (NULL without a type registry) */
+  uint32_t nparams;       /* host tags: their parameter types (owned) */
+  weft_valtype *params;
 } core_tag;
 
 /* A host function. Its funcref's vmctx points at `hdr` (magic WEFT_HOSTCTX_MAGIC). */
@@ -145,6 +148,12 @@ bool core_rt_funcref_sig(const weft_funcref *f, uint32_t *np, const weft_valtype
                          const weft_valtype **r, const weft_module **mod);
 /* The rtt of a funcref's type (NULL when not yet canonical: an unlinked host function). */
 const weft_rtt *core_rt_funcref_rtt(const weft_funcref *f);
+
+/* The canonical type of [params] -> [results] (abstract heap types only) as a final type alone in
+ * its rec group, like a module's plain (type (func ...)); NULL without a registry or memory. */
+const weft_rtt *core_rt_intern_func_type(weft_store_t *store, const weft_valtype *params,
+                                         uint32_t nparams, const weft_valtype *results,
+                                         uint32_t nresults);
 
 /* -- Values ----------------------------------------------------------------------------------- */
 

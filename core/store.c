@@ -121,7 +121,11 @@ void weft_store_free(weft_store_t *s) {
   for (size_t i = 0; i < s->memories.n; i++) core_rt_memory_destroy(s->memories.items[i]);
   for (size_t i = 0; i < s->tables.n; i++) core_rt_table_destroy(s->tables.items[i]);
   for (size_t i = 0; i < s->globals.n; i++) free(s->globals.items[i]);
-  for (size_t i = 0; i < s->tags.n; i++) free(s->tags.items[i]);
+  for (size_t i = 0; i < s->tags.n; i++) {
+    core_tag *t = s->tags.items[i];
+    free(t->params);
+    free(t);
+  }
   for (size_t i = s->instances.n; i-- > 0;) core_rt_instance_destroy(s->instances.items[i]);
   core_rt_vec_free(&s->hostfuncs);
   core_rt_vec_free(&s->instances);

@@ -354,6 +354,17 @@ WEFT_API int weft_table_set(weft_store_t *store, weft_table_t t, uint64_t idx, c
 WEFT_API int weft_table_grow(weft_store_t *store, weft_table_t t, uint64_t delta,
                              const weft_val_t *init, uint64_t *out_old);
 
+/* -- Tags ------------------------------------------------------------------------------------ */
+
+/* A new tag (for exceptions or continuations) with parameter types params (abstract heap types
+ * only). Its identity is its address: every tag made here is distinct, and it can be imported by any
+ * tag import of the same type. WEFT_OK, WEFT_ERR_MISUSE, WEFT_ERR_NOMEM. */
+WEFT_API int weft_tag_new(weft_store_t *store, const weft_valtype *params, uint32_t nparams,
+                          weft_tag_t *out);
+/* The tag's parameter types (owned by the store, or by the defining module for module tags). */
+WEFT_API int weft_tag_get_type(weft_store_t *store, weft_tag_t tag, uint32_t *out_nparams,
+                               const weft_valtype **out_params);
+
 /* -- Memories -------------------------------------------------------------------------------- */
 
 /* A new memory of min..max 64 KiB pages. is64: memory64. */

@@ -627,6 +627,35 @@ static void test_table64_import(void **state) {
   weft_module_free(m);
 }
 
+/* (module (type (func (param i32))) (import "env" "e" (tag (type 0))) (export "e" (tag 0))) */
+static void test_host_tag_import(void **state) {
+  fixture *f = *state;
+  static const uint8_t b[] = {HDR, 0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,
+                              0x02, 0x0a, 0x01, 0x03, 'e', 'n', 'v', 0x01, 'e', 0x04, 0x00, 0x00,
+                              0x07, 0x05, 0x01, 0x01, 'e', 0x04, 0x00};
+  weft_module_t *m = load(f, b, sizeof b);
+  weft_valtype i32 = WEFT_VT_I32, i64 = WEFT_VT_I64;
+  weft_tag_t good, bad;
+  assert_int_equal(weft_tag_new(f->store, &i32, 1, &good), WEFT_OK);
+  assert_int_equal(weft_tag_new(f->store, &i64, 1, &bad), WEFT_OK);
+  uint32_t n = 0;
+  const weft_valtype *p = NULL;
+  assert_int_equal(weft_tag_get_type(f->store, good, &n, &p), WEFT_OK);
+  assert_true(n == 1 && p[0] == WEFT_VT_I32);
+  weft_extern_t e = {.kind = WEFT_EXTERN_TAG, .of.tag = bad};
+  weft_instance_t *inst = NULL;
+  weft_trap_t *t = NULL;
+  weft_error err;
+  assert_int_equal(weft_instance_new(f->store, m, &e, 1, &inst, &t, &err), WEFT_ERR_LINK);
+  e.of.tag = good;
+  assert_int_equal(weft_instance_new(f->store, m, &e, 1, &inst, &t, &err), WEFT_OK);
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(inst, "e", &ex), WEFT_OK);
+  assert_int_equal(ex.kind, WEFT_EXTERN_TAG);
+  assert_ptr_equal(ex.of.tag.obj, good.obj); /* imported tags keep their identity */
+  weft_module_free(m);
+}
+
 static void test_malformed_module(void **state) {
   fixture *f = *state;
   static const uint8_t b[] = {0x00, 0x61, 0x73, 0x6d, 0x02};
@@ -695,6 +724,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_start_trap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_global_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table64_import, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_tag_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_module, setup, teardown),
       cmocka_unit_test_setup_teardown(test_null_and_foreign_handles, setup, teardown),
   };
