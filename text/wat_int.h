@@ -236,6 +236,22 @@ uint32_t wat_typeuse(wat_ctx *c, bool declare_params, bool allow_ids, uint32_t *
 /* Block type: returns a weft_blocktype and writes it. */
 void wat_blocktype(wat_ctx *c, wat_buf *b);
 
+/* Small helpers of wat_module.c shared with wat_fields.c. */
+const wat_tok *wat_opt_id(wat_ctx *c);          /* an optional $id at pos */
+int wat_space_of_kw(const wat_tok *t);          /* func/table/memory/global/tag -> WAT_SP_*, else -1 */
+
+/* -- Module fields (wat_fields.c): pass 3, pos after the field keyword ------------------------- */
+
+void wat_func_field(wat_ctx *c, uint32_t idx);
+void wat_table_field(wat_ctx *c, uint32_t idx);
+void wat_memory_field(wat_ctx *c, uint32_t idx);
+void wat_global_field(wat_ctx *c, uint32_t idx);
+void wat_tag_field(wat_ctx *c, uint32_t idx);
+void wat_import_field(wat_ctx *c);
+void wat_export_field(wat_ctx *c);
+void wat_elem_field(wat_ctx *c);
+void wat_data_field(wat_ctx *c);
+
 /* -- Instructions (wat_instr.c) ---------------------------------------------------------------- */
 
 /* Parse instructions (flat and folded) into b until ')' (not consumed). */

@@ -115,7 +115,7 @@ static bool at_index(wat_ctx *c) {
   return k == WAT_T_ID || k == WAT_T_NUM;
 }
 
-static const wat_tok *opt_id(wat_ctx *c) {
+const wat_tok *wat_opt_id(wat_ctx *c) {
   if (wat_peek(c, 0)->kind == WAT_T_ID) return wat_next(c);
   return NULL;
 }
@@ -272,7 +272,7 @@ static void parse_sig(wat_ctx *c, sig *s, bool declare, bool allow_ids) {
   while (wat_peek_lpar_kw(c, "param")) {
     wat_next(c);
     wat_next(c);
-    const wat_tok *id = opt_id(c);
+    const wat_tok *id = wat_opt_id(c);
     if (id) {
       if (!allow_ids) wat_fail(c, id, "unexpected token: identifier not allowed here");
       weft_valtype t = wat_valtype(c);
@@ -416,7 +416,7 @@ static const struct { const char *kw; int kind; int space; } field_kws[] = {
     {"export", F_EXPORT, -1},            {"start", F_START, -1},
     {"elem", F_ELEM, WAT_SP_ELEM},       {"data", F_DATA, WAT_SP_DATA}};
 
-static int space_of_kw(const wat_tok *t) {
+int wat_space_of_kw(const wat_tok *t) {
   for (size_t i = 0; i < NELEMS(field_kws); i++)
     if (field_kws[i].space >= 2 && field_kws[i].space <= WAT_SP_TAG && wat_is_kw(t, field_kws[i].kw))
       return field_kws[i].space;
@@ -431,7 +431,7 @@ static void import_order(wat_ctx *c, const wat_tok *at) {
 /* Declare a func/table/memory/global/tag field: is it an inline import? Also count the inline
  * elem/data segments that tables/memories abbreviate. pos is after the keyword. */
 static void scan_entity(wat_ctx *c, int space, const wat_tok *kw) {
-  const wat_tok *id = opt_id(c);
+  const wat_tok *id = wat_opt_id(c);
   bool is_import = false;
   while (wat_peek_lpar_kw(c, "export")) wat_skip_sexpr(c);
   if (wat_peek_lpar_kw(c, "import")) {
@@ -465,7 +465,7 @@ static void declare_type(wat_ctx *c) {
   /* at "(type" */
   wat_next(c);
   wat_next(c);
-  declare(c, WAT_SP_TYPE, opt_id(c));
+  declare(c, WAT_SP_TYPE, wat_opt_id(c));
   typeinfo(c, c->sp[WAT_SP_TYPE].n - 1);
 }
 
@@ -499,7 +499,7 @@ static field *scan_fields(wat_ctx *c, size_t *out_n) {
     case F_FUNC: case F_TABLE: case F_MEMORY: case F_GLOBAL: case F_TAG:
       wat_next(c);
       wat_next(c);
-      scan_entity(c, space_of_kw(kw), kw);
+      scan_entity(c, wat_space_of_kw(kw), kw);
       break;
     case F_IMPORT: {
       wat_next(c);
@@ -508,19 +508,19 @@ static field *scan_fields(wat_ctx *c, size_t *out_n) {
       if (wat_peek(c, 0)->kind == WAT_T_STRING) wat_next(c);
       if (wat_peek(c, 0)->kind != WAT_T_LPAR) break; /* reported in pass 3 */
       const wat_tok *dk = wat_peek(c, 1);
-      int sp = space_of_kw(dk);
+      int sp = wat_space_of_kw(dk);
       if (sp < 0) break;
       import_order(c, kw);
       wat_next(c);
       wat_next(c);
-      declare(c, sp, opt_id(c));
+      declare(c, sp, wat_opt_id(c));
       c->sp[sp].nimports++;
       break;
     }
     case F_ELEM: case F_DATA:
       wat_next(c);
       wat_next(c);
-      declare(c, kind == F_ELEM ? WAT_SP_ELEM : WAT_SP_DATA, opt_id(c));
+      declare(c, kind == F_ELEM ? WAT_SP_ELEM : WAT_SP_DATA, wat_opt_id(c));
       break;
     default: break;
     }
@@ -577,7 +577,7 @@ static void comptype(wat_ctx *c, wat_buf *b, wat_typeinfo *ti) {
     while (wat_peek_lpar_kw(c, "field")) {
       wat_next(c);
       wat_next(c);
-      const wat_tok *id = opt_id(c);
+      const wat_tok *id = wat_opt_id(c);
       if (id) {
         if (!wat_map_put(c, &ti->fields, id->v, id->vlen, nf))
           wat_fail(c, id, "duplicate field $%.*s", (int)id->vlen, id->v);
@@ -623,7 +623,7 @@ static void comptype(wat_ctx *c, wat_buf *b, wat_typeinfo *ti) {
 static void typedef_(wat_ctx *c, wat_buf *b, uint32_t *next_type, bool single) {
   wat_expect_lpar(c);
   wat_expect_kw(c, "type");
-  opt_id(c);
+  wat_opt_id(c);
   uint32_t idx = (*next_type)++;
   wat_typeinfo *ti = typeinfo(c, idx);
   if (wat_peek_lpar_kw(c, "sub")) {
@@ -685,610 +685,6 @@ static void parse_types(wat_ctx *c, const field *fs, size_t n) {
     }
   }
   c->nexplicit_types = next_type;
-}
-
-/* -- Pass 3: entities -------------------------------------------------------------------------- */
-
-static uint8_t *string_tok(wat_ctx *c, size_t *len) {
-  const wat_tok *t = wat_next(c);
-  return wat_string(c, t, len);
-}
-
-static void put_name_tok(wat_ctx *c, wat_buf *b) {
-  const wat_tok *t = wat_peek(c, 0);
-  size_t n;
-  uint8_t *s = string_tok(c, &n);
-  if (!wat_utf8_valid(s, n)) wat_fail(c, t, "malformed UTF-8 encoding in name");
-  wat_name(c, b, s, n);
-}
-
-static void inline_exports(wat_ctx *c, uint8_t kind, uint32_t idx) {
-  while (wat_peek_lpar_kw(c, "export")) {
-    wat_next(c);
-    wat_next(c);
-    put_name_tok(c, &c->sec[WAT_SEC_EXPORT]);
-    wat_u8(c, &c->sec[WAT_SEC_EXPORT], kind);
-    wat_u32(c, &c->sec[WAT_SEC_EXPORT], idx);
-    c->nsec[WAT_SEC_EXPORT]++;
-    wat_expect_rpar(c);
-  }
-}
-
-/* "(import "m" "n")" inside an entity: writes module+name into the import section. */
-static bool inline_import(wat_ctx *c) {
-  if (!wat_peek_lpar_kw(c, "import")) return false;
-  wat_next(c);
-  wat_next(c);
-  put_name_tok(c, &c->sec[WAT_SEC_IMPORT]);
-  put_name_tok(c, &c->sec[WAT_SEC_IMPORT]);
-  wat_expect_rpar(c);
-  c->nsec[WAT_SEC_IMPORT]++;
-  return true;
-}
-
-static void limits(wat_ctx *c, wat_buf *b, bool is64, bool allow_shared) {
-  const wat_tok *t = wat_peek(c, 0);
-  uint64_t min = wat_tok_u64(c, t);
-  wat_next(c);
-  bool has_max = false;
-  uint64_t max = 0;
-  if (wat_peek(c, 0)->kind == WAT_T_NUM) {
-    t = wat_next(c);
-    max = wat_tok_u64(c, t);
-    has_max = true;
-  }
-  bool shared = false;
-  if (allow_shared && wat_is_kw(wat_peek(c, 0), "shared")) {
-    wat_next(c);
-    shared = true;
-  } else if (allow_shared && wat_is_kw(wat_peek(c, 0), "unshared")) {
-    wat_next(c);
-  }
-  wat_u8(c, b, (uint8_t)((has_max ? 1 : 0) | (shared ? 2 : 0) | (is64 ? 4 : 0)));
-  wat_u64(c, b, min);
-  if (has_max) wat_u64(c, b, max);
-}
-
-static bool opt_addrtype(wat_ctx *c) {
-  if (wat_is_kw(wat_peek(c, 0), "i64")) { wat_next(c); return true; }
-  if (wat_is_kw(wat_peek(c, 0), "i32")) wat_next(c);
-  return false;
-}
-
-static void tabletype(wat_ctx *c, wat_buf *b) {
-  bool is64 = opt_addrtype(c);
-  /* limits come first in the text but after the reference type in the binary: rewind */
-  size_t lim = c->pos;
-  while (wat_peek(c, 0)->kind == WAT_T_NUM) wat_next(c);
-  weft_valtype rt = wat_reftype(c);
-  size_t after = c->pos;
-  wat_put_valtype(c, b, rt);
-  c->pos = lim;
-  limits(c, b, is64, false);
-  if (wat_peek(c, 0)->kind == WAT_T_NUM) wat_fail(c, NULL, "unexpected token: expected a reference type");
-  c->pos = after;
-}
-
-static void memtype(wat_ctx *c, wat_buf *b) {
-  bool is64 = opt_addrtype(c);
-  limits(c, b, is64, true);
-}
-
-static void globaltype(wat_ctx *c, wat_buf *b) {
-  if (wat_peek_lpar_kw(c, "mut")) {
-    wat_next(c);
-    wat_next(c);
-    wat_put_valtype(c, b, wat_valtype(c));
-    wat_expect_rpar(c);
-    wat_u8(c, b, 1);
-  } else {
-    wat_put_valtype(c, b, wat_valtype(c));
-    wat_u8(c, b, 0);
-  }
-}
-
-static void begin_func(wat_ctx *c) {
-  wat_map_free(&c->locals);
-  c->nlocals = 0;
-  for (uint32_t i = 0; i < c->local_cap; i++) c->local_names[i] = NULL;
-  c->nlabels = 0;
-  c->depth = 0;
-}
-
-static void add_local_name(wat_ctx *c, uint32_t idx, const wat_tok *id) {
-  if (c->local_cap <= idx) {
-    uint32_t nc = c->local_cap ? c->local_cap * 2 : 16;
-    while (nc <= idx) nc *= 2;
-    const char **nn = realloc(c->local_names, nc * sizeof *nn);
-    if (!nn) wat_oom(c);
-    c->local_names = nn;
-    uint32_t *nl = realloc(c->local_lens, nc * sizeof *nl);
-    if (!nl) wat_oom(c);
-    c->local_lens = nl;
-    memset(c->local_names + c->local_cap, 0, (nc - c->local_cap) * sizeof *nn);
-    c->local_cap = nc;
-  }
-  c->local_names[idx] = id->v;
-  c->local_lens[idx] = id->vlen;
-}
-
-static void func_field(wat_ctx *c, uint32_t idx) {
-  opt_id(c);
-  inline_exports(c, WEFT_EXTERN_FUNC, idx);
-  begin_func(c);
-  if (inline_import(c)) {
-    wat_buf *ib = &c->sec[WAT_SEC_IMPORT];
-    wat_u8(c, ib, WEFT_EXTERN_FUNC);
-    wat_u32(c, ib, wat_typeuse(c, false, true, NULL));
-    wat_expect_rpar(c);
-    return;
-  }
-  uint32_t np = 0;
-  uint32_t tidx = wat_typeuse(c, true, true, &np);
-  wat_u32(c, &c->sec[WAT_SEC_FUNC], tidx);
-  c->nsec[WAT_SEC_FUNC]++;
-  /* locals */
-  c->nlocals = np;
-  wat_buf *body = &c->body;
-  body->len = 0;
-  uint32_t ngroups = 0;
-  weft_valtype last = 0;
-  uint32_t run = 0;
-  wat_buf groups = {0};
-  size_t gmark = c->pend.len;
-  (void)groups;
-  while (wat_peek_lpar_kw(c, "local")) {
-    wat_next(c);
-    wat_next(c);
-    const wat_tok *id = opt_id(c);
-    while (wat_peek(c, 0)->kind != WAT_T_RPAR) {
-      weft_valtype t = wat_valtype(c);
-      if (id) {
-        if (!wat_map_put(c, &c->locals, id->v, id->vlen, c->nlocals))
-          wat_fail(c, id, "duplicate local $%.*s", (int)id->vlen, id->v);
-        add_local_name(c, c->nlocals, id);
-      }
-      if (run && t == last) run++;
-      else {
-        if (run) {
-          wat_u32(c, &c->pend, run);
-          wat_put_valtype(c, &c->pend, last);
-          ngroups++;
-        }
-        last = t;
-        run = 1;
-      }
-      c->nlocals++;
-      if (id) break;
-    }
-    wat_expect_rpar(c);
-  }
-  if (run) {
-    wat_u32(c, &c->pend, run);
-    wat_put_valtype(c, &c->pend, last);
-    ngroups++;
-  }
-  wat_u32(c, body, ngroups);
-  wat_bytes(c, body, c->pend.d + gmark, c->pend.len - gmark);
-  c->pend.len = gmark;
-  wat_instrs(c, body);
-  wat_u8(c, body, 0x0B);
-  wat_expect_rpar(c);
-  wat_buf *code = &c->sec[WAT_SEC_CODE];
-  wat_u32(c, code, (uint32_t)body->len);
-  wat_bytes(c, code, body->d, body->len);
-  c->nsec[WAT_SEC_CODE]++;
-  /* local names */
-  uint32_t nnamed = 0;
-  for (uint32_t i = 0; i < c->nlocals && i < c->local_cap; i++)
-    if (c->local_names[i]) nnamed++;
-  if (nnamed) {
-    wat_buf *nb = &c->names_local;
-    wat_u32(c, nb, idx);
-    wat_u32(c, nb, nnamed);
-    for (uint32_t i = 0; i < c->nlocals && i < c->local_cap; i++) {
-      if (!c->local_names[i]) continue;
-      wat_u32(c, nb, i);
-      wat_name(c, nb, (const uint8_t *)c->local_names[i], c->local_lens[i]);
-    }
-    c->nnames_local++;
-  }
-}
-
-/* Element list items after the reftype / "func": encoded exprs in c->pend from `mark`.
- * Returns the count. `funcidx` lists give ref.func items. */
-static uint32_t elem_items(wat_ctx *c, bool funcidx, wat_buf *items) {
-  uint32_t n = 0;
-  if (funcidx) {
-    while (at_index(c)) {
-      uint32_t f = wat_resolve(c, WAT_SP_FUNC, wat_peek(c, 0));
-      wat_next(c);
-      wat_u8(c, items, 0xD2);
-      wat_u32(c, items, f);
-      wat_u8(c, items, 0x0B);
-      n++;
-    }
-    return n;
-  }
-  while (wat_peek(c, 0)->kind == WAT_T_LPAR) {
-    if (wat_peek_lpar_kw(c, "item")) {
-      wat_next(c);
-      wat_next(c);
-      wat_instrs(c, items);
-      wat_expect_rpar(c);
-    } else {
-      /* one folded instruction */
-      size_t save = c->pos;
-      wat_skip_sexpr(c);
-      size_t end = c->pos;
-      c->pos = save;
-      /* parse exactly that one folded expression */
-      wat_tok saved = c->toks[end];
-      c->toks[end].kind = WAT_T_RPAR;
-      wat_instrs(c, items);
-      c->toks[end] = saved;
-      c->pos = end;
-    }
-    wat_u8(c, items, 0x0B);
-    n++;
-  }
-  return n;
-}
-
-/* Is an encoded item exactly "ref.func x end"? Writes x's LEB range. */
-static bool item_is_funcidx(const uint8_t *p, size_t n, size_t *lebn) {
-  if (n < 3 || p[0] != 0xD2 || p[n - 1] != 0x0B) return false;
-  size_t i = 1;
-  while (i < n - 1 && (p[i] & 0x80)) i++;
-  if (i != n - 2) return false;
-  *lebn = n - 2;
-  return true;
-}
-
-/* Write one element segment into the elem section. items: a sequence of encoded exprs. */
-static void put_elem(wat_ctx *c, int mode, uint32_t table, const uint8_t *off, size_t offn,
-                     weft_valtype et, const wat_buf *items, uint32_t n) {
-  wat_buf *b = &c->sec[WAT_SEC_ELEM];
-  bool funcref = et == WEFT_VT_FUNCREF;
-  bool idx_form = funcref;
-  for (size_t p = 0; idx_form && p < items->len;) {
-    size_t end = p, lebn;
-    /* find the end of this expr: for ref.func items it is short */
-    if (items->d[p] != 0xD2) { idx_form = false; break; }
-    end = p + 1;
-    while (end < items->len && (items->d[end] & 0x80)) end++;
-    end += 2;
-    if (end > items->len || !item_is_funcidx(items->d + p, end - p, &lebn)) { idx_form = false; break; }
-    p = end;
-  }
-  uint32_t flags;
-  if (mode == WEFT_SEG_PASSIVE) flags = idx_form ? 1 : 5;
-  else if (mode == WEFT_SEG_DECLARATIVE) flags = idx_form ? 3 : 7;
-  else if (table == 0 && funcref) flags = idx_form ? 0 : 4;
-  else flags = idx_form ? 2 : 6;
-  wat_u32(c, b, flags);
-  if (mode == WEFT_SEG_ACTIVE) {
-    if (flags == 2 || flags == 6) wat_u32(c, b, table);
-    wat_bytes(c, b, off, offn);
-  }
-  if (flags == 1 || flags == 2 || flags == 3) wat_u8(c, b, 0x00);
-  if (flags == 5 || flags == 6 || flags == 7) wat_put_valtype(c, b, et);
-  wat_u32(c, b, n);
-  if (idx_form) {
-    for (size_t p = 0; p < items->len;) {
-      size_t end = p + 1;
-      while (items->d[end] & 0x80) end++;
-      end++;
-      wat_bytes(c, b, items->d + p + 1, end - p - 1);
-      p = end + 1;
-    }
-  } else {
-    wat_bytes(c, b, items->d, items->len);
-  }
-  c->nsec[WAT_SEC_ELEM]++;
-}
-
-static void offset_expr(wat_ctx *c, wat_buf *b) {
-  if (wat_peek_lpar_kw(c, "offset")) {
-    wat_next(c);
-    wat_next(c);
-    wat_instrs(c, b);
-    wat_expect_rpar(c);
-  } else {
-    size_t save = c->pos;
-    wat_skip_sexpr(c);
-    size_t end = c->pos;
-    c->pos = save;
-    wat_tok saved = c->toks[end];
-    c->toks[end].kind = WAT_T_RPAR;
-    wat_instrs(c, b);
-    c->toks[end] = saved;
-    c->pos = end;
-  }
-  wat_u8(c, b, 0x0B);
-}
-
-static void elem_field(wat_ctx *c) {
-  opt_id(c);
-  int mode = WEFT_SEG_PASSIVE;
-  uint32_t table = 0;
-  wat_buf off = {0}, items = {0};
-  /* These two buffers are malloc'd: keep them in the ctx scratch so unwinding frees them. */
-  wat_buf *offb = &c->names_local; /* placeholder never used: see below */
-  (void)offb;
-  size_t omark = c->scratch.len;
-  if (wat_is_kw(wat_peek(c, 0), "declare")) {
-    wat_next(c);
-    mode = WEFT_SEG_DECLARATIVE;
-  } else {
-    if (wat_peek_lpar_kw(c, "table")) {
-      wat_next(c);
-      wat_next(c);
-      table = wat_resolve(c, WAT_SP_TABLE, wat_peek(c, 0));
-      wat_next(c);
-      wat_expect_rpar(c);
-      mode = WEFT_SEG_ACTIVE;
-    }
-    if (wat_peek(c, 0)->kind == WAT_T_LPAR && !wat_is_kw(wat_peek(c, 1), "ref") &&
-        !wat_is_kw(wat_peek(c, 1), "item")) {
-      mode = WEFT_SEG_ACTIVE;
-      offset_expr(c, &c->scratch);
-    } else if (mode == WEFT_SEG_ACTIVE) {
-      wat_fail(c, NULL, "unexpected token: expected an offset expression");
-    }
-  }
-  size_t offn = c->scratch.len - omark;
-  weft_valtype et = WEFT_VT_FUNCREF;
-  bool funcidx = false;
-  if (wat_is_kw(wat_peek(c, 0), "func")) {
-    wat_next(c);
-    funcidx = true;
-  } else if (wat_at_valtype(c)) {
-    et = wat_reftype(c);
-  } else {
-    funcidx = true; /* legacy: bare function indices */
-  }
-  size_t imark = c->scratch.len;
-  uint32_t n = elem_items(c, funcidx, &c->scratch);
-  wat_expect_rpar(c);
-  items.d = c->scratch.d + imark;
-  items.len = c->scratch.len - imark;
-  /* copy offset out of pend since put_elem writes elsewhere: pend is stable here */
-  off.d = c->scratch.d + omark;
-  off.len = offn;
-  put_elem(c, mode, table, off.d, off.len, et, &items, n);
-  c->scratch.len = omark;
-}
-
-static void data_string_list(wat_ctx *c, wat_buf *b) {
-  while (wat_peek(c, 0)->kind == WAT_T_STRING) {
-    size_t n;
-    uint8_t *s = string_tok(c, &n);
-    wat_bytes(c, b, s, n);
-  }
-}
-
-static void data_field(wat_ctx *c) {
-  opt_id(c);
-  wat_buf *b = &c->sec[WAT_SEC_DATA];
-  uint32_t mem = 0;
-  bool active = false;
-  if (wat_peek_lpar_kw(c, "memory")) {
-    wat_next(c);
-    wat_next(c);
-    mem = wat_resolve(c, WAT_SP_MEM, wat_peek(c, 0));
-    wat_next(c);
-    wat_expect_rpar(c);
-    active = true;
-  }
-  size_t mark = c->scratch.len;
-  if (wat_peek(c, 0)->kind == WAT_T_LPAR) {
-    active = true;
-    offset_expr(c, &c->scratch);
-  } else if (active) {
-    wat_fail(c, NULL, "unexpected token: expected an offset expression");
-  }
-  if (!active) wat_u8(c, b, 1);
-  else if (mem == 0) wat_u8(c, b, 0);
-  else {
-    wat_u8(c, b, 2);
-    wat_u32(c, b, mem);
-  }
-  wat_bytes(c, b, c->scratch.d + mark, c->scratch.len - mark);
-  c->scratch.len = mark;
-  data_string_list(c, &c->scratch);
-  wat_u32(c, b, (uint32_t)(c->scratch.len - mark));
-  wat_bytes(c, b, c->scratch.d + mark, c->scratch.len - mark);
-  c->scratch.len = mark;
-  wat_expect_rpar(c);
-  c->nsec[WAT_SEC_DATA]++;
-}
-
-static void table_field(wat_ctx *c, uint32_t idx) {
-  opt_id(c);
-  inline_exports(c, WEFT_EXTERN_TABLE, idx);
-  if (inline_import(c)) {
-    wat_u8(c, &c->sec[WAT_SEC_IMPORT], WEFT_EXTERN_TABLE);
-    tabletype(c, &c->sec[WAT_SEC_IMPORT]);
-    wat_expect_rpar(c);
-    return;
-  }
-  wat_buf *b = &c->sec[WAT_SEC_TABLE];
-  size_t save = c->pos;
-  bool is64 = opt_addrtype(c);
-  if (wat_at_valtype(c)) {
-    /* (table i64? reftype (elem ...)) */
-    weft_valtype et = wat_reftype(c);
-    if (!wat_peek_lpar_kw(c, "elem")) wat_fail(c, NULL, "unexpected token: expected '(elem' or table limits");
-    wat_next(c);
-    wat_next(c);
-    size_t imark = c->scratch.len;
-    bool funcidx = !(wat_peek(c, 0)->kind == WAT_T_LPAR);
-    uint32_t n = elem_items(c, funcidx, &c->scratch);
-    wat_expect_rpar(c);
-    wat_put_valtype(c, b, et);
-    wat_u8(c, b, (uint8_t)(1 | (is64 ? 4 : 0)));
-    wat_u32(c, b, n);
-    wat_u32(c, b, n);
-    c->nsec[WAT_SEC_TABLE]++;
-    size_t omark = c->scratch.len;
-    wat_u8(c, &c->scratch, is64 ? 0x42 : 0x41);
-    wat_u8(c, &c->scratch, 0);
-    wat_u8(c, &c->scratch, 0x0B);
-    wat_buf items = {.d = c->scratch.d + imark, .len = omark - imark};
-    put_elem(c, WEFT_SEG_ACTIVE, idx, c->scratch.d + omark, 3, et, &items, n);
-    c->scratch.len = imark;
-    wat_expect_rpar(c);
-    return;
-  }
-  c->pos = save;
-  if (wat_peek(c, 0)->kind == WAT_T_RPAR) wat_fail(c, NULL, "unexpected token: expected table limits but found ')'");
-  size_t mark = c->scratch.len;
-  tabletype(c, &c->scratch);
-  if (wat_peek(c, 0)->kind != WAT_T_RPAR) {
-    wat_u8(c, b, 0x40);
-    wat_u8(c, b, 0x00);
-    wat_bytes(c, b, c->scratch.d + mark, c->scratch.len - mark);
-    c->scratch.len = mark;
-    wat_instrs(c, b);
-    wat_u8(c, b, 0x0B);
-  } else {
-    wat_bytes(c, b, c->scratch.d + mark, c->scratch.len - mark);
-    c->scratch.len = mark;
-  }
-  c->nsec[WAT_SEC_TABLE]++;
-  wat_expect_rpar(c);
-}
-
-static void memory_field(wat_ctx *c, uint32_t idx) {
-  opt_id(c);
-  inline_exports(c, WEFT_EXTERN_MEMORY, idx);
-  if (inline_import(c)) {
-    wat_u8(c, &c->sec[WAT_SEC_IMPORT], WEFT_EXTERN_MEMORY);
-    memtype(c, &c->sec[WAT_SEC_IMPORT]);
-    wat_expect_rpar(c);
-    return;
-  }
-  wat_buf *b = &c->sec[WAT_SEC_MEM];
-  size_t save = c->pos;
-  bool is64 = opt_addrtype(c);
-  if (wat_peek_lpar_kw(c, "data")) {
-    wat_next(c);
-    wat_next(c);
-    size_t mark = c->scratch.len;
-    data_string_list(c, &c->scratch);
-    wat_expect_rpar(c);
-    size_t len = c->scratch.len - mark;
-    uint64_t pages = (len + 65535) / 65536;
-    wat_u8(c, b, (uint8_t)(1 | (is64 ? 4 : 0)));
-    wat_u64(c, b, pages);
-    wat_u64(c, b, pages);
-    c->nsec[WAT_SEC_MEM]++;
-    wat_buf *d = &c->sec[WAT_SEC_DATA];
-    if (idx == 0) wat_u8(c, d, 0);
-    else {
-      wat_u8(c, d, 2);
-      wat_u32(c, d, idx);
-    }
-    wat_u8(c, d, is64 ? 0x42 : 0x41);
-    wat_u8(c, d, 0);
-    wat_u8(c, d, 0x0B);
-    wat_u32(c, d, (uint32_t)len);
-    wat_bytes(c, d, c->scratch.d + mark, len);
-    c->scratch.len = mark;
-    c->nsec[WAT_SEC_DATA]++;
-    wat_expect_rpar(c);
-    return;
-  }
-  c->pos = save;
-  memtype(c, b);
-  c->nsec[WAT_SEC_MEM]++;
-  wat_expect_rpar(c);
-}
-
-static void global_field(wat_ctx *c, uint32_t idx) {
-  opt_id(c);
-  inline_exports(c, WEFT_EXTERN_GLOBAL, idx);
-  if (inline_import(c)) {
-    wat_u8(c, &c->sec[WAT_SEC_IMPORT], WEFT_EXTERN_GLOBAL);
-    globaltype(c, &c->sec[WAT_SEC_IMPORT]);
-    wat_expect_rpar(c);
-    return;
-  }
-  wat_buf *b = &c->sec[WAT_SEC_GLOBAL];
-  globaltype(c, b);
-  begin_func(c);
-  wat_instrs(c, b);
-  wat_u8(c, b, 0x0B);
-  c->nsec[WAT_SEC_GLOBAL]++;
-  wat_expect_rpar(c);
-}
-
-static void tag_field(wat_ctx *c, uint32_t idx) {
-  opt_id(c);
-  inline_exports(c, WEFT_EXTERN_TAG, idx);
-  if (inline_import(c)) {
-    wat_u8(c, &c->sec[WAT_SEC_IMPORT], WEFT_EXTERN_TAG);
-    wat_u8(c, &c->sec[WAT_SEC_IMPORT], 0);
-    wat_u32(c, &c->sec[WAT_SEC_IMPORT], wat_typeuse(c, false, true, NULL));
-    wat_expect_rpar(c);
-    return;
-  }
-  wat_buf *b = &c->sec[WAT_SEC_TAG];
-  wat_u8(c, b, 0);
-  wat_u32(c, b, wat_typeuse(c, false, true, NULL));
-  c->nsec[WAT_SEC_TAG]++;
-  wat_expect_rpar(c);
-}
-
-static void import_field(wat_ctx *c) {
-  wat_buf *b = &c->sec[WAT_SEC_IMPORT];
-  put_name_tok(c, b);
-  put_name_tok(c, b);
-  wat_expect_lpar(c);
-  const wat_tok *k = wat_next(c);
-  opt_id(c);
-  if (wat_is_kw(k, "func")) {
-    wat_u8(c, b, WEFT_EXTERN_FUNC);
-    begin_func(c);
-    wat_u32(c, b, wat_typeuse(c, false, true, NULL));
-  } else if (wat_is_kw(k, "table")) {
-    wat_u8(c, b, WEFT_EXTERN_TABLE);
-    tabletype(c, b);
-  } else if (wat_is_kw(k, "memory")) {
-    wat_u8(c, b, WEFT_EXTERN_MEMORY);
-    memtype(c, b);
-  } else if (wat_is_kw(k, "global")) {
-    wat_u8(c, b, WEFT_EXTERN_GLOBAL);
-    globaltype(c, b);
-  } else if (wat_is_kw(k, "tag")) {
-    wat_u8(c, b, WEFT_EXTERN_TAG);
-    wat_u8(c, b, 0);
-    wat_u32(c, b, wat_typeuse(c, false, true, NULL));
-  } else {
-    wat_fail(c, k, "unexpected token: expected an import kind (func, table, memory, global, tag) but found '%.*s'",
-             (int)k->len, k->p);
-  }
-  wat_expect_rpar(c);
-  wat_expect_rpar(c);
-  c->nsec[WAT_SEC_IMPORT]++;
-}
-
-static void export_field(wat_ctx *c) {
-  wat_buf *b = &c->sec[WAT_SEC_EXPORT];
-  put_name_tok(c, b);
-  wat_expect_lpar(c);
-  const wat_tok *k = wat_next(c);
-  int sp = space_of_kw(k);
-  if (sp < 0) wat_fail(c, k, "unexpected token: expected an export kind but found '%.*s'", (int)k->len, k->p);
-  static const uint8_t kinds[WAT_SP_COUNT] = {0, WEFT_EXTERN_FUNC, WEFT_EXTERN_TABLE,
-                                              WEFT_EXTERN_MEMORY, WEFT_EXTERN_GLOBAL, WEFT_EXTERN_TAG};
-  wat_u8(c, b, kinds[sp]);
-  wat_u32(c, b, wat_resolve(c, sp, wat_peek(c, 0)));
-  wat_next(c);
-  wat_expect_rpar(c);
-  wat_expect_rpar(c);
-  c->nsec[WAT_SEC_EXPORT]++;
 }
 
 /* -- Assembly ---------------------------------------------------------------------------------- */
@@ -1375,7 +771,7 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
   for (size_t i = 0; i < NELEMS(scratch); i++)
     if (!wat_buf_reserve(scratch[i], 64)) wat_oom(c);
   if (wrapped) {
-    const wat_tok *id = opt_id(c);
+    const wat_tok *id = wat_opt_id(c);
     if (id) {
       c->mod_name = id->v;
       c->mod_name_len = id->vlen;
@@ -1391,33 +787,33 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
   for (size_t i = 0; i < nf; i++) {
     c->pos = fs[i].pos + 2;
     switch (fs[i].kind) {
-    case F_FUNC: func_field(c, cur[WAT_SP_FUNC]++); break;
+    case F_FUNC: wat_func_field(c, cur[WAT_SP_FUNC]++); break;
     case F_TABLE: {
       uint32_t t = cur[WAT_SP_TABLE]++;
-      table_field(c, t);
+      wat_table_field(c, t);
       if (c->nsec[WAT_SEC_ELEM] > cur[WAT_SP_ELEM]) cur[WAT_SP_ELEM] = c->nsec[WAT_SEC_ELEM];
       break;
     }
     case F_MEMORY: {
       uint32_t m = cur[WAT_SP_MEM]++;
-      memory_field(c, m);
+      wat_memory_field(c, m);
       if (c->nsec[WAT_SEC_DATA] > cur[WAT_SP_DATA]) cur[WAT_SP_DATA] = c->nsec[WAT_SEC_DATA];
       break;
     }
-    case F_GLOBAL: global_field(c, cur[WAT_SP_GLOBAL]++); break;
-    case F_TAG: tag_field(c, cur[WAT_SP_TAG]++); break;
+    case F_GLOBAL: wat_global_field(c, cur[WAT_SP_GLOBAL]++); break;
+    case F_TAG: wat_tag_field(c, cur[WAT_SP_TAG]++); break;
     case F_IMPORT: {
       const wat_tok *k = wat_peek(c, 2);
       if (wat_peek(c, 0)->kind == WAT_T_STRING && wat_peek(c, 1)->kind == WAT_T_STRING &&
           wat_peek(c, 2)->kind == WAT_T_LPAR) {
         k = wat_peek(c, 3);
-        int sp = space_of_kw(k);
+        int sp = wat_space_of_kw(k);
         if (sp >= 0) cur[sp]++;
       }
-      import_field(c);
+      wat_import_field(c);
       break;
     }
-    case F_EXPORT: export_field(c); break;
+    case F_EXPORT: wat_export_field(c); break;
     case F_START:
       if (c->has_start) wat_fail(c, &c->toks[fs[i].pos], "multiple start sections");
       c->has_start = true;
@@ -1425,8 +821,8 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
       wat_next(c);
       wat_expect_rpar(c);
       break;
-    case F_ELEM: elem_field(c); cur[WAT_SP_ELEM]++; break;
-    case F_DATA: data_field(c); cur[WAT_SP_DATA]++; break;
+    case F_ELEM: wat_elem_field(c); cur[WAT_SP_ELEM]++; break;
+    case F_DATA: wat_data_field(c); cur[WAT_SP_DATA]++; break;
     default: break;
     }
   }
