@@ -11,6 +11,9 @@
 
 #include "cli.h"
 #include "weft/weft.h"
+#ifdef WEFT_HAVE_WASI
+#include "weft/wasi.h"
+#endif
 #ifdef WEFT_HAVE_TEXT
 #include "weft/text.h"
 #endif
@@ -227,6 +230,9 @@ static int run_module(weft_engine *engine, const run_opts *o) {
   weft_module_t *mod = NULL;
   weft_store_t *store = NULL;
   weft_linker_t *linker = NULL;
+#ifdef WEFT_HAVE_WASI
+  weft_wasi_ctx *wasi = NULL;
+#endif
   weft_error err;
   memset(&err, 0, sizeof err);
   int rc = load_bytes(o->file, &bytes, &len);
@@ -260,6 +266,15 @@ static int run_module(weft_engine *engine, const run_opts *o) {
     cli_error("out of memory");
     goto out;
   }
+#ifdef WEFT_HAVE_WASI
+  /* An invoked export may use WASI too (printing, clocks): argv is just FILE, no env, no dirs. */
+  wasi = weft_wasi_ctx_new();
+  if (wasi == NULL || weft_wasi_push_arg(wasi, o->file) != WEFT_OK ||
+      weft_wasi_define(linker, store, wasi) != WEFT_OK) {
+    cli_error("cannot set up WASI: out of memory");
+    goto out;
+  }
+#endif
   weft_instance_t *inst = NULL;
   weft_trap_t *trap = NULL;
   if (weft_linker_instantiate(linker, mod, &inst, &trap, &err) != WEFT_OK) {
@@ -287,6 +302,9 @@ static int run_module(weft_engine *engine, const run_opts *o) {
 out:
   weft_linker_free(linker);
   weft_store_free(store);
+#ifdef WEFT_HAVE_WASI
+  weft_wasi_ctx_free(wasi);
+#endif
   weft_module_free(mod);
   free(bytes);
   return rc;
