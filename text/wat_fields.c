@@ -160,9 +160,7 @@ void wat_func_field(wat_ctx *c, uint32_t idx) {
   uint32_t ngroups = 0;
   weft_valtype last = 0;
   uint32_t run = 0;
-  wat_buf groups = {0};
   size_t gmark = c->pend.len;
-  (void)groups;
   while (wat_peek_lpar_kw(c, "local")) {
     wat_next(c);
     wat_next(c);
@@ -339,9 +337,7 @@ void wat_elem_field(wat_ctx *c) {
   int mode = WEFT_SEG_PASSIVE;
   uint32_t table = 0;
   wat_buf off = {0}, items = {0};
-  /* These two buffers are malloc'd: keep them in the ctx scratch so unwinding frees them. */
-  wat_buf *offb = &c->names_local; /* placeholder never used: see below */
-  (void)offb;
+  /* offset and items are built in c->scratch (freed with the context if a parse error unwinds) */
   size_t omark = c->scratch.len;
   if (wat_is_kw(wat_peek(c, 0), "declare")) {
     wat_next(c);

@@ -236,7 +236,6 @@ void wat_v128_lanes(wat_ctx *c, uint8_t out[16]) {
     const wat_tok *t = wat_peek(c, 0);
     if (t->kind == WAT_T_NUM || (t->kind == WAT_T_KEYWORD && (wat_is_kw(t, "nan") || wat_is_kw(t, "inf"))))
       wat_fail(c, t, "wrong number of lane literals: expected %d for %s", shapes[k].n, shapes[k].kw);
-    (void)0;
     return;
   }
   wat_fail(c, s, "unexpected token: expected a lane shape (i8x16 ... f64x2) but found '%.*s'", (int)s->len, s->p);

@@ -430,7 +430,7 @@ static void import_order(wat_ctx *c, const wat_tok *at) {
 
 /* Declare a func/table/memory/global/tag field: is it an inline import? Also count the inline
  * elem/data segments that tables/memories abbreviate. pos is after the keyword. */
-static void scan_entity(wat_ctx *c, int space, const wat_tok *kw) {
+static void scan_entity(wat_ctx *c, int space) {
   const wat_tok *id = wat_opt_id(c);
   bool is_import = false;
   while (wat_peek_lpar_kw(c, "export")) wat_skip_sexpr(c);
@@ -447,7 +447,6 @@ static void scan_entity(wat_ctx *c, int space, const wat_tok *kw) {
     c->seen_def = true;
     c->seen_def_kind = space == WAT_SP_FUNC ? "function" : space_names[space];
   }
-  (void)kw;
   if (space == WAT_SP_TABLE || space == WAT_SP_MEM) {
     /* an inline (elem ...) / (data ...) */
     while (wat_peek(c, 0)->kind != WAT_T_RPAR && wat_peek(c, 0)->kind != WAT_T_EOF) {
@@ -499,7 +498,7 @@ static field *scan_fields(wat_ctx *c, size_t *out_n) {
     case F_FUNC: case F_TABLE: case F_MEMORY: case F_GLOBAL: case F_TAG:
       wat_next(c);
       wat_next(c);
-      scan_entity(c, wat_space_of_kw(kw), kw);
+      scan_entity(c, wat_space_of_kw(kw));
       break;
     case F_IMPORT: {
       wat_next(c);
@@ -569,11 +568,9 @@ static void comptype(wat_ctx *c, wat_buf *b, wat_typeinfo *ti) {
     put_functype(c, b, &s);
   } else if (wat_is_kw(k, "struct")) {
     ti->comp = WEFT_COMP_STRUCT;
-    wat_buf tmp = {0};
     uint32_t nf = 0;
     wat_buf *fb = &c->body; /* scratch: bodies are not being built during pass 2 */
     size_t mark = fb->len;
-    (void)tmp;
     while (wat_peek_lpar_kw(c, "field")) {
       wat_next(c);
       wat_next(c);
@@ -690,7 +687,6 @@ static void parse_types(wat_ctx *c, const field *fs, size_t n) {
 /* -- Assembly ---------------------------------------------------------------------------------- */
 
 static void put_section(wat_ctx *c, wat_buf *out, uint8_t id, uint32_t count, bool vec, const wat_buf *b) {
-  wat_buf tmp = {0};
   uint8_t lebbuf[5];
   size_t ln = 0;
   uint32_t v = count;
@@ -700,7 +696,6 @@ static void put_section(wat_ctx *c, wat_buf *out, uint8_t id, uint32_t count, bo
     if (v) byte |= 0x80;
     lebbuf[ln++] = byte;
   } while (v);
-  (void)tmp;
   size_t size = b->len + (vec ? ln : 0);
   wat_u8(c, out, id);
   wat_u32(c, out, (uint32_t)size);
@@ -732,11 +727,9 @@ static void put_names(wat_ctx *c, wat_buf *out) {
       wat_name(c, p, (const uint8_t *)fs->idnames[i], fs->idlens[i]);
     }
     size_t sublen = p->len - sub;
-    wat_buf hdr = {0};
     size_t hmark = p->len;
     wat_u8(c, p, 1);
     wat_u32(c, p, (uint32_t)sublen);
-    (void)hdr;
     /* rotate the header in front of the subsection */
     size_t hl = p->len - hmark;
     uint8_t h[8];
@@ -778,10 +771,8 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
     }
   }
   size_t nf;
-  size_t start = c->pos;
   field *fs = scan_fields(c, &nf);
   size_t end = c->pos;
-  (void)start;
   parse_types(c, fs, nf);
   uint32_t cur[WAT_SP_COUNT] = {0};
   for (size_t i = 0; i < nf; i++) {
@@ -828,7 +819,6 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
   }
   c->pos = end;
   /* assemble */
-  wat_buf outb = {0};
   static const uint8_t magic[] = {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00};
   /* outb is malloc'd; keep it in body so an unwind frees it */
   wat_buf_free(&c->body);
@@ -859,7 +849,6 @@ void wat_module(wat_ctx *c, bool wrapped, uint8_t **out, size_t *out_len) {
     put_section(c, &c->body, order[i].id, c->nsec[s], true, &c->sec[s]);
   }
   put_names(c, &c->body);
-  (void)outb;
   *out = c->body.d;
   *out_len = c->body.len;
   c->body.d = NULL;
