@@ -673,6 +673,13 @@ static void run_cmd(runner *r, const weft_wast_cmd *cmd) {
   }
 }
 
+/* A file that could not be run at all: one module failure. */
+static void fail_counts(FILE *out) {
+  fprintf(out, "C");
+  for (int k = 0; k < K_COUNT; k++) fprintf(out, " 0 %d 0", k == K_MODULE ? 1 : 0);
+  fprintf(out, " 0\n");
+}
+
 /* The child: run one script, write "F/S/T" lines and a final "C" line of counts to `out`. */
 static int child_run(weft_engine *engine, const char *path, FILE *out, bool verbose, bool strict) {
   runner r;
@@ -686,6 +693,7 @@ static int child_run(weft_engine *engine, const char *path, FILE *out, bool verb
   size_t len = 0;
   if (cli_read_file(path, &src, &len) != 0) {
     fprintf(out, "F 0 %s: cannot read the file\n", path);
+    fail_counts(out);
     return 1;
   }
   weft_wast *w = NULL;
@@ -693,9 +701,7 @@ static int child_run(weft_engine *engine, const char *path, FILE *out, bool verb
   memset(&d, 0, sizeof d);
   if (weft_wast_parse((const char *)src, len, path, &w, &d) != WEFT_OK) {
     fprintf(out, "F 0 %s: script: %s\n", d.origin, d.message);
-    fprintf(out, "C");
-    for (int k = 0; k < K_COUNT; k++) fprintf(out, " 0 %d 0", k == K_MODULE ? 1 : 0);
-    fprintf(out, " 0\n");
+    fail_counts(out);
     free(src);
     return 1;
   }
@@ -703,6 +709,7 @@ static int child_run(weft_engine *engine, const char *path, FILE *out, bool verb
   r.linker = r.store ? weft_linker_new(r.store) : NULL;
   if (!r.linker) {
     fprintf(out, "F 0 %s: cannot create a store\n", path);
+    fail_counts(out);
     weft_wast_free(w);
     free(src);
     return 1;
@@ -890,7 +897,7 @@ static void usage(FILE *out) {
         "kind, and 'N passed, N failed'. Exit status 0 only when every failure is listed as expected.\n\n"
         "  --expected-failures FILE  known failures, one 'path[:line] reason' per line\n"
         "  --strict-messages         a rejection with the wrong message text counts as a failure\n"
-        "  --timeout SECONDS         per-file watchdog (default 120)\n"
+        "  --timeout SECONDS         per-file watchdog (default 120; 0 = none)\n"
         "  -v, --verbose             also print expected failures, skips and message mismatches\n",
         out);
   cli_common_usage(out);
