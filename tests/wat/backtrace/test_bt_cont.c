@@ -1,0 +1,195 @@
+/* tests/wat/backtrace/test_bt_cont.c -- the walker on a real continuation stack: with the contstacks
+ * plugin loaded, the host runs export "inner" of cont.wat as a continuation (cont_new, then the
+ * resume protocol of docs/STACK-SWITCHING.md §4 over the plugin's stack_switch slot, as generated
+ * code will do inline), and "inner" calls back into the host, which walks the live frames through
+ * the host table's walk_frames: inner on the continuation, then, across the control context,
+ * outer on the initial stack. Depends on: libweft (weft-core-obj); the validator, x64-codegen,
+ * contstacks and backtrace plugins.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "runtime_int.h"
+#include "weft/plugin/backtrace.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/weft.h"
+
+typedef struct fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+} fixture;
+
+static fixture fx;
+static weft_common_stack_info initial_csi; /* the initial stack's csi (the chain's payload) */
+static uintptr_t initial_lo;               /* a bound below every initial-stack frame */
+
+/* What the walk from inside the continuation saw. */
+static struct {
+  int status;
+  size_t n;
+  uint32_t funcs[8], stack[8], kinds[8], flags[8];
+} seen;
+
+static bool visit(void *ud, const weft_frame *f) {
+  const weft_host_api *h = ud;
+  uint32_t func = UINT32_MAX;
+  h->code_func(h->host, f->pc - 1, &func, NULL, NULL);
+  if (seen.n < 8) {
+    seen.funcs[seen.n] = func;
+    seen.stack[seen.n] = f->stack;
+    seen.kinds[seen.n] = f->stack_kind;
+    seen.flags[seen.n] = f->flags;
+  }
+  seen.n++;
+  return true;
+}
+
+/* env.walk(x): runs on the continuation's stack. */
+static weft_trap_t *walk(void *env, weft_caller_t *caller, const weft_val_t *args, size_t nargs,
+                         weft_val_t *results, size_t nresults) {
+  (void)env, (void)nargs, (void)nresults;
+  weft_store_t *s = weft_caller_store(caller);
+  weft_store_ctx *ctx = s->ctx;
+  const weft_host_api *h = core_engine_host(s->engine);
+  weft_activation act = {.pc = ctx->last_wasm_exit_pc,
+                         .fp = ctx->last_wasm_exit_fp,
+                         .entry_fp = ctx->limits.last_wasm_entry_fp,
+                         .stack_lo = initial_lo,
+                         .stack_hi = initial_csi.limits.last_wasm_entry_fp + 16,
+                         .chain = ctx->stack_chain};
+  weft_frame_visitor v = {(void *)(uintptr_t)h, visit, false};
+  seen.n = 0;
+  seen.status = h->walk_frames(h->host, &act, NULL, &v);
+  results[0] = (weft_val_t){.kind = WEFT_VAL_I32, .of.i32 = args[0].of.i32 * 2};
+  return NULL;
+}
+
+/* Resume a Fresh continuation (docs/STACK-SWITCHING.md §4, steps 2-7) and return the effect. */
+static uint64_t resume(weft_store_ctx *ctx, const weft_contstacks_iface *ci, weft_contref *c) {
+  weft_contref *la = c->last_ancestor;
+  weft_stack_chain orig = ctx->stack_chain;
+  weft_common_stack_info *ocsi = orig.payload;
+  la->parent_chain = orig;
+  c->last_ancestor = NULL;
+  ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, c};
+  c->csi.state = WEFT_STACK_RUNNING;
+  ocsi->state = WEFT_STACK_PARENT;
+  ocsi->limits = ctx->limits;
+  ctx->limits = c->csi.limits;
+  uint64_t e = ci->stack_switch(weft_contref_cc(la), weft_contref_cc(la),
+                                WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0));
+  weft_contref *nc = ctx->stack_chain.payload;
+  ctx->stack_chain = orig;
+  ocsi->state = WEFT_STACK_RUNNING;
+  ctx->limits = ocsi->limits;
+  if (e == WEFT_EFFECT_RETURN) nc->csi.state = WEFT_STACK_RETURNED;
+  return e;
+}
+
+/* env.run_cont(x): inner(x) on a continuation; returns its result. */
+static weft_trap_t *run_cont(void *env, weft_caller_t *caller, const weft_val_t *args,
+                             size_t nargs, weft_val_t *results, size_t nresults) {
+  (void)env, (void)nargs, (void)nresults;
+  weft_store_t *s = weft_caller_store(caller);
+  const weft_contstacks_iface *ci = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  void *cst = core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  weft_extern_t inner;
+  if (ci == NULL || weft_caller_export(caller, "inner", &inner) != WEFT_OK)
+    return weft_trap_new("no contstacks or no inner");
+  weft_contref *c = NULL;
+  weft_diag d;
+  if (ci->cont_new(cst, fx.inst->vmctx, inner.of.func.ref, 1, 1, &c, &d) != WEFT_OK)
+    return weft_trap_new(d.message);
+  c->args.data[c->args.length++].i32 = args[0].of.i32;
+  initial_lo = (uintptr_t)__builtin_frame_address(0) - 65536;
+  uint64_t e = resume(s->ctx, ci, c);
+  if (e != WEFT_EFFECT_RETURN) return weft_trap_new("the continuation did not return");
+  results[0] = (weft_val_t){.kind = WEFT_VAL_I32, .of.i32 = c->args.data[0].i32};
+  ci->collect(cst);
+  return NULL;
+}
+
+static int setup(void **state) {
+  (void)state;
+  char text[512];
+  snprintf(text, sizeof text,
+           "[core]\nplugin_dir = %s\nplugins = validator, x64-codegen, contstacks, backtrace\n",
+           WEFT_BT_PLUGIN_DIR);
+  weft_config *cfg = NULL;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  if (weft_config_load_string(text, "test_bt_cont", NULL, &cfg, &err) != WEFT_OK ||
+      weft_engine_new(cfg, &fx.engine, &err) != WEFT_OK) {
+    fprintf(stderr, "engine: %s\n", err.message);
+    weft_config_free(cfg);
+    return -1;
+  }
+  weft_config_free(cfg);
+  fx.store = weft_store_new(fx.engine);
+  FILE *in = fopen(WEFT_BT_CONT_WASM, "rb");
+  if (in == NULL) return -1;
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, in);
+  fclose(in);
+  if (weft_module_new(fx.engine, buf, n, &fx.module, &err) != WEFT_OK) return -1;
+  weft_valtype i32 = WEFT_VT_I32;
+  weft_extern_t imps[2] = {{.kind = WEFT_EXTERN_FUNC}, {.kind = WEFT_EXTERN_FUNC}};
+  if (weft_func_new(fx.store, &i32, 1, &i32, 1, run_cont, NULL, NULL, &imps[0].of.func) ||
+      weft_func_new(fx.store, &i32, 1, &i32, 1, walk, NULL, NULL, &imps[1].of.func))
+    return -1;
+  weft_trap_t *t = NULL;
+  if (weft_instance_new(fx.store, fx.module, imps, 2, &fx.inst, &t, &err) != WEFT_OK || t != NULL)
+    return -1;
+  /* the initial stack's csi, which resume saves the limits into (the store starts with none) */
+  fx.store->ctx->stack_chain.payload = &initial_csi;
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  weft_store_free(fx.store);
+  weft_module_free(fx.module);
+  weft_engine_free(fx.engine);
+  return 0;
+}
+
+static void test_walk_across_continuation(void **state) {
+  (void)state;
+#ifdef WEFT_SANITIZE
+  skip(); /* the hand-written resume makes no ASan fiber annotations */
+#endif
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t outer;
+  assert_int_equal(weft_instance_export(fx.inst, "outer", &outer), WEFT_OK);
+  weft_val_t arg = {.kind = WEFT_VAL_I32, .of.i32 = 20}, res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(fx.store, outer.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  if (t != NULL) fail_msg("trap: %s", weft_trap_message(t));
+  assert_int_equal(res.of.i32, 42); /* (20 * 2 + 1) + 1: it really ran on the continuation */
+  assert_int_equal(seen.status, WEFT_OK);
+  assert_int_equal(seen.n, 2);
+  assert_int_equal(seen.funcs[0], 2); /* inner, on the continuation's stack */
+  assert_int_equal(seen.kinds[0], WEFT_CHAIN_CONTINUATION);
+  assert_int_equal(seen.stack[0], 0);
+  assert_int_equal(seen.funcs[1], 3); /* outer, the resumer, on the initial stack */
+  assert_int_equal(seen.kinds[1], WEFT_CHAIN_INITIAL_STACK);
+  assert_int_equal(seen.stack[1], 1);
+  assert_true(seen.flags[1] & WEFT_FRAME_RESUMED);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_walk_across_continuation, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
