@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "decode.h"
+#include "engine.h"
 #include "libcalls.h"
 #include "runtime_int.h"
 #include "weft/weft.h"
@@ -656,6 +658,30 @@ static void test_host_tag_import(void **state) {
   weft_module_free(m);
 }
 
+/* FUNC_SUBTYPE answers from canonical ids: (type $a (sub (func))) (type $b (sub $a (func))). */
+static void test_func_subtype_libcall(void **state) {
+  fixture *f = *state;
+  static const uint8_t b[] = {HDR, 0x01, 0x0c, 0x02, 0x50, 0x00, 0x60, 0x00, 0x00,
+                              0x50, 0x01, 0x00, 0x60, 0x00, 0x00};
+  weft_module *ir = NULL;
+  weft_diag d;
+  assert_int_equal(core_decode(core_engine_types(f->engine), b, sizeof b, &ir, &d), WEFT_OK);
+  const weft_rtt *ra = ir->types[0].rtt, *rb = ir->types[1].rtt;
+  assert_non_null(ra);
+  assert_non_null(rb);
+  assert_int_equal(core_rt_store_add_rtt(f->store, rb), WEFT_OK); /* adds its supertypes too */
+  uint32_t (*sub)(void *, uint32_t, uint32_t) =
+      (uint32_t(*)(void *, uint32_t, uint32_t))core_libcall_addr(WEFT_LC_FUNC_SUBTYPE);
+  assert_non_null(sub);
+  assert_int_equal(sub(&f->vmctx, rb->id, ra->id), 1);
+  assert_int_equal(sub(&f->vmctx, ra->id, rb->id), 0);
+  assert_int_equal(sub(&f->vmctx, ra->id, ra->id), 1);
+  assert_int_equal(sub(&f->vmctx, rb->id, 0xFFFFFEu), 0);
+  assert_true(core_rt_rtt_sub(rb, ra));
+  assert_false(core_rt_rtt_sub(ra, rb));
+  core_module_free(ir);
+}
+
 static void test_malformed_module(void **state) {
   fixture *f = *state;
   static const uint8_t b[] = {0x00, 0x61, 0x73, 0x6d, 0x02};
@@ -725,6 +751,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_global_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table64_import, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_tag_import, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_func_subtype_libcall, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_module, setup, teardown),
       cmocka_unit_test_setup_teardown(test_null_and_foreign_handles, setup, teardown),
   };
