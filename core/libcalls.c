@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "exn.h"
 #include "libcalls.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
@@ -31,7 +32,8 @@ static void lc_trap(void *vmctx, uint32_t code) {
   core_rt_trap_raise(ctx_of(vmctx), code);
 }
 
-static void lc_raise(void *vmctx) { core_rt_unwind(ctx_of(vmctx)); }
+/* A host function's exception trap is thrown at its Wasm call site (core/exn.c). */
+static void lc_raise(void *vmctx) { core_exn_raise(ctx_of(vmctx)); }
 
 /* -- Memory ----------------------------------------------------------------------------------- */
 
@@ -177,6 +179,8 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_ELEM_DROP: return (void *)lc_elem_drop;
   case WEFT_LC_FUNC_SUBTYPE: return (void *)lc_func_subtype;
   case WEFT_LC_CONT_NEW: return (void *)lc_cont_new;
+  case WEFT_LC_THROW: return (void *)core_exn_lc_throw;
+  case WEFT_LC_THROW_REF: return (void *)core_exn_lc_throw_ref;
   default: return NULL;
   }
 }

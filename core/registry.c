@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "exn.h"
 #include "runtime_int.h"
 
 /* -- The table -------------------------------------------------------------------------------- */
@@ -124,4 +125,26 @@ bool core_rt_registry_lookup(uintptr_t pc, uint32_t *trap, uint32_t *wasm_off) {
 out:
   atomic_fetch_sub(&readers, 1);
   return found;
+}
+
+/* The compiled module holding `pc` and its code start, or NULL (async-signal-safe). The result
+ * stays valid while code of that module is on the stack (used by the unwinder, core/exn.c). */
+const weft_code_info *core_rt_registry_find(uintptr_t pc, uintptr_t *out_base) {
+  const weft_code_info *ci = NULL;
+  atomic_fetch_add(&readers, 1);
+  reg_table *t = atomic_load(&current);
+  if (t != NULL) {
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (t->e[mid].start <= pc) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && pc < t->e[lo - 1].end) {
+      ci = t->e[lo - 1].ci;
+      *out_base = t->e[lo - 1].start;
+    }
+  }
+  atomic_fetch_sub(&readers, 1);
+  return ci;
 }

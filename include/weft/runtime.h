@@ -383,6 +383,25 @@ WEFT_API uint64_t weft_memory_size(weft_store_t *store, weft_memory_t m);
 WEFT_API int weft_memory_grow(weft_store_t *store, weft_memory_t m, uint64_t delta,
                               uint64_t *out_old);
 
+/* -- Exceptions ------------------------------------------------------------------------------ */
+
+/* Exception objects (exnref values, weft_val_t.of.ref / weft_val_raw.ref) belong to their store and
+ * stay valid while it lives. Not thread-safe with respect to calls on the same store. */
+
+/* A trap that, returned by a host function called from Wasm, throws a Wasm exception of `tag` with
+ * payload[0..n) (raw slots, in the tag's parameter order) at the call site, where a try_table can
+ * catch it; returned to the host it is a WEFT_TRAPKIND_EXCEPTION trap. n must equal the tag's
+ * parameter count. The trap is owned by the caller until returned. NULL on misuse (wrong store,
+ * wrong count) or out of memory. */
+WEFT_API weft_trap_t *weft_trap_new_exception(weft_store_t *store, weft_tag_t tag,
+                                             const weft_val_raw *payload, uint32_t n);
+/* The tag of exception `exnref`. WEFT_OK, or WEFT_ERR_MISUSE (NULL, or the tag is not found in
+ * this store). */
+WEFT_API int weft_exn_get_tag(weft_store_t *store, const void *exnref, weft_tag_t *out_tag);
+/* The payload of exception `exnref`: *out_n values at *out_vals (owned by the exception; 8
+ * significant bytes per slot except v128). WEFT_OK or WEFT_ERR_MISUSE. */
+WEFT_API int weft_exn_get_payload(const void *exnref, uint32_t *out_n, const weft_val_raw **out_vals);
+
 #ifdef __cplusplus
 }
 #endif

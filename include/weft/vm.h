@@ -120,6 +120,7 @@ typedef struct weft_store_ctx {
   void *store;                   /* @88 the core's store (opaque to generated code) */
   void *pending_exn;             /* @96 the exception object (exnref) of a pending
                                          WEFT_TRAP_EXCEPTION that reached the entry, or NULL */
+  void *exn_objects;             /* @104 the store's exception objects (core/exn.c's list) */
   uint8_t core_private[];
 } weft_store_ctx;
 _Static_assert(offsetof(weft_store_ctx, last_wasm_exit_pc) == 32, "weft_store_ctx layout");
@@ -203,11 +204,15 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *   CONT_NEW      weft_contref *(vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults)
  *                 a Fresh continuation from the contstacks plugin; the Wasm value is
  *                 {c, c->revision}. May trap: null f, max_continuations, out of memory
+ *   THROW         void (vmctx, uint32_t tagidx, const uint64_t *payload, uintptr_t fp)  never returns
+ *                 a new exception of module tag `tagidx` with the tag's params from payload[0..n),
+ *                 thrown from the frame `fp` (the caller's rbp); core/exn.c
+ *   THROW_REF     void (vmctx, void *exnref, uintptr_t fp)   rethrow; null traps  never returns
  */
 #define WEFT_LIBCALL_LIST(X)                                                                       \
   X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
   X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)         \
-  X(CONT_NEW)
+  X(CONT_NEW) X(THROW) X(THROW_REF)
 
 typedef enum weft_libcall_id {
 #define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,

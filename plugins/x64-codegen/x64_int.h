@@ -54,6 +54,8 @@ typedef struct x64_ctrl {
   uint32_t fixups;      /* head of the pending forward-jump list (index + 1; 0 = none) */
   size_t else_jcc;      /* IF: rel32 of the jump to the else arm; SIZE_MAX once patched */
   uint32_t save_slot;   /* IF with params: first save slot */
+  bool exn_target;      /* a catch clause branches here: its end is a merge point (x64_isel_exn.c) */
+  uint32_t exn_try;     /* TRY_TABLE block: index + 1 of its record in x64_isel_exn.c, else 0 */
 } x64_ctrl;
 
 typedef struct x64_fixup {
@@ -100,6 +102,7 @@ typedef struct x64_module_cc {
   X64_VEC(weft_pc_map_entry) pcmap;
   X64_VEC(x64_call_fix) calls;
   void *libcalls[WEFT_LC_COUNT];
+  X64_VEC(weft_handler_entry) handlers; /* try_table catch clauses (x64_isel_exn.c) */
 } x64_module_cc;
 
 /* -- Function compile state ------------------------------------------------------------------ */
@@ -139,6 +142,7 @@ typedef struct x64_fn {
   bool unreachable;
   uint32_t cur_off;        /* wasm offset of the instruction being compiled */
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
+  struct x64_exn_fn *exn;  /* exception-handling state (x64_isel_exn.c), NULL until a try_table */
 } x64_fn;
 
 /* -- Cross-file internals -------------------------------------------------------------------- */
@@ -180,6 +184,18 @@ int x64_isel_num(x64_fn *c, const weft_instr *in, const weft_instr *next, bool *
 
 /* x64_isel_mem.c: memory, tables, globals, references. Returns 1 when handled, 0 otherwise. */
 int x64_isel_mem(x64_fn *c, const weft_instr *in);
+
+/* x64_isel_exn.c: throw, throw_ref, try_table and the handler table (weft_handler_entry).
+ * x64_exn_try_begin: right after the try_table's block was pushed. x64_exn_label_end: at the end
+ * of block/if/try label `kidx`, where its branches land (before the label is popped).
+ * x64_exn_func_end: after the trap stubs, with the final frame size; emits the landing stubs.
+ * x64_exn_free: releases the per-function state. */
+int x64_isel_exn(x64_fn *c, const weft_instr *in);
+void x64_exn_try_begin(x64_fn *c, const weft_instr *in);
+void x64_exn_try_end(x64_fn *c, const x64_ctrl *k);
+void x64_exn_label_end(x64_fn *c, uint32_t kidx);
+void x64_exn_func_end(x64_fn *c, uint32_t frame);
+void x64_exn_free(x64_fn *c);
 
 /* x64_tramp.c: trampolines */
 void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx);

@@ -685,12 +685,13 @@ static void patch_list(x64_fn *c, uint32_t head, size_t target) {
 /* `end` of a block, loop or if. Returns true at the function's final end. */
 static bool do_end(x64_fn *c) {
   x64_ctrl k = c->ctl.v[c->ctl.n - 1];
+  if (k.exn_try) x64_exn_try_end(c, &k);
   if (k.kind == X64_CTRL_FUNC) {
     if (!c->unreachable) emit_return(c);
     c->ctl.n--;
     return true;
   }
-  bool merge = k.fixups != 0 || k.kind == X64_CTRL_IF;
+  bool merge = k.fixups != 0 || k.kind == X64_CTRL_IF || k.exn_target;
   bool reach = !c->unreachable;
   if (reach && merge) {
     move_top_to(c, k.nresults, k.height);
@@ -701,10 +702,11 @@ static bool do_end(x64_fn *c) {
     block_results_types(c, k.bt, k.nresults, false, k.height);
   }
   if (merge || !reach) x64_cache_clear(c);
+  if (k.exn_target) x64_exn_label_end(c, c->ctl.n - 1);
   patch_list(c, k.fixups, c->b->len);
   if (k.else_jcc != SIZE_MAX) x64_patch_rel32(c->b, k.else_jcc, c->b->len);
   c->ctl.n--;
-  c->unreachable = !(reach || k.fixups != 0 || (k.kind == X64_CTRL_IF && !k.has_else));
+  c->unreachable = !(reach || k.fixups != 0 || k.exn_target || (k.kind == X64_CTRL_IF && !k.has_else));
   if (c->unreachable) truncate_stack(c, c->ctl.v[c->ctl.n - 1].height);
   return false;
 }
@@ -1163,6 +1165,12 @@ static int compile_body(x64_fn *c) {
       x64_if_cc(c, in, X64_CC_NE);
       break;
     }
+    case WEFT_OP_TRY_TABLE: {
+      x64_spill_all(c);
+      if (push_ctrl(c, X64_CTRL_BLOCK, in->imm.x.a)) x64_exn_try_begin(c, in);
+      break;
+    }
+    case WEFT_OP_THROW: case WEFT_OP_THROW_REF: x64_isel_exn(c, in); break;
     case WEFT_OP_ELSE: do_else(c); break;
     case WEFT_OP_END:
       if (do_end(c)) pc = n;
@@ -1222,6 +1230,7 @@ static int compile_body(x64_fn *c) {
   }
   uint32_t frame = 16 + 8 * (c->nlocals - c->nparams) + 8 * c->max_depth;
   frame = (frame + 15) & ~15u;
+  x64_exn_func_end(c, frame);
   x64_patch_u32(c->b, c->frame_at, frame);
   x64_patch_u32(c->b, c->limit_at, (uint32_t)-(int32_t)(c->max_out + 64));
   if (c->oom || c->b->oom || c->mc->oom) return x64_fail(c, WEFT_ERR_NOMEM, "out of memory");
@@ -1264,5 +1273,6 @@ out:
   if (c.ctl.v) mc->host->free(mc->host->host, c.ctl.v);
   if (c.fix.v) mc->host->free(mc->host->host, c.fix.v);
   if (c.stubs.v) mc->host->free(mc->host->host, c.stubs.v);
+  x64_exn_free(&c);
   return rc;
 }

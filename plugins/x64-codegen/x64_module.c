@@ -53,6 +53,7 @@ static void free_cc(x64_module_cc *mc) {
   if (mc->func_end) h->free(h->host, mc->func_end);
   if (mc->array_call) h->free(h->host, mc->array_call);
   if (mc->import_tramp) h->free(h->host, mc->import_tramp);
+  if (mc->handlers.v) h->free(h->host, mc->handlers.v);
 }
 
 int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out, weft_diag *d) {
@@ -143,6 +144,9 @@ int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out
   ci->trap_sites = mc.traps.v;
   ci->npc_map = mc.pcmap.n;
   ci->pc_map = mc.pcmap.v;
+  ci->nhandlers = mc.handlers.n;
+  ci->handlers = mc.handlers.v;
+  mc.handlers.v = NULL;
   mc.func_start = mc.func_end = mc.array_call = mc.import_tramp = NULL;
   mc.traps.v = NULL;
   mc.pcmap.v = NULL;
@@ -168,6 +172,7 @@ void x64_release(x64_state *st, weft_code_info *ci) {
   h->free(h->host, (void *)ci->import_tramp);
   if (ci->trap_sites) h->free(h->host, (void *)ci->trap_sites);
   if (ci->pc_map) h->free(h->host, (void *)ci->pc_map);
+  if (ci->handlers) h->free(h->host, (void *)ci->handlers);
   h->free(h->host, code);
 }
 

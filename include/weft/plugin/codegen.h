@@ -26,6 +26,19 @@ typedef struct weft_pc_map_entry {
   uint32_t wasm_off;
 } weft_pc_map_entry;
 
+/* An exception handler (one catch clause of a try_table), since 1.1. A frame whose return address
+ * lies at code offset `ra` with start < ra <= end is covered. Entries are ordered innermost
+ * try_table first, and the clauses of one try_table in their order, so the first match wins. */
+typedef struct weft_handler_entry {
+  uint32_t start, end; /* code offsets of the try_table body */
+  uint32_t tag;        /* module tag index, or UINT32_MAX for catch_all / catch_all_ref */
+  uint32_t kind;       /* weft_catch_kind (module.h) */
+  uint32_t landing;    /* code offset to jump to, with rbp = the frame's fp, rsp = fp - frame */
+  uint32_t frame;      /* bytes from the frame's fp down to its rsp at the landing */
+  uint32_t slot;       /* the payload goes to [rsp + 8 * (slot + i)], then the exnref (*_ref) */
+  uint32_t pad;
+} weft_handler_entry;
+
 /* What a compilation produced. Owned by the codegen plugin; freed by its `release`. */
 typedef struct weft_code_info {
   WEFT_ABI_HEADER;
@@ -42,6 +55,9 @@ typedef struct weft_code_info {
   const weft_trap_site *trap_sites;
   uint32_t npc_map;
   const weft_pc_map_entry *pc_map;
+  /* since 1.1: exception handlers (try_table catch clauses), see weft_handler_entry */
+  uint32_t nhandlers;
+  const weft_handler_entry *handlers;
 } weft_code_info;
 
 typedef struct weft_codegen_iface {

@@ -1,0 +1,192 @@
+/* core/exn.c -- exception handling in the core: exception objects (exnref), the THROW / THROW_REF
+ * libcalls, the unwinder, and the embedding API for exceptions (runtime.h).
+ * The unwinder walks the frame-pointer chain from the throw point; each return address is looked up
+ * in the code registry and the module's handler table (weft_handler_entry, filled by the codegen).
+ * The first matching catch clause gets the payload written into its label's operand slots and
+ * control jumps to its landing stub; with none, the exception unwinds to the innermost entry as a
+ * trap of kind exception. Depends on: exn.h, runtime_int.h, unwind.S (core_rt_unwind_jump).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exn.h"
+#include "runtime_int.h"
+
+/* -- Exception objects ------------------------------------------------------------------------ */
+
+#define MAX_PAYLOAD 100000u /* far above any validated tag (a function type's params) */
+
+core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n) {
+  if (ctx == NULL || n > MAX_PAYLOAD) return NULL;
+  core_exn *e = calloc(1, sizeof *e + (size_t)n * sizeof(weft_val_raw));
+  if (e == NULL) return NULL;
+  e->tag = tag;
+  e->nvals = n;
+  e->next = ctx->exn_objects;
+  ctx->exn_objects = e;
+  return e;
+}
+
+void core_exn_store_free(weft_store_ctx *ctx) {
+  if (ctx == NULL) return;
+  core_exn *e = ctx->exn_objects;
+  while (e != NULL) {
+    core_exn *next = e->next;
+    free(e);
+    e = next;
+  }
+  ctx->exn_objects = NULL;
+}
+
+/* -- The unwinder ----------------------------------------------------------------------------- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EXN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXN_ASAN 1
+#endif
+#endif
+#ifdef EXN_ASAN
+void __asan_handle_no_return(void);
+#endif
+
+/* The innermost handler of `ci` covering return address offset `off` that catches `e` in the
+ * frame of instance vmctx `vmctx`, or NULL. */
+static const weft_handler_entry *find_handler(const weft_code_info *ci, uint32_t off, void *vmctx,
+                                              const core_exn *e) {
+  if (!WEFT_HAS(ci, weft_code_info, handlers) || ci->handlers == NULL) return NULL;
+  for (uint32_t i = 0; i < ci->nhandlers; i++) {
+    const weft_handler_entry *h = &ci->handlers[i];
+    if (off <= h->start || off > h->end) continue;
+    if (h->kind == WEFT_CATCH_ALL || h->kind == WEFT_CATCH_ALL_REF) return h;
+    weft_instance_t *inst = core_rt_instance_of(vmctx);
+    if (inst == NULL || h->tag >= inst->ir->ntags) continue;
+    if (inst->tags[h->tag]->vm == e->tag) return h;
+  }
+  return NULL;
+}
+
+/* True when `off` lies inside the code of a defined function (not a trampoline). */
+static bool in_function(const weft_code_info *ci, uint32_t off) {
+  for (uint32_t i = 0; i < ci->nfuncs; i++)
+    if (off >= ci->func_start[i] && off < ci->func_end[i]) return true;
+  return false;
+}
+
+_Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, uintptr_t pc) {
+  uintptr_t start_fp = fp, start_pc = pc;
+  /* Wasm frames lie below the innermost entry's frame (and, on a continuation, below its top). */
+  uintptr_t bound = ctx->limits.last_wasm_entry_fp;
+  if (ctx->stack_chain.kind == WEFT_CHAIN_CONTINUATION && ctx->stack_chain.payload != NULL) {
+    uintptr_t top = (uintptr_t)((weft_contref *)ctx->stack_chain.payload)->stack_top;
+    if (top != 0 && (bound == 0 || top < bound)) bound = top;
+  }
+  while (fp != 0 && (fp & 7) == 0 && (bound == 0 || fp < bound)) {
+    uintptr_t base = 0;
+    const weft_code_info *ci = core_rt_registry_find(pc, &base);
+    if (ci == NULL) break;
+    uint32_t off = (uint32_t)(pc - base);
+    if (!in_function(ci, off)) break;
+    void *vmctx = *(void **)(fp - 8);
+    const weft_handler_entry *h = find_handler(ci, off, vmctx, e);
+    if (h != NULL) {
+      uint64_t *slots = (uint64_t *)(fp - h->frame) + h->slot;
+      uint32_t k = 0;
+      if (h->kind == WEFT_CATCH || h->kind == WEFT_CATCH_REF)
+        for (; k < e->nvals; k++) memcpy(&slots[k], &e->vals[k], 8);
+      if (h->kind == WEFT_CATCH_REF || h->kind == WEFT_CATCH_ALL_REF) {
+        uintptr_t ref = (uintptr_t)e;
+        memcpy(&slots[k], &ref, 8);
+      }
+#ifdef EXN_ASAN
+      __asan_handle_no_return();
+#endif
+      core_rt_unwind_jump(fp - h->frame, fp, base + h->landing);
+    }
+    uintptr_t next = *(uintptr_t *)fp;
+    pc = *(uintptr_t *)(fp + 8);
+    if (next <= fp) break;
+    fp = next;
+  }
+  /* Uncaught here: the innermost entry reports it (core/entry.c makes the exception trap). */
+  ctx->trap_code = WEFT_TRAP_EXCEPTION;
+  ctx->pending_exn = e;
+  ctx->trap_pc = start_pc;
+  ctx->trap_fp = start_fp;
+  core_rt_unwind(ctx);
+}
+
+/* -- Libcalls --------------------------------------------------------------------------------- */
+
+_Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payload, uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ((weft_vmctx_header *)vmctx)->store_ctx;
+  weft_instance_t *inst = core_rt_instance_of(vmctx);
+  if (inst == NULL || tag >= inst->ir->ntags) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
+  const weft_module *m = inst->ir;
+  uint32_t n = m->types[m->tags[tag].type].u.func.nparams;
+  core_exn *e = core_exn_new(ctx, inst->tags[tag]->vm, n);
+  if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
+  for (uint32_t i = 0; i < n; i++) memcpy(&e->vals[i], &payload[i], 8);
+  core_exn_throw(ctx, e, fp, pc);
+}
+
+_Noreturn void core_exn_lc_throw_ref(void *vmctx, void *exnref, uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ((weft_vmctx_header *)vmctx)->store_ctx;
+  if (exnref == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_EXN);
+  core_exn_throw(ctx, exnref, fp, pc);
+}
+
+_Noreturn void core_exn_raise(weft_store_ctx *ctx) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  weft_trap_t *t = s != NULL ? s->pending_trap : NULL;
+  if (t != NULL && t->kind == WEFT_TRAPKIND_EXCEPTION && t->exn != NULL &&
+      ctx->last_wasm_exit_fp != 0) {
+    core_exn *e = t->exn;
+    s->pending_trap = NULL;
+    weft_trap_free(t);
+    /* Thrown at the Wasm call site of the host function (the trampoline recorded it). */
+    core_exn_throw(ctx, e, ctx->last_wasm_exit_fp, ctx->last_wasm_exit_pc);
+  }
+  core_rt_unwind(ctx);
+}
+
+/* -- Embedding API ---------------------------------------------------------------------------- */
+
+weft_trap_t *weft_trap_new_exception(weft_store_t *store, weft_tag_t tag, const weft_val_raw *payload,
+                                     uint32_t n) {
+  if (store == NULL || tag.store_id != store->id || tag.obj == NULL || (n > 0 && payload == NULL))
+    return NULL;
+  uint32_t want = 0;
+  if (weft_tag_get_type(store, tag, &want, NULL) != WEFT_OK || want != n) return NULL;
+  core_exn *e = core_exn_new(store->ctx, tag.obj->vm, n);
+  if (e == NULL) return NULL;
+  if (n > 0) memcpy(e->vals, payload, (size_t)n * sizeof *payload);
+  weft_trap_t *t = core_rt_trap_make(WEFT_TRAPKIND_EXCEPTION, WEFT_TRAP_EXCEPTION, NULL);
+  if (!core_rt_trap_owned(t)) return NULL;
+  t->exn = e;
+  return t;
+}
+
+int weft_exn_get_tag(weft_store_t *store, const void *exnref, weft_tag_t *out_tag) {
+  if (store == NULL || exnref == NULL || out_tag == NULL) return WEFT_ERR_MISUSE;
+  const core_exn *e = exnref;
+  for (size_t i = 0; i < store->tags.n; i++) {
+    core_tag *t = store->tags.items[i];
+    if (t != NULL && t->vm == e->tag) {
+      *out_tag = (weft_tag_t){store->id, t};
+      return WEFT_OK;
+    }
+  }
+  return WEFT_ERR_MISUSE;
+}
+
+int weft_exn_get_payload(const void *exnref, uint32_t *out_n, const weft_val_raw **out_vals) {
+  if (exnref == NULL) return WEFT_ERR_MISUSE;
+  const core_exn *e = exnref;
+  if (out_n != NULL) *out_n = e->nvals;
+  if (out_vals != NULL) *out_vals = e->vals;
+  return WEFT_OK;
+}

@@ -1,0 +1,45 @@
+/* core/exn.h -- exception objects (exnref) and the unwinder that carries a thrown exception from
+ * the throw point through the code registry's handler tables to a try_table handler or the entry.
+ * Implemented in core/exn.c; used by core/libcalls.c (THROW, THROW_REF, RAISE) and core/registry.c.
+ * Depends on: vm.h, plugin/codegen.h (weft_handler_entry).
+ */
+#ifndef WEFT_CORE_EXN_H
+#define WEFT_CORE_EXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weft/plugin/codegen.h"
+#include "weft/vm.h"
+
+/* An exception object. Lives until its store is dropped (the store context's exn_objects list). */
+typedef struct core_exn {
+  struct core_exn *next;   /* the store's list */
+  const weft_vm_tag *tag;  /* identity: the tag's address */
+  uint32_t nvals;
+  uint32_t pad;
+  weft_val_raw vals[];     /* the payload, in the tag's parameter order */
+} core_exn;
+
+/* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
+ * of memory or n is absurd. */
+core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n);
+/* Frees every exception object of a store context (for the store's destruction). */
+void core_exn_store_free(weft_store_ctx *ctx);
+
+/* Throws `e` from the Wasm frame `fp` whose return address (into that frame's code) is `pc`:
+ * lands in the innermost matching handler, or unwinds to the innermost entry with the exception
+ * pending (trap kind exception). Never returns. */
+_Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, uintptr_t pc);
+
+/* The libcalls (vm.h: THROW, THROW_REF). */
+_Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payload, uintptr_t fp);
+_Noreturn void core_exn_lc_throw_ref(void *vmctx, void *exnref, uintptr_t fp);
+/* RAISE from a wasm->host trampoline: a pending exception trap returned by a host function is
+ * thrown at the Wasm call site; anything else unwinds to the entry. Never returns. */
+_Noreturn void core_exn_raise(weft_store_ctx *ctx);
+
+/* core/registry.c: the compiled module holding pc and its code start, or NULL. */
+const weft_code_info *core_rt_registry_find(uintptr_t pc, uintptr_t *out_base);
+
+#endif
