@@ -917,6 +917,125 @@ static void test_release_finished(void **state) {
   destroy(&f);
 }
 
+/* -- A random walk over the operations, checked against a model --------------------------------- */
+
+static fixture *walk_f;
+
+/* count(n): suspend yield(i) for i < n, each resumed with i * 3; return n + 100 */
+static bool count_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  (void)callee_vmctx;
+  (void)caller_vmctx;
+  (void)n;
+  int64_t total = args[0].i64;
+  for (int64_t i = 0; i < total; i++) {
+    weft_val_raw buf[1] = {{.i64 = i}};
+    uint64_t r = cs_ref_suspend(&walk_f->ctx, &tag_yield, buf, 1, 1);
+    if (WEFT_EFFECT_KIND(r) != WEFT_EFFECT_RESUME || buf[0].i64 != i * 3) return false;
+  }
+  args[0].i64 = total + 100;
+  return true;
+}
+
+typedef struct model {
+  weft_val_raw ref; /* current reference; contref NULL = empty slot */
+  weft_val_raw stale;
+  int64_t total, next; /* suspensions planned, next expected yield */
+  bool fresh, bound;
+} model;
+
+static uint32_t lcg(uint32_t *x) {
+  *x = *x * 1664525u + 1013904223u;
+  return *x >> 8;
+}
+
+static void test_random_walk(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "pool", "guard_pages"}, {"32K", "3", "no"}, 3};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  walk_f = &f;
+  weft_funcref fr = {.array_call = count_body};
+  void *tags[1] = {&tag_yield};
+  enum { SLOTS = 48, STEPS = 20000 };
+  model m[SLOTS];
+  memset(m, 0, sizeof m);
+  uint32_t seed = 12345;
+  uint64_t live = 0;
+  weft_diag d;
+  for (int step = 0; step < STEPS; step++) {
+    model *x = &m[lcg(&seed) % SLOTS];
+    uint32_t op = lcg(&seed) % 8;
+    if (x->ref.cont.contref == NULL) { /* create */
+      weft_contref *c = NULL;
+      assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c, &d), WEFT_OK);
+      memset(x, 0, sizeof *x);
+      x->ref = ref_of(c);
+      x->total = lcg(&seed) % 4;
+      x->fresh = true;
+      live++;
+      continue;
+    }
+    weft_contref *c = x->ref.cont.contref;
+    if (op == 0) { /* the gc finds it unreachable */
+      weft_val_raw old = x->ref;
+      assert_int_equal(f.cs->cont_release(f.st, c), WEFT_OK);
+      assert_int_equal(consume(old), WEFT_TRAP_CONT_CONSUMED);
+      memset(x, 0, sizeof *x);
+      live--;
+    } else if (op == 1 && x->fresh && !x->bound) { /* cont.bind its one parameter */
+      assert_int_equal(consume(x->ref), WEFT_TRAP_NONE);
+      weft_val_raw a[1] = {{.i64 = x->total}};
+      assert_int_equal(cs_ref_bind(c, a, 1), WEFT_OK);
+      x->stale = x->ref;
+      x->ref = ref_of(c);
+      x->bound = true;
+    } else if (op == 2 && x->stale.cont.contref != NULL) { /* one-shot: the old reference */
+      assert_int_equal(consume(x->stale), WEFT_TRAP_CONT_CONSUMED);
+    } else { /* resume */
+      assert_int_equal(consume(x->ref), WEFT_TRAP_NONE);
+      weft_val_raw a[1];
+      uint32_t na = 0;
+      if (x->fresh && !x->bound) a[na++].i64 = x->total;
+      else if (!x->fresh) a[na++].i64 = (x->next - 1) * 3;
+      weft_contref *nc = NULL;
+      uint64_t r = cs_ref_resume(&f.ctx, c, a, na, tags, 1, 1, &nc);
+      assert_ptr_equal(nc, c);
+      x->fresh = false;
+      x->stale = x->ref;
+      if (x->next < x->total) {
+        assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+        assert_int_equal(c->values.data[0].i64, x->next);
+        c->values.length = 0;
+        x->next++;
+        x->ref = ref_of(c);
+      } else {
+        assert_int_equal(r, 0);
+        assert_int_equal(c->args.data[0].i64, x->total + 100);
+        memset(x, 0, sizeof *x);
+        live--;
+      }
+    }
+    assert_int_equal(f.ctx.stack_chain.kind, WEFT_CHAIN_INITIAL_STACK);
+    if (step % 97 == 0) {
+      f.cs->collect(f.st);
+      weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+      f.cs->stats(f.st, &s);
+      assert_int_equal(s.live, live);
+      assert_true(s.stacks_mapped <= SLOTS + 1);
+    }
+  }
+  for (int i = 0; i < SLOTS; i++)
+    if (m[i].ref.cont.contref != NULL)
+      assert_int_equal(f.cs->cont_release(f.st, m[i].ref.cont.contref), WEFT_OK);
+  f.cs->collect(f.st);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.stacks_warm, 3);
+  assert_int_equal(s.stacks_warm + s.stacks_cold, s.stacks_mapped);
+  destroy(&f);
+}
+
 /* -- Limits and allocation failures ----------------------------------------------------------- */
 
 static void test_limits(void **state) {
@@ -1040,6 +1159,7 @@ int main(void) {
       cmocka_unit_test(test_bind),
       cmocka_unit_test(test_release_suspended),
       cmocka_unit_test(test_release_finished),
+      cmocka_unit_test(test_random_walk),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_alloc_failures),
