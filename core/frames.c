@@ -323,7 +323,7 @@ static void capture_body(void *arg) {
     acts[n - 1].older = &acts[n];
     n++;
   }
-  weft_frame_visitor v = {p, collect, false};
+  weft_frame_visitor v = {p, collect, false, 0};
   p->ctx = ctx;
   p->status = bi->walk(bs, &acts[0], &v);
 }

@@ -51,6 +51,7 @@ typedef enum seg_end {
 typedef struct walk {
   const bt_state *st;
   const weft_frame_visitor *v;
+  uint32_t max;      /* most frames to report */
   uint32_t reported; /* frames handed to the visitor */
   uint32_t stack;    /* current stack number */
 } walk;
@@ -80,13 +81,17 @@ static bool cont_seg(const weft_contref *c, uintptr_t entry_fp, seg *out) {
   return true;
 }
 
+static uint32_t max_of(const bt_state *st, const weft_frame_visitor *v) {
+  return v->max_frames != 0 ? v->max_frames : st->max_frames;
+}
+
 /* -- One stack ------------------------------------------------------------------------------- */
 
 static seg_end report(walk *w, uintptr_t pc, uintptr_t fp, uint32_t flags, uint32_t kind) {
   uintptr_t look = (flags & WEFT_FRAME_TRAP_PC) || pc == 0 ? pc : pc - 1;
   bool wasm = pc != 0 && bt_pc_is_wasm(w->st, look);
   if (!wasm && !w->v->host_frames) return SEG_NEXT; /* a host frame: stepped over */
-  if (w->reported >= w->st->max_frames) return SEG_LIMIT;
+  if (w->reported >= w->max) return SEG_LIMIT;
   weft_frame f = {pc, fp, w->stack, flags | (wasm ? WEFT_FRAME_WASM : 0u), kind, 0};
   w->reported++;
   if (!w->v->visit(w->v->ud, &f)) return SEG_STOPPED;
@@ -195,7 +200,7 @@ static seg_end walk_activation(walk *w, const weft_activation *act, uint32_t fla
 
 int bt_walk(void *state, const weft_activation *act, const weft_frame_visitor *v) {
   if (state == NULL || act == NULL || v == NULL || v->visit == NULL) return WEFT_ERR_MISUSE;
-  walk w = {state, v, 0, 0};
+  walk w = {state, v, max_of(state, v), 0, 0};
   uint32_t flags = (act->flags & WEFT_ACT_TRAP_PC) ? WEFT_FRAME_TRAP_PC : 0u;
   for (uint32_t n = 0; act != NULL && n < MAX_STACKS; n++, act = act->older) {
     seg_end r = walk_activation(&w, act, flags);
@@ -214,7 +219,7 @@ int bt_walk_suspended(void *state, const weft_contref *c, const weft_frame_visit
   if (c->csi.state != WEFT_STACK_SUSPENDED) return WEFT_OK; /* nothing on its stack to walk */
   const weft_contref *la = c->last_ancestor;
   if (la == NULL) return WEFT_ERR_MALFORMED;
-  walk w = {state, v, 0, 0};
+  walk w = {state, v, max_of(state, v), 0, 0};
   const weft_contref *x = c;
   seg s;
   if (!cont_seg(x, x->csi.limits.last_wasm_entry_fp, &s) || !cont_seg(la, 0, &(seg){0}))

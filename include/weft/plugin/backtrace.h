@@ -33,11 +33,14 @@ typedef struct weft_frame {
 } weft_frame;
 
 /* The callback of a walk. `visit` returns false to stop the walk early. Only Wasm frames
- * (WEFT_FRAME_WASM) are reported unless `host_frames` is true. */
+ * (WEFT_FRAME_WASM) are reported unless `host_frames` is true. `max_frames` caps the frames
+ * reported: 0 means the plugin's [backtrace] max_frames, UINT32_MAX no cap (a gc root scan must
+ * see every frame). */
 typedef struct weft_frame_visitor {
   void *ud;
   bool (*visit)(void *ud, const weft_frame *f);
   bool host_frames;
+  uint32_t max_frames;
 } weft_frame_visitor;
 
 /* Where a walk starts: one activation (one host -> Wasm entry) and the older ones behind it.

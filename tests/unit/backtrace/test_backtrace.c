@@ -208,7 +208,7 @@ static void test_plain_chain(void **state) {
                          .stack_hi = slot(&s, 1024), .chain = {WEFT_CHAIN_INITIAL_STACK, NULL},
                          .flags = WEFT_ACT_TRAP_PC};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 3);
   assert_int_equal(func_of(&v.f[0]), 5);
@@ -224,7 +224,7 @@ static void test_plain_chain(void **state) {
   assert_int_equal(v.f[1].fp, f2);
   /* with host frames: the trampoline frame shows up too, without the WASM flag */
   seen h = {0};
-  weft_frame_visitor hv = {&h, record, true};
+  weft_frame_visitor hv = {&h, record, true, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &hv), WEFT_OK);
   assert_int_equal(h.n, 4);
   assert_false(h.f[3].flags & WEFT_FRAME_WASM);
@@ -242,7 +242,7 @@ static void test_host_frames_skipped(void **state) {
   weft_activation act = {.pc = 0, .fp = tr, .entry_fp = entry, .stack_lo = slot(&s, 0),
                          .stack_hi = slot(&s, 1024), .chain = {WEFT_CHAIN_INITIAL_STACK, NULL}};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 1);
   assert_int_equal(func_of(&v.f[0]), 3);
@@ -281,7 +281,7 @@ static void test_two_continuations(void **state) {
                          .stack_hi = slot(&s0, 1024), .chain = {WEFT_CHAIN_CONTINUATION, &c1},
                          .flags = WEFT_ACT_TRAP_PC};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 6);
   const uint32_t funcs[6] = {11, 12, 20, 21, 30, 31};
@@ -298,12 +298,12 @@ static void test_two_continuations(void **state) {
   /* the initial stack's walk ends at its saved entry fp: move it and the trace gets shorter */
   initial.limits.last_wasm_entry_fp = i1;
   seen w = {0};
-  weft_frame_visitor wv = {&w, record, false};
+  weft_frame_visitor wv = {&w, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &wv), WEFT_OK);
   assert_int_equal(w.n, 5); /* ends before func 31's frame */
   initial.limits.last_wasm_entry_fp = i0;
   seen x = {0};
-  weft_frame_visitor xv = {&x, record, false};
+  weft_frame_visitor xv = {&x, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &xv), WEFT_OK);
   assert_int_equal(x.n, 4); /* stops before func 30's frame */
 }
@@ -343,7 +343,7 @@ static void test_continuation_entries(void **state) {
                          .stack_hi = entry + 16, .chain = {WEFT_CHAIN_CONTINUATION, &c1},
                          .flags = WEFT_ACT_TRAP_PC};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 3);
   assert_int_equal(func_of(&v.f[0]), 11);
@@ -354,7 +354,7 @@ static void test_continuation_entries(void **state) {
   put(&s1, 850, run1, ret_in(15)); /* the host function's frame, returning into func 15 */
   s1.w[800] = slot(&s1, 850);      /* the trampoline's caller is now that host frame */
   seen r = {0};
-  weft_frame_visitor rv = {&r, record, false};
+  weft_frame_visitor rv = {&r, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &rv), WEFT_OK);
   assert_int_equal(r.n, 1);
   assert_int_equal(func_of(&r.f[0]), 11);
@@ -382,7 +382,7 @@ static void test_suspended_chain(void **state) {
   weft_contref_cc(&c)->rip = ret_in(42); /* la resumed c from func 42 */
   weft_contref_cc(&c)->rbp = l0;
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk_suspended(fx->st, &c, &vis), WEFT_OK);
   assert_int_equal(v.n, 4);
   const uint32_t funcs[4] = {40, 41, 42, 43};
@@ -395,13 +395,13 @@ static void test_suspended_chain(void **state) {
   /* a fresh (never run) continuation has no frames; a broken chain is reported, not followed */
   c.csi.state = WEFT_STACK_FRESH;
   seen f = {0};
-  weft_frame_visitor fv = {&f, record, false};
+  weft_frame_visitor fv = {&f, record, false, 0};
   assert_int_equal(fx->bi->walk_suspended(fx->st, &c, &fv), WEFT_OK);
   assert_int_equal(f.n, 0);
   c.csi.state = WEFT_STACK_SUSPENDED;
   c.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
   seen b = {0};
-  weft_frame_visitor bv = {&b, record, false};
+  weft_frame_visitor bv = {&b, record, false, 0};
   assert_int_equal(fx->bi->walk_suspended(fx->st, &c, &bv), WEFT_ERR_MALFORMED);
   assert_int_equal(b.n, 2);
   c.last_ancestor = NULL;
@@ -430,7 +430,7 @@ static void test_corrupt_fp(void **state) {
                            .stack_hi = slot(&s, 1024), .chain = {WEFT_CHAIN_INITIAL_STACK, NULL},
                            .flags = WEFT_ACT_TRAP_PC};
     seen v = {0};
-    weft_frame_visitor vis = {&v, record, false};
+    weft_frame_visitor vis = {&v, record, false, 0};
     assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_ERR_MALFORMED);
     assert_int_equal(v.n, 2);
     assert_int_equal(func_of(&v.f[1]), 2);
@@ -440,7 +440,7 @@ static void test_corrupt_fp(void **state) {
                          .stack_lo = slot(&s, 0), .stack_hi = slot(&s, 1024),
                          .chain = {WEFT_CHAIN_INITIAL_STACK, NULL}};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_ERR_MALFORMED);
   assert_int_equal(v.n, 0);
   /* a continuation whose stack fields cannot describe a stack */
@@ -474,7 +474,7 @@ static void test_max_depth(void **state) {
   weft_activation act;
   deep_chain(&s, &act);
   seen all = {0};
-  weft_frame_visitor av = {&all, record, false};
+  weft_frame_visitor av = {&all, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &av), WEFT_OK);
   assert_int_equal(all.n, 60);
   /* max_frames = 10: ten frames, then WEFT_ERR_LIMIT */
@@ -482,13 +482,25 @@ static void test_max_depth(void **state) {
   cfg_max_frames = 10;
   assert_int_equal(open_plugin(&small), WEFT_OK);
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(small.bi->walk(small.st, &act, &vis), WEFT_ERR_LIMIT);
   assert_int_equal(v.n, 10);
   small.desc->fini(small.st);
+  /* the visitor's own cap beats the config; UINT32_MAX lifts it */
+  seen cap = {0};
+  weft_frame_visitor cv = {&cap, record, false, 7};
+  assert_int_equal(fx->bi->walk(fx->st, &act, &cv), WEFT_ERR_LIMIT);
+  assert_int_equal(cap.n, 7);
+  cfg_max_frames = 10;
+  assert_int_equal(open_plugin(&small), WEFT_OK);
+  seen un = {0};
+  weft_frame_visitor uv = {&un, record, false, UINT32_MAX};
+  assert_int_equal(small.bi->walk(small.st, &act, &uv), WEFT_OK);
+  assert_int_equal(un.n, 60);
+  small.desc->fini(small.st);
   /* the visitor may stop early: not an error */
   seen st = {.stop_after = 5};
-  weft_frame_visitor sv = {&st, record, false};
+  weft_frame_visitor sv = {&st, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &sv), WEFT_OK);
   assert_int_equal(st.n, 5);
 }
@@ -511,7 +523,7 @@ static void test_older_activation(void **state) {
                          .chain = {WEFT_CHAIN_INITIAL_STACK, NULL}, .older = &older,
                          .flags = WEFT_ACT_TRAP_PC};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(fx->bi->walk(fx->st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 4);
   const uint32_t funcs[4] = {17, 18, 15, 16};
@@ -554,7 +566,7 @@ static void test_random_stacks(void **state) {
                            .chain = on_cont ? (weft_stack_chain){WEFT_CHAIN_CONTINUATION, &c}
                                             : (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, NULL}};
     seen v = {0};
-    weft_frame_visitor vis = {&v, record, true};
+    weft_frame_visitor vis = {&v, record, true, 0};
     int rc = fx->bi->walk(fx->st, &act, &vis);
     assert_true(rc == WEFT_OK || rc == WEFT_ERR_MALFORMED || rc == WEFT_ERR_LIMIT);
     assert_true(v.n <= 1000);
@@ -627,7 +639,7 @@ static void test_old_host(void **state) {
                          .stack_hi = slot(&s, 1024), .chain = {WEFT_CHAIN_INITIAL_STACK, NULL},
                          .flags = WEFT_ACT_TRAP_PC};
   seen v = {0};
-  weft_frame_visitor vis = {&v, record, false};
+  weft_frame_visitor vis = {&v, record, false, 0};
   assert_int_equal(bi->walk(st, &act, &vis), WEFT_OK);
   assert_int_equal(v.n, 1);
   weft_frame_sym sym;

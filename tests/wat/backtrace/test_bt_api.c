@@ -58,7 +58,7 @@ static void walk_live(weft_caller_t *caller) {
                          .stack_lo = ctx->last_wasm_exit_fp,
                          .stack_hi = ctx->limits.last_wasm_entry_fp + 16,
                          .chain = ctx->stack_chain};
-  weft_frame_visitor v = {(void *)(uintptr_t)h, live_visit, false};
+  weft_frame_visitor v = {(void *)(uintptr_t)h, live_visit, false, UINT32_MAX};
   live.status = h->walk_frames(h->host, &act, NULL, &v);
 }
 

@@ -67,7 +67,7 @@ static weft_trap_t *walk(void *env, weft_caller_t *caller, const weft_val_t *arg
                          .stack_lo = initial_lo,
                          .stack_hi = initial_csi.limits.last_wasm_entry_fp + 16,
                          .chain = ctx->stack_chain};
-  weft_frame_visitor v = {(void *)(uintptr_t)h, visit, false};
+  weft_frame_visitor v = {(void *)(uintptr_t)h, visit, false, UINT32_MAX};
   seen.n = 0;
   seen.status = h->walk_frames(h->host, &act, NULL, &v);
   results[0] = (weft_val_t){.kind = WEFT_VAL_I32, .of.i32 = args[0].of.i32 * 2};
