@@ -75,6 +75,7 @@ static int init(const weft_host_api *host, const weft_plugin_cfg *cfg, void **ou
     return weft_host_diag(host, d, WEFT_ERR_INTERNAL, UINT64_MAX, CS_ORIGIN,
                           "cannot create the contstacks lock");
   }
+  st->has_exit_key = pthread_key_create(&st->exit_key, cs_thread_exit) == 0;
   (void)cs_pool_init(&st->pool, stack_size, guards, (uint64_t)pool);
   st->reserve = st->pool.stack_size / 4 < ((uint64_t)32 << 10) ? st->pool.stack_size / 4
                                                                  : ((uint64_t)32 << 10);
@@ -85,6 +86,7 @@ static int init(const weft_host_api *host, const weft_plugin_cfg *cfg, void **ou
 static void fini(void *state) {
   cs_state *st = state;
   if (st == NULL) return;
+  if (st->has_exit_key) pthread_key_delete(st->exit_key); /* no destructor runs after this */
   cs_cont_fini(st);
   cs_pool_fini(st);
   pthread_mutex_destroy(&st->lock);

@@ -93,6 +93,10 @@ typedef struct cs_state {
   uint64_t reserve; /* bytes at a stack's bottom kept for host code (below stack_limit) */
   /* test hooks: make the Nth mmap / alloc from now fail (0 = never) */
   uint32_t fail_mmap_after, fail_alloc_after;
+  /* set on a thread once it finished a continuation: its destructor recycles that thread's finished
+   * list when the thread exits (so an exiting thread leaks nothing) */
+  pthread_key_t exit_key;
+  bool has_exit_key;
 } cs_state;
 
 /* -- Pool --------------------------------------------------------------------------------------- */
@@ -123,6 +127,8 @@ int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *
 void cs_stats(void *state, weft_contstacks_stats *out);
 bool cs_guard_lookup(void *state, uintptr_t addr);
 void cs_cont_fini(cs_state *st);
+/* The exit_key destructor: recycles the exiting thread's finished continuations of state `st`. */
+void cs_thread_exit(void *st);
 
 /* Called by the start trampoline on the continuation's own stack: runs the function through its
  * array_call and returns the control effect to deliver to the parent (RETURN or TRAP). */

@@ -217,6 +217,9 @@ uint64_t cs_cont_run(cs_cont *c) {
   c->finished = true;
   c->next = tls_zombies;
   tls_zombies = c;
+  cs_state *st = c->owner;
+  if (st->has_exit_key && pthread_getspecific(st->exit_key) == NULL)
+    (void)pthread_setspecific(st->exit_key, st); /* failure: only a leak at thread exit */
   /* this fiber dies: no fake stack to keep */
   cs_asan_leave(NULL, c->asan_parent_bottom, c->asan_parent_size);
   return effect;
@@ -260,6 +263,8 @@ void cs_collect(void *state) {
   reap_locked(st);
   pthread_mutex_unlock(&st->lock);
 }
+
+void cs_thread_exit(void *state) { cs_collect(state); }
 
 void cs_for_each_suspended(void *state, const weft_store_ctx *store,
                            void (*visit)(void *ud, weft_contref *c), void *ud) {
