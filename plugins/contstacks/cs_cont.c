@@ -162,6 +162,9 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
   }
   st->free_conts = c->next;
   c->next = NULL;
+  /* FRESH before it is on the live list, which for_each_suspended reads under this lock */
+  memset(&c->pub.csi, 0, sizeof c->pub.csi);
+  c->pub.csi.state = WEFT_STACK_FRESH;
   live_insert(st, c);
   st->created++;
   c->pool_top = top;
@@ -176,8 +179,6 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
 out:
   pthread_mutex_unlock(&st->lock);
   if (c == NULL) return rc;
-  memset(&c->pub.csi, 0, sizeof c->pub.csi);
-  c->pub.csi.state = WEFT_STACK_FRESH;
   c->pub.csi.limits.stack_limit = (uintptr_t)(top - st->pool.stack_size + st->reserve);
   c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
   c->pub.last_ancestor = &c->pub;
