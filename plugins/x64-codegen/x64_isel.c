@@ -521,9 +521,13 @@ static void emit_return(x64_fn *c) {
   } else if (nr > 1) {
     x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
     uint32_t base = c->stk.n - nr;
+    /* Two passes: register values first, then constants and slots through rax, which may itself
+     * hold one of the results (a call's). */
+    for (uint32_t pass = 0; pass < 2; pass++)
     for (uint32_t i = 0; i < nr; i++) {
       x64_val *v = &c->stk.v[base + i];
       x64_mem dst = x64_m(X64_SCRATCH, (int32_t)(8 * i));
+      if (X64_IN_REG(v) != (pass == 0)) continue;
       if (X64_IN_REG(v) && X64_IS_FLOAT(v->type)) {
         x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
       } else if (X64_IN_REG(v)) {
