@@ -105,6 +105,13 @@ static const weft_contstacks_iface iface = {
     .check_arity = cs_check_arity,
     .stats = cs_stats,
     .stack_switch = cs_stack_switch,
+#if defined(WEFT_SANITIZE)
+    .asan_before_resume = cs_asan_before_resume,
+    .asan_after_resume = cs_asan_after_resume,
+    .asan_before_suspend = cs_asan_before_suspend,
+    .asan_before_switch = cs_asan_before_switch,
+    .asan_after_suspend = cs_asan_after_suspend,
+#endif
 };
 
 WEFT_PLUGIN_DEFINE(contstacks, .name = "contstacks", .kind = WEFT_PLUGIN_CONTSTACKS,

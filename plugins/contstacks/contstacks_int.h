@@ -178,5 +178,11 @@ int cs_ref_bind(weft_contref *c, const weft_val_raw *args, uint32_t nargs);
 void cs_asan_leave(void **fake, const void *bottom, size_t size);
 void cs_asan_expect(cs_cont *la);
 void cs_asan_arrive(void *fake);
+/* The same per instruction (vtable slots asan_*; see weft/plugin/contstacks.h). */
+void cs_asan_before_resume(void **fake, const weft_contref *c);
+void cs_asan_after_resume(void *fake);
+void cs_asan_before_suspend(weft_contref *a, const weft_contref *la);
+void cs_asan_before_switch(weft_contref *a, const weft_contref *la, const weft_contref *s);
+void cs_asan_after_suspend(weft_contref *a);
 
 #endif /* WEFT_CONTSTACKS_INT_H */

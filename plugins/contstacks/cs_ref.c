@@ -44,6 +44,30 @@ void cs_asan_expect(cs_cont *la) { (void)la; }
 void cs_asan_arrive(void *fake) { (void)fake; }
 #endif
 
+/* Per instruction: what generated code calls around its inline switches in sanitizer builds (the
+ * vtable's asan_* slots) and what the reference protocol below uses. */
+void cs_asan_before_resume(void **fake, const weft_contref *c) {
+  cs_asan_expect((cs_cont *)c->last_ancestor);
+  cs_asan_leave(fake, c->stack_top - c->stack_size, (size_t)c->stack_size);
+}
+
+void cs_asan_after_resume(void *fake) { cs_asan_arrive(fake); }
+
+void cs_asan_before_suspend(weft_contref *a, const weft_contref *la) {
+  const cs_cont *cla = (const cs_cont *)la;
+  cs_asan_leave(&((cs_cont *)a)->asan_fake, cla->asan_parent_bottom, cla->asan_parent_size);
+}
+
+void cs_asan_before_switch(weft_contref *a, const weft_contref *la, const weft_contref *s) {
+  cs_cont *csla = (cs_cont *)s->last_ancestor;
+  const cs_cont *cla = (const cs_cont *)la;
+  csla->asan_parent_bottom = cla->asan_parent_bottom; /* both hang below the handler now */
+  csla->asan_parent_size = cla->asan_parent_size;
+  cs_asan_leave(&((cs_cont *)a)->asan_fake, s->stack_top - s->stack_size, (size_t)s->stack_size);
+}
+
+void cs_asan_after_suspend(weft_contref *a) { cs_asan_arrive(((cs_cont *)a)->asan_fake); }
+
 /* -- Resume ----------------------------------------------------------------------------------- */
 
 static uint64_t refused(uint32_t trap) { return WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, trap); }
@@ -64,6 +88,8 @@ uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw 
     return refused(WEFT_TRAP_HOST);
   if (nargs > 0) memcpy(pl->data + pl->length, args, (size_t)nargs * sizeof *args);
   pl->length += nargs;
+  void *fake = NULL;
+  cs_asan_before_resume(&fake, c); /* needs c->last_ancestor, which the splice clears */
   /* 2. splice: the suspended chain c .. la hangs below the current chain */
   weft_contref *la = c->last_ancestor;
   weft_stack_chain orig = ctx->stack_chain;
@@ -79,12 +105,9 @@ uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw 
   ocsi->handlers = (weft_handler_list){ntags, ntags, (void **)(uintptr_t)tags};
   ocsi->first_switch_handler = first_switch;
   /* 6. switch into the chain's suspension point, kept in la's control context */
-  void *fake = NULL;
-  cs_asan_expect((cs_cont *)la);
-  cs_asan_leave(&fake, c->stack_top - c->stack_size, (size_t)c->stack_size);
   weft_control_ctx *cc = weft_contref_cc(la);
   uint64_t r = cs_stack_switch(cc, cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0));
-  cs_asan_arrive(fake);
+  cs_asan_after_resume(fake);
   /* 7. back: the chain head is whoever returned, trapped or suspended to us */
   weft_contref *nc = ctx->stack_chain.payload;
   ctx->stack_chain = orig;
@@ -154,11 +177,10 @@ uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint3
   a->values = (weft_payloads){nvals, cap, buf};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
-  cs_cont *ca = (cs_cont *)a, *cla = (cs_cont *)la;
-  cs_asan_leave(&ca->asan_fake, cla->asan_parent_bottom, cla->asan_parent_size);
+  cs_asan_before_suspend(a, la);
   weft_control_ctx *cc = weft_contref_cc(la);
   uint64_t r = cs_stack_switch(cc, cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx));
-  cs_asan_arrive(ca->asan_fake);
+  cs_asan_after_suspend(a);
   return r;
 }
 
@@ -195,6 +217,7 @@ uint64_t cs_ref_switch(weft_store_ctx *ctx, weft_contref *s, const weft_val_raw 
   memset(self, 0, sizeof *self);
   self->cont.contref = a;
   self->cont.revision = a->revision;
+  cs_asan_before_switch(a, la, s); /* needs s->last_ancestor, cleared just below */
   weft_contref *sla = s->last_ancestor;
   s->csi.state = WEFT_STACK_RUNNING;
   sla->parent_chain = h;
@@ -204,12 +227,8 @@ uint64_t cs_ref_switch(weft_store_ctx *ctx, weft_contref *s, const weft_val_raw 
   /* control contexts: s's chain now returns to h; a's suspension point goes to la */
   weft_control_ctx tmp = *weft_contref_cc(sla);
   *weft_contref_cc(sla) = *weft_contref_cc(la);
-  cs_cont *ca = (cs_cont *)a, *csla = (cs_cont *)sla, *cla = (cs_cont *)la;
-  csla->asan_parent_bottom = cla->asan_parent_bottom; /* both hang below h now */
-  csla->asan_parent_size = cla->asan_parent_size;
-  cs_asan_leave(&ca->asan_fake, s->stack_top - s->stack_size, (size_t)s->stack_size);
   uint64_t r = cs_stack_switch(weft_contref_cc(la), &tmp, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
-  cs_asan_arrive(ca->asan_fake);
+  cs_asan_after_suspend(a);
   (void)idx;
   return r;
 }

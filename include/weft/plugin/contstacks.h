@@ -92,6 +92,19 @@ typedef struct weft_contstacks_iface {
    * *store, loads *load, delivers `effect`; returns the effect delivered when switched back to.
    * For host code and tests; generated code inlines the same sequence. since 1.0 */
   uint64_t (*stack_switch)(weft_control_ctx *store, const weft_control_ctx *load, uint64_t effect);
+  /* ASan fiber annotations around the inline switches (docs/STACK-SWITCHING.md §9). Non-NULL only
+   * when the plugin was built with WEFT_SANITIZE; generated code of a sanitizer build calls them:
+   *   resume:  asan_before_resume(&slot, c) before the splice (c->last_ancestor still set), then
+   *            asan_after_resume(slot) back at the resume site; `slot` is a frame slot;
+   *   suspend: asan_before_suspend(a, la) after the handler search; asan_after_suspend(a) on waking;
+   *   switch:  asan_before_switch(a, la, s) before s's chain is spliced (s->last_ancestor still
+   *            set); asan_after_suspend(a) on waking.
+   * The start trampoline and the plugin's own switches annotate themselves. since 1.0 */
+  void (*asan_before_resume)(void **fake, const weft_contref *c);
+  void (*asan_after_resume)(void *fake);
+  void (*asan_before_suspend)(weft_contref *a, const weft_contref *la);
+  void (*asan_before_switch)(weft_contref *a, const weft_contref *la, const weft_contref *s);
+  void (*asan_after_suspend)(weft_contref *a);
 } weft_contstacks_iface;
 
 #endif /* WEFT_PLUGIN_CONTSTACKS_H */

@@ -164,6 +164,14 @@ static void test_descriptor(void **state) {
   const weft_contstacks_iface *i = d->iface;
   assert_true(WEFT_HAS(i, weft_contstacks_iface, stack_switch));
   assert_non_null(i->cont_new);
+  assert_true(WEFT_HAS(i, weft_contstacks_iface, asan_after_suspend));
+#if defined(WEFT_SANITIZE)
+  assert_non_null(i->asan_before_resume); /* generated code of sanitizer builds needs them */
+  assert_non_null(i->asan_after_suspend);
+#else
+  assert_null(i->asan_before_resume);
+  assert_null(i->asan_after_suspend);
+#endif
   assert_null(weft_plugin_entry_contstacks(WEFT_ABI_MAKE(WEFT_ABI_MAJOR + 1, 0)));
 }
 
