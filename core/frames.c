@@ -212,6 +212,10 @@ typedef struct pending {
   size_t n, cap;
   bool oom;
   int status; /* of the walk */
+  /* set by a capture at a resume site: the trap it describes, which the entry's capture keeps */
+  bool at_resume;
+  const core_frames_act *act;
+  uintptr_t trap_pc, trap_fp;
 } pending;
 
 static __thread pending tls_pending;
@@ -223,6 +227,16 @@ static void pending_clear(pending *p) {
   p->ctx = NULL;
   p->oom = false;
   p->status = WEFT_OK;
+  p->at_resume = false;
+  p->act = NULL;
+  p->trap_pc = p->trap_fp = 0;
+}
+
+/* True when `p` holds the frames a resume site captured for the trap now pending in ctx. */
+static bool pending_is_this_trap(const pending *p, const weft_store_ctx *ctx,
+                                 const core_frames_act *act) {
+  return p->at_resume && p->frames != NULL && p->ctx == ctx && p->act == act &&
+         p->trap_pc == ctx->trap_pc && p->trap_fp == ctx->trap_fp;
 }
 
 static bool collect(void *ud, const weft_frame *f) {
@@ -296,18 +310,15 @@ static weft_activation newest(const core_frames_act *act) {
                            .flags = flags};
 }
 
-/* Runs on the stack region below the trapped frames. */
-static void capture_body(void *arg) {
-  const core_frames_act *act = arg;
+/* Walks `first` and the older activations behind `act` into the pending frames. */
+static void walk_into(pending *p, const core_frames_act *act, const weft_activation *first) {
   weft_store_ctx *ctx = act->ctx;
   weft_store_t *s = core_rt_store_of_ctx(ctx);
-  pending *p = &tls_pending;
-  pending_clear(p);
   void *bs = NULL;
   const weft_backtrace_iface *bi = bt_iface(s->engine, &bs);
   if (bi == NULL) return;
   weft_activation acts[MAX_ACTS];
-  acts[0] = newest(act);
+  acts[0] = *first;
   uint32_t n = 1;
   /* older activations of this store: each entry remembered where its predecessor left Wasm */
   for (const core_frames_act *a = act; a->prev != NULL && n < MAX_ACTS; a = a->prev) {
@@ -326,6 +337,49 @@ static void capture_body(void *arg) {
   weft_frame_visitor v = {p, collect, false, 0};
   p->ctx = ctx;
   p->status = bi->walk(bs, &acts[0], &v);
+}
+
+/* Runs on the stack region below the trapped frames. */
+static void capture_body(void *arg) {
+  const core_frames_act *act = arg;
+  pending *p = &tls_pending;
+  if (pending_is_this_trap(p, act->ctx, act)) return; /* a resume site saw it with its stacks */
+  pending_clear(p);
+  weft_activation first = newest(act);
+  walk_into(p, act, &first);
+}
+
+/* -- Capture at a resume site ------------------------------------------------------------------ */
+
+/* A trap inside a continuation unwinds stack by stack (docs/STACK-SWITCHING.md §5): by the time it
+ * reaches the host entry the chain is gone. The resume site that receives the TRAP effect calls
+ * this (host slot capture_trap) before it restores the chain: ctx->stack_chain still starts at the
+ * trapped continuation, whose frames are dead but intact, and its control context still holds the
+ * resume site this runs in, whose frames are live above this one. Outer resume sites and the entry
+ * keep what the innermost one captured for the same trap. */
+void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
+  (void)host;
+  const core_frames_act *act = core_frames_top;
+  pending *p = &tls_pending;
+  if (ctx == NULL || act == NULL || act->ctx != ctx) return;
+  if (pending_is_this_trap(p, ctx, act)) return;
+  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) return;
+  const weft_contref *c = ctx->stack_chain.payload;
+  uintptr_t fp = ctx->trap_fp, top = c != NULL ? (uintptr_t)c->stack_top : 0;
+  if (top == 0 || c->stack_size > top || fp < top - c->stack_size || fp >= top) return;
+  pending_clear(p);
+  weft_activation first = {.pc = ctx->trap_pc,
+                           .fp = fp,
+                           .entry_fp = 0, /* to the continuation's bottom */
+                           .stack_lo = (uintptr_t)__builtin_frame_address(0),
+                           .stack_hi = act->entry_call_fp + 16,
+                           .chain = ctx->stack_chain,
+                           .flags = ctx->trap_pc != 0 ? WEFT_ACT_TRAP_PC : 0u};
+  walk_into(p, act, &first);
+  p->at_resume = true;
+  p->act = act;
+  p->trap_pc = ctx->trap_pc;
+  p->trap_fp = ctx->trap_fp;
 }
 
 /* Calls fn(arg) with rsp = top (16-aligned), then comes back. */

@@ -69,5 +69,6 @@ bool core_frames_host_code_func(void *host, uintptr_t pc, uint32_t *out_func, ui
                                 const struct weft_module **out_module);
 int core_frames_host_walk(void *host, const struct weft_activation *act,
                           const struct weft_contref *suspended, const struct weft_frame_visitor *v);
+void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx);
 
 #endif /* WEFT_CORE_FRAMES_H */

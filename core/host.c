@@ -227,5 +227,6 @@ void core_host_init(core_host *h, weft_log_sink sink, void *sink_ud) {
       .code_lookup = host_code_lookup,
       .code_func = core_frames_host_code_func, /* core/frames.c */
       .walk_frames = core_frames_host_walk,
+      .capture_trap = core_frames_host_capture_trap,
   };
 }

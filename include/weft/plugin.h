@@ -28,7 +28,7 @@ extern "C" {
 
 #define WEFT_ABI_MAJOR 1
 #define WEFT_ABI_MINOR 2 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup;
-                         * 1.2: weft_host_api.code_func, weft_host_api.walk_frames */
+                         * 1.2: weft_host_api.code_func, .walk_frames, .capture_trap */
 #define WEFT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define WEFT_ABI_VERSION WEFT_ABI_MAKE(WEFT_ABI_MAJOR, WEFT_ABI_MINOR)
 #define WEFT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -120,6 +120,7 @@ struct weft_code_info;        /* include/weft/plugin/codegen.h */
 struct weft_frame_visitor;    /* include/weft/plugin/backtrace.h */
 struct weft_activation;       /* include/weft/plugin/backtrace.h */
 struct weft_contref;          /* include/weft/vm.h */
+struct weft_store_ctx;        /* include/weft/vm.h */
 
 /* The table the core hands to every plugin's init. It stays valid until the plugin's fini returns.
  * All slots of 1.0 are non-NULL. Slots are callable from any thread unless noted. */
@@ -184,6 +185,14 @@ typedef struct weft_host_api {
    * Check WEFT_HAS(host, weft_host_api, walk_frames) first. since 1.2 */
   int (*walk_frames)(void *host, const struct weft_activation *act,
                      const struct weft_contref *suspended, const struct weft_frame_visitor *v);
+  /* Capture the backtrace of the trap pending in `ctx` now, while the stacks it crossed still
+   * hold it: to be called by a resume site (contstacks, codegen) that received the TRAP effect,
+   * before it restores the stack chain (ctx->stack_chain still starts at the trapped
+   * continuation). The trap then carries the frames of every stack when it reaches the host.
+   * A no-op without a backtrace plugin, or when the chain does not start at a continuation whose
+   * stack holds the trap fp. Not async-signal-safe; the store's thread.
+   * Check WEFT_HAS(host, weft_host_api, capture_trap) first. since 1.2 */
+  void (*capture_trap)(void *host, struct weft_store_ctx *ctx);
 } weft_host_api;
 
 /* Convenience wrappers so plugins can use printf-style varargs. */

@@ -168,6 +168,10 @@ static seg_end walk_activation(walk *w, const weft_activation *act, uint32_t fla
   for (uint32_t n = 0; n < MAX_STACKS; n++) {
     seg_end r = walk_seg(w, pc, fp, &s, flags, &at);
     if (r == SEG_ENTRY && s.bottom_fp != 0 && base_entry(w->st, at, &s)) r = SEG_BOTTOM;
+    /* A continuation's bottom frames may be overwritten by the time a trap is captured (its start
+     * code kept running after the entry returned): the chain, not the frames, says where the
+     * parent is, so the walk goes on there. */
+    if (r == SEG_CORRUPT && c != NULL) r = SEG_BOTTOM;
     if (r != SEG_BOTTOM) return r; /* the entry, corrupt, limit or stopped */
     /* c's bottom: its control context holds the parent's resume point */
     const weft_control_ctx *cc = weft_contref_cc(c);

@@ -350,6 +350,17 @@ static void test_continuation_entries(void **state) {
   assert_int_equal(func_of(&v.f[1]), 20);
   assert_int_equal(func_of(&v.f[2]), 30);
   assert_int_equal(v.f[2].stack, 2);
+  /* bottom frames overwritten (a trap captured after the start code ran on): the chain still
+   * leads to the parent */
+  s1.w[800] = 3;
+  seen o = {0};
+  weft_frame_visitor ov = {&o, record, false, 0};
+  act.entry_fp = 0;
+  assert_int_equal(fx->bi->walk(fx->st, &act, &ov), WEFT_OK);
+  assert_int_equal(o.n, 3);
+  assert_int_equal(func_of(&o.f[2]), 30);
+  act.entry_fp = tr1;
+  s1.w[800] = run1;
   /* re-entry: a Wasm frame (func 15, which called the host) lies between c1's entry and bottom */
   put(&s1, 850, run1, ret_in(15)); /* the host function's frame, returning into func 15 */
   s1.w[800] = slot(&s1, 850);      /* the trampoline's caller is now that host frame */

@@ -88,6 +88,10 @@ static uint64_t resume(weft_store_ctx *ctx, const weft_contstacks_iface *ci, wef
   ctx->limits = c->csi.limits;
   uint64_t e = ci->stack_switch(weft_contref_cc(la), weft_contref_cc(la),
                                 WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0));
+  if (WEFT_EFFECT_KIND(e) == WEFT_EFFECT_TRAP) { /* before the chain is restored */
+    const weft_host_api *h = core_engine_host(core_rt_store_of_ctx(ctx)->engine);
+    if (WEFT_HAS(h, weft_host_api, capture_trap)) h->capture_trap(h->host, ctx);
+  }
   weft_contref *nc = ctx->stack_chain.payload;
   ctx->stack_chain = orig;
   ocsi->state = WEFT_STACK_RUNNING;
@@ -96,7 +100,8 @@ static uint64_t resume(weft_store_ctx *ctx, const weft_contstacks_iface *ci, wef
   return e;
 }
 
-/* env.run_cont(x): inner(x) on a continuation; returns its result. */
+/* env.run_cont(x): inner(x) on a continuation, or bad(x) when x < 0; returns its result, or a
+ * trap when the continuation trapped. */
 static weft_trap_t *run_cont(void *env, weft_caller_t *caller, const weft_val_t *args,
                              size_t nargs, weft_val_t *results, size_t nresults) {
   (void)env, (void)nargs, (void)nresults;
@@ -104,7 +109,7 @@ static weft_trap_t *run_cont(void *env, weft_caller_t *caller, const weft_val_t 
   const weft_contstacks_iface *ci = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
   void *cst = core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS);
   weft_extern_t inner;
-  if (ci == NULL || weft_caller_export(caller, "inner", &inner) != WEFT_OK)
+  if (ci == NULL || weft_caller_export(caller, args[0].of.i32 < 0 ? "bad" : "inner", &inner) != WEFT_OK)
     return weft_trap_new("no contstacks or no inner");
   weft_contref *c = NULL;
   weft_diag d;
@@ -113,6 +118,10 @@ static weft_trap_t *run_cont(void *env, weft_caller_t *caller, const weft_val_t 
   c->args.data[c->args.length++].i32 = args[0].of.i32;
   initial_lo = (uintptr_t)__builtin_frame_address(0) - 65536;
   uint64_t e = resume(s->ctx, ci, c);
+  if (WEFT_EFFECT_KIND(e) == WEFT_EFFECT_TRAP) {
+    ci->collect(cst);
+    return weft_trap_new("the continuation trapped"); /* generated code re-raises with RAISE */
+  }
   if (e != WEFT_EFFECT_RETURN) return weft_trap_new("the continuation did not return");
   results[0] = (weft_val_t){.kind = WEFT_VAL_I32, .of.i32 = c->args.data[0].i32};
   ci->collect(cst);
@@ -187,9 +196,47 @@ static void test_walk_across_continuation(void **state) {
   assert_true(seen.flags[1] & WEFT_FRAME_RESUMED);
 }
 
+/* A trap two frames deep in a continuation: captured at the resume site, it carries the frames of
+ * the continuation and, across the boundary, of the resumer. */
+static void test_trap_in_continuation(void **state) {
+  (void)state;
+#ifdef WEFT_SANITIZE
+  skip();
+#endif
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t outer;
+  assert_int_equal(weft_instance_export(fx.inst, "outer", &outer), WEFT_OK);
+  weft_val_t arg = {.kind = WEFT_VAL_I32, .of.i32 = -1}, res;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(fx.store, outer.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_non_null(t);
+  assert_string_equal(weft_trap_message(t), "the continuation trapped");
+  assert_int_equal(weft_trap_frame_count(t), 3);
+  assert_string_equal(weft_trap_frame_func_name(t, 0), "cont!boom");
+  assert_string_equal(weft_trap_frame_func_name(t, 1), "cont!bad");
+  assert_string_equal(weft_trap_frame_func_name(t, 2), "cont!outer");
+  assert_int_equal(weft_trap_frame_stack_kind(t, 0), WEFT_CHAIN_CONTINUATION);
+  assert_int_equal(weft_trap_frame_stack_kind(t, 1), WEFT_CHAIN_CONTINUATION);
+  assert_int_equal(weft_trap_frame_stack_kind(t, 2), WEFT_CHAIN_INITIAL_STACK);
+  assert_int_equal(weft_trap_frame_boundary(t, 1), WEFT_BOUNDARY_NONE);
+  assert_int_equal(weft_trap_frame_boundary(t, 2), WEFT_BOUNDARY_CONTINUATION);
+  assert_false(weft_trap_frames_truncated(t));
+  weft_trap_free(t);
+  /* the next trap, elsewhere, gets its own frames (the resume site's capture was used up) */
+  assert_int_equal(weft_instance_export(fx.inst, "bad", &outer), WEFT_OK);
+  assert_int_equal(weft_func_call(fx.store, outer.of.func, &arg, 1, &res, 1, &t), WEFT_OK);
+  assert_non_null(t);
+  assert_string_equal(weft_trap_message(t), "unreachable");
+  assert_int_equal(weft_trap_frame_count(t), 2);
+  assert_string_equal(weft_trap_frame_func_name(t, 0), "cont!boom");
+  assert_int_equal(weft_trap_frame_stack_kind(t, 0), WEFT_CHAIN_INITIAL_STACK);
+  weft_trap_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_walk_across_continuation, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_trap_in_continuation, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
