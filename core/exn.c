@@ -51,12 +51,20 @@ void core_exn_store_free(weft_store_ctx *ctx) {
 void __asan_handle_no_return(void);
 #endif
 
-/* The innermost handler of `ci` covering return address offset `off` that catches `e` in the
- * frame of instance vmctx `vmctx`, or NULL. */
-static const weft_handler_entry *find_handler(const weft_code_info *ci, uint32_t off, void *vmctx,
-                                              const core_exn *e) {
+/* The innermost handler of `ci` covering return address offset `off` (inside a function that
+ * ends at `fend`) that catches `e` in the frame of instance vmctx `vmctx`, or NULL. The codegen
+ * appends a try_table's clauses when the try_table ends, so `end` never decreases along the table:
+ * binary search the first entry that can cover `off`, then scan up to the function's end. */
+static const weft_handler_entry *find_handler(const weft_code_info *ci, uint32_t off, uint32_t fend,
+                                              void *vmctx, const core_exn *e) {
   if (!WEFT_HAS(ci, weft_code_info, handlers) || ci->handlers == NULL) return NULL;
-  for (uint32_t i = 0; i < ci->nhandlers; i++) {
+  uint32_t lo = 0, hi = ci->nhandlers;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (ci->handlers[mid].end < off) lo = mid + 1;
+    else hi = mid;
+  }
+  for (uint32_t i = lo; i < ci->nhandlers && ci->handlers[i].end <= fend; i++) {
     const weft_handler_entry *h = &ci->handlers[i];
     if (off <= h->start || off > h->end) continue;
     if (h->kind == WEFT_CATCH_ALL || h->kind == WEFT_CATCH_ALL_REF) return h;
@@ -67,11 +75,18 @@ static const weft_handler_entry *find_handler(const weft_code_info *ci, uint32_t
   return NULL;
 }
 
-/* True when `off` lies inside the code of a defined function (not a trampoline). */
-static bool in_function(const weft_code_info *ci, uint32_t off) {
-  for (uint32_t i = 0; i < ci->nfuncs; i++)
-    if (off >= ci->func_start[i] && off < ci->func_end[i]) return true;
-  return false;
+/* When `off` lies inside the code of a defined function (not a trampoline), true with *fend the
+ * function's end. Functions are laid out in index order, so func_start ascends. */
+static bool in_function(const weft_code_info *ci, uint32_t off, uint32_t *fend) {
+  uint32_t lo = 0, hi = ci->nfuncs;
+  while (lo < hi) { /* last function starting at or before off */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (ci->func_start[mid] <= off) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0 || off >= ci->func_end[lo - 1]) return false;
+  *fend = ci->func_end[lo - 1];
+  return true;
 }
 
 _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, uintptr_t pc) {
@@ -87,9 +102,10 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
     const weft_code_info *ci = core_rt_registry_find(pc, &base);
     if (ci == NULL) break;
     uint32_t off = (uint32_t)(pc - base);
-    if (!in_function(ci, off)) break;
+    uint32_t fend = 0;
+    if (!in_function(ci, off, &fend)) break;
     void *vmctx = *(void **)(fp - 8);
-    const weft_handler_entry *h = find_handler(ci, off, vmctx, e);
+    const weft_handler_entry *h = find_handler(ci, off, fend, vmctx, e);
     if (h != NULL) {
       uint64_t *slots = (uint64_t *)(fp - h->frame) + h->slot;
       uint32_t k = 0;
