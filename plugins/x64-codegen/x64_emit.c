@@ -67,10 +67,19 @@ void x64_patch_rel32(x64_buf *b, size_t at, size_t target) {
 
 /* -- Prefixes, REX, ModRM -------------------------------------------------------------------- */
 
+/* The helpers below write without bounds checks: every instruction form first reserves the
+ * longest x86 instruction (15 bytes) with room(). */
+#define PUT(b, v) ((b)->p[(b)->len++] = (uint8_t)(v))
+static bool room(x64_buf *b) { return b->len + 16 <= b->cap || x64_buf_reserve(b, 16); }
+static void put32(x64_buf *b, uint32_t v) {
+  memcpy(b->p + b->len, &v, 4);
+  b->len += 4;
+}
+
 static void prefixes(x64_buf *b, unsigned flags) {
-  if (flags & X64_P66) x64_emit_u8(b, 0x66);
-  if (flags & X64_PF2) x64_emit_u8(b, 0xF2);
-  if (flags & X64_PF3) x64_emit_u8(b, 0xF3);
+  if (flags & X64_P66) PUT(b, 0x66);
+  if (flags & X64_PF2) PUT(b, 0xF2);
+  if (flags & X64_PF3) PUT(b, 0xF3);
 }
 
 static void rex(x64_buf *b, unsigned flags, int reg, int index, int base, bool byteregs) {
@@ -81,20 +90,20 @@ static void rex(x64_buf *b, unsigned flags, int reg, int index, int base, bool b
   if (base >= 0 && base != X64_NOREG && base != X64_RIP && (base & 8)) r |= 1;
   bool need = r != 0x40;
   if (byteregs && ((reg >= 4 && reg < 8) || (base >= 4 && base < 8))) need = true;
-  if (need) x64_emit_u8(b, r);
+  if (need) PUT(b, r);
 }
 
 static void opcode(x64_buf *b, uint32_t op) {
-  if (op > 0xFFFF) x64_emit_u8(b, (uint8_t)(op >> 16));
-  if (op > 0xFF) x64_emit_u8(b, (uint8_t)(op >> 8));
-  x64_emit_u8(b, (uint8_t)op);
+  if (op > 0xFFFF) PUT(b, (uint8_t)(op >> 16));
+  if (op > 0xFF) PUT(b, (uint8_t)(op >> 8));
+  PUT(b, (uint8_t)op);
 }
 
 static void modrm_mem(x64_buf *b, int reg, x64_mem m) {
   int r = reg & 7;
   if (m.base == X64_RIP) {
-    x64_emit_u8(b, (uint8_t)(0x05 | r << 3));
-    x64_emit_u32(b, (uint32_t)m.disp);
+    PUT(b, (uint8_t)(0x05 | r << 3));
+    put32(b, (uint32_t)m.disp);
     return;
   }
   int mod;
@@ -106,25 +115,27 @@ static void modrm_mem(x64_buf *b, int reg, x64_mem m) {
     mod = 2;
   if (m.index != X64_NOREG || (m.base & 7) == 4) {
     int idx = m.index == X64_NOREG ? 4 : (m.index & 7);
-    x64_emit_u8(b, (uint8_t)(mod << 6 | r << 3 | 4));
-    x64_emit_u8(b, (uint8_t)((m.scale & 3) << 6 | idx << 3 | (m.base & 7)));
+    PUT(b, (uint8_t)(mod << 6 | r << 3 | 4));
+    PUT(b, (uint8_t)((m.scale & 3) << 6 | idx << 3 | (m.base & 7)));
   } else {
-    x64_emit_u8(b, (uint8_t)(mod << 6 | r << 3 | (m.base & 7)));
+    PUT(b, (uint8_t)(mod << 6 | r << 3 | (m.base & 7)));
   }
   if (mod == 1)
-    x64_emit_u8(b, (uint8_t)(int8_t)m.disp);
+    PUT(b, (uint8_t)(int8_t)m.disp);
   else if (mod == 2)
-    x64_emit_u32(b, (uint32_t)m.disp);
+    put32(b, (uint32_t)m.disp);
 }
 
 void x64_emit_rr(x64_buf *b, unsigned flags, uint32_t op, int reg, int rm) {
+  if (!room(b)) return;
   prefixes(b, flags);
   rex(b, flags, reg, -1, rm, (flags & X64_B8) != 0);
   opcode(b, op);
-  x64_emit_u8(b, (uint8_t)(0xC0 | (reg & 7) << 3 | (rm & 7)));
+  PUT(b, (uint8_t)(0xC0 | (reg & 7) << 3 | (rm & 7)));
 }
 
 void x64_emit_rm(x64_buf *b, unsigned flags, uint32_t op, int reg, x64_mem m) {
+  if (!room(b)) return;
   prefixes(b, flags);
   bool byteregs = (flags & X64_B8) != 0;
   /* byte registers only matter for the reg field here; the base is a 64-bit address register */
@@ -133,7 +144,7 @@ void x64_emit_rm(x64_buf *b, unsigned flags, uint32_t op, int reg, x64_mem m) {
   if (reg & 8) r |= 4;
   if (m.index != X64_NOREG && (m.index & 8)) r |= 2;
   if (m.base != X64_RIP && (m.base & 8)) r |= 1;
-  if (r != 0x40 || (byteregs && reg >= 4 && reg < 8)) x64_emit_u8(b, r);
+  if (r != 0x40 || (byteregs && reg >= 4 && reg < 8)) PUT(b, r);
   opcode(b, op);
   modrm_mem(b, reg, m);
 }
@@ -232,6 +243,7 @@ void x64_emit_setcc(x64_buf *b, int cc, int dst) { x64_emit_rr(b, X64_B8, 0x0F90
 
 void x64_emit_movzx8_rr(x64_buf *b, int dst, int src) {
   /* the byte register is the r/m operand: spl..dil need a REX even when dst is low */
+  if (!room(b)) return;
   prefixes(b, 0);
   uint8_t r = 0x40;
   if (dst & 8) r |= 4;
@@ -261,6 +273,7 @@ void x64_emit_loadx(x64_buf *b, uint32_t kind, bool w, int dst, x64_mem m) {
 void x64_emit_movx_rr(x64_buf *b, uint32_t kind, bool w, int dst, int src) {
   if (kind == 0xB6 || kind == 0xBE) {
     /* byte source register: needs REX for spl..dil */
+    if (!room(b)) return;
     uint8_t r = 0x40;
     if (w) r |= 8;
     if (dst & 8) r |= 4;
