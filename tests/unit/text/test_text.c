@@ -288,6 +288,16 @@ static void test_module_encoding(void **state) {
   static const uint8_t mems[] = {0x01, 0x03, 0x01, 0x02};
   assert_memory_equal(mem, mems, sizeof mems);
   free(e.b);
+  /* (module binary ...) is its bytes; (module quote ...) its text */
+  e = wat("(module $m binary \"\\00asm\" \"\\01\\00\\00\\00\")");
+  assert_int_equal(e.rc, WEFT_OK);
+  assert_int_equal(e.n, 8);
+  assert_memory_equal(e.b, empty, 8);
+  free(e.b);
+  e = wat("(module quote \"(func (export \\\"f\\\"))\")");
+  assert_int_equal(e.rc, WEFT_OK);
+  assert_non_null(section(&e, 7, &n));
+  free(e.b);
   /* data count section appears with memory.init */
   e = wat("(module (memory 1) (data \"x\") (func (memory.init 0 (i32.const 0) (i32.const 0) (i32.const 1))))");
   assert_int_equal(e.rc, WEFT_OK);
