@@ -1116,6 +1116,7 @@ static int compile_body(x64_fn *c) {
   if (!push_ctrl(c, X64_CTRL_FUNC, WEFT_BT_EMPTY)) return x64_fail(c, WEFT_ERR_NOMEM, "out of memory");
   c->ctl.v[0].nresults = c->ft->u.func.nresults;
   c->ctl.v[0].height = 0;
+  c->cur_off = n ? code[0].off : f->body_off; /* the stack check's trap site */
   prologue(c);
   for (uint32_t pc = 0; pc < n; pc++) {
     const weft_instr *in = &code[pc];

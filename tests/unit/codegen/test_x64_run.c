@@ -944,6 +944,60 @@ static void test_multi_memory_and_fill(void **st) {
   rt_stop(&r);
 }
 
+/* The metadata the runtime's code registry and signal handler rely on. */
+static void test_metadata(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  add_memory(&t, 1, false);
+  uint32_t ty = add_type(&t, "ii", "i", true);
+  static weft_instr f0[] = {LG(0), LG(1), OP(I32_DIV_S), LG(0), MEMOP(I32_LOAD, 0), OP(I32_ADD), OP(END)};
+  static weft_instr f1[] = {LG(0), OPA(IF, WEFT_BT_EMPTY), OP(UNREACHABLE), OP(END), LG(1), OP(END)};
+  add_func(&t, ty, "", f0, NI(f0));
+  add_func(&t, ty, "", f1, NI(f1));
+  for (uint32_t i = 0; i < NI(f0); i++) f0[i].off = 100 + i;
+  for (uint32_t i = 0; i < NI(f1); i++) f1[i].off = 200 + i;
+  rt r;
+  rt_start(&r, &t, NULL);
+  const weft_code_info *ci = r.ci;
+  const uint8_t *code = ci->code;
+  assert_int_equal(ci->nfuncs, 2);
+  assert_true(ci->func_start[0] < ci->func_end[0] && ci->func_end[0] <= ci->func_start[1]);
+  assert_true(ci->func_end[1] <= ci->array_call[0] && ci->array_call[1] < ci->code_size);
+  bool seen[WEFT_TRAP_COUNT] = {false};
+  for (uint32_t i = 0; i < ci->ntrap_sites; i++) {
+    const weft_trap_site *ts = &ci->trap_sites[i];
+    if (i) assert_true(ts->code_off > ci->trap_sites[i - 1].code_off);
+    assert_true(ts->code_off < ci->code_size);
+    assert_true(ts->trap < WEFT_TRAP_COUNT);
+    seen[ts->trap] = true;
+    if (ts->trap != WEFT_TRAP_MEMORY_OOB) { /* explicit traps are ud2 */
+      assert_int_equal(code[ts->code_off], 0x0F);
+      assert_int_equal(code[ts->code_off + 1], 0x0B);
+    }
+    uint32_t fn = ts->code_off < ci->func_end[0] ? 0 : 1;
+    assert_true(ts->wasm_off >= (fn ? 200u : 100u) && ts->wasm_off < (fn ? 210u : 110u));
+  }
+  assert_true(seen[WEFT_TRAP_INT_DIV_ZERO] && seen[WEFT_TRAP_INT_OVERFLOW] && seen[WEFT_TRAP_MEMORY_OOB]);
+  assert_true(seen[WEFT_TRAP_UNREACHABLE] && seen[WEFT_TRAP_STACK_EXHAUSTED]);
+  assert_true(ci->npc_map >= 4);
+  for (uint32_t i = 1; i < ci->npc_map; i++) assert_true(ci->pc_map[i].code_off > ci->pc_map[i - 1].code_off);
+  /* the division's pc maps to its wasm offset */
+  bool div_mapped = false;
+  for (uint32_t i = 0; i < ci->npc_map; i++) div_mapped |= ci->pc_map[i].wasm_off == 102;
+  assert_true(div_mapped);
+  /* a fault at a memory trap site reports the load's offset */
+  weft_val_raw s[2] = {{.i32 = 65535}, {.i32 = 1}};
+  assert_false(fake_call(&r.inst, 0, s, 2));
+  assert_int_equal(fake_store->trap_code, WEFT_TRAP_MEMORY_OOB);
+  uint32_t pc = (uint32_t)(fake_store->trap_pc - (uintptr_t)ci->code);
+  bool found = false;
+  for (uint32_t i = 0; i < ci->ntrap_sites; i++)
+    if (ci->trap_sites[i].code_off == pc) found = ci->trap_sites[i].wasm_off == 104;
+  assert_true(found);
+  rt_stop(&r);
+}
+
 /* -- Tests: failure paths -------------------------------------------------------------------- */
 
 static void test_unsupported_and_oom(void **st) {
@@ -1021,6 +1075,7 @@ int main(void) {
       cmocka_unit_test(test_import_and_indirect),
       cmocka_unit_test(test_references),
       cmocka_unit_test(test_multi_memory_and_fill),
+      cmocka_unit_test(test_metadata),
       cmocka_unit_test(test_unsupported_and_oom),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
