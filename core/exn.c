@@ -114,6 +114,12 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
       if (h->kind == WEFT_CATCH_REF || h->kind == WEFT_CATCH_ALL_REF) {
         uintptr_t ref = (uintptr_t)e;
         memcpy(&slots[k], &ref, 8);
+        e->exposed = 1;
+      } else if (!e->exposed && ctx->exn_objects == e) {
+        /* Caught by value and never seen as an exnref: nothing can refer to it any more, so a
+         * throw-and-catch loop does not grow the store. */
+        ctx->exn_objects = e->next;
+        free(e);
       }
 #ifdef EXN_ASAN
       __asan_handle_no_return();
@@ -126,6 +132,7 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
     fp = next;
   }
   /* Uncaught here: the innermost entry reports it (core/entry.c makes the exception trap). */
+  e->exposed = 1;
   ctx->trap_code = WEFT_TRAP_EXCEPTION;
   ctx->pending_exn = e;
   ctx->trap_pc = start_pc;
@@ -180,6 +187,7 @@ weft_trap_t *weft_trap_new_exception(weft_store_t *store, weft_tag_t tag, const 
   core_exn *e = core_exn_new(store->ctx, tag.obj->vm, n);
   if (e == NULL) return NULL;
   if (n > 0) memcpy(e->vals, payload, (size_t)n * sizeof *payload);
+  e->exposed = 1; /* the host may keep weft_trap_exnref() of the trap */
   weft_trap_t *t = core_rt_trap_make(WEFT_TRAPKIND_EXCEPTION, WEFT_TRAP_EXCEPTION, NULL);
   if (!core_rt_trap_owned(t)) return NULL;
   t->exn = e;

@@ -17,7 +17,7 @@ typedef struct core_exn {
   struct core_exn *next;   /* the store's list */
   const weft_vm_tag *tag;  /* identity: the tag's address */
   uint32_t nvals;
-  uint32_t pad;
+  uint32_t exposed;        /* 1 once an exnref to it may exist (catch_ref, the host): kept alive */
   weft_val_raw vals[];     /* the payload, in the tag's parameter order */
 } core_exn;
 
