@@ -26,7 +26,7 @@ typedef struct weft_pc_map_entry {
   uint32_t wasm_off;
 } weft_pc_map_entry;
 
-/* An exception handler (one catch clause of a try_table), since 1.1. A frame whose return address
+/* An exception handler (one catch clause of a try_table), since 1.2. A frame whose return address
  * lies at code offset `ra` with start < ra <= end is covered. Entries are ordered innermost
  * try_table first, and the clauses of one try_table in their order, so the first match wins. */
 typedef struct weft_handler_entry {
@@ -55,7 +55,7 @@ typedef struct weft_code_info {
   const weft_trap_site *trap_sites;
   uint32_t npc_map;
   const weft_pc_map_entry *pc_map;
-  /* since 1.1: exception handlers (try_table catch clauses), see weft_handler_entry */
+  /* since 1.2: exception handlers (try_table catch clauses), see weft_handler_entry */
   uint32_t nhandlers;
   const weft_handler_entry *handlers;
 } weft_code_info;
