@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exn.h"
 #include "runtime_int.h"
 
 /* -- Pointer lists ---------------------------------------------------------------------------- */
@@ -136,6 +137,7 @@ void weft_store_free(weft_store_t *s) {
   free(s->rtts.keys);
   free((void *)s->rtts.vals);
   weft_trap_free(s->pending_trap);
+  core_exn_store_free(s->ctx); /* exception objects live as long as their store (core/exn.c) */
   free(s->ctx);
   free(s);
 }
