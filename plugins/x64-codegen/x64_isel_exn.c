@@ -58,6 +58,21 @@ static uint32_t tag_nparams(x64_fn *c, uint32_t tag) {
   return t->u.func.nparams;
 }
 
+/* Payload values travel in 8-byte operand slots (the throw reads them, the unwinder writes them);
+ * a v128 lives in a 16-byte slot elsewhere, so a tag with a v128 parameter is refused cleanly. */
+static bool tag_ok(x64_fn *c, uint32_t tag) {
+  const weft_type *t = &c->m->types[c->m->tags[tag].type];
+  for (uint32_t i = 0; i < t->u.func.nparams; i++) {
+    if (WEFT_VT_KIND(t->u.func.params[i]) == WEFT_VT_V128) {
+      x64_fail(c, WEFT_ERR_UNSUPPORTED,
+               "function %u: exception payload of type v128 (tag %u) not supported by x64-codegen",
+               c->fidx, tag);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Pops everything down to the current block's height and marks the rest unreachable. */
 static void end_reachable(x64_fn *c) {
   uint32_t h = c->ctl.n ? c->ctl.v[c->ctl.n - 1].height : 0;
@@ -75,6 +90,7 @@ static void do_throw(x64_fn *c, uint32_t tag) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: throw of unknown tag %u", c->fidx, tag);
     return;
   }
+  if (!tag_ok(c, tag)) return;
   uint32_t n = tag_nparams(c, tag);
   if (n > c->stk.n) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: throw without its %u values", c->fidx, n);
@@ -140,6 +156,7 @@ void x64_exn_try_begin(x64_fn *c, const weft_instr *in) {
       x64_fail(c, WEFT_ERR_INVALID, "function %u: bad catch clause %u", c->fidx, i);
       return;
     }
+    if ((kind == WEFT_CATCH || kind == WEFT_CATCH_REF) && !tag_ok(c, tag)) return;
     uint32_t ti = c->ctl.n - 2 - depth;
     x64_ctrl *k = &c->ctl.v[ti];
     uint32_t arity = k->kind == X64_CTRL_LOOP ? k->nparams : k->nresults;
