@@ -161,8 +161,16 @@ static void int_divrem(x64_fn *c, bool w, bool sgn, bool rem) {
   x64_val b = x64_pop(c), a = x64_pop(c);
   bool bconst = b.kind == X64_VK_CONST;
   uint64_t bimm = w ? b.imm : (uint32_t)b.imm;
+  /* Move stack values out of rax and rdx without moving one into the other: both are marked busy
+   * while evicting, then only the popped operands' claims remain. */
+  uint16_t pair = (uint16_t)((1u << X64_RAX) | (1u << X64_RDX)), held = 0;
+  if (a.kind == X64_VK_REG && (pair & (1u << a.reg))) held |= (uint16_t)(1u << a.reg);
+  if (b.kind == X64_VK_REG && (pair & (1u << b.reg))) held |= (uint16_t)(1u << b.reg);
+  c->gpr_used |= pair;
   x64_evict(c, X64_RAX);
+  c->gpr_used |= pair;
   x64_evict(c, X64_RDX);
+  c->gpr_used = (uint16_t)((c->gpr_used & ~pair) | held);
   if (b.kind != X64_VK_PIN) x64_to_reg(c, &b, (1u << X64_RAX) | (1u << X64_RDX)); /* only read */
   if (a.kind == X64_VK_REG && a.reg == X64_RDX) {
     x64_to_reg_fixed(c, &a, X64_RAX);
