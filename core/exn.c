@@ -135,7 +135,7 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
   e->exposed = 1;
   ctx->trap_code = WEFT_TRAP_EXCEPTION;
   ctx->pending_exn = e;
-  ctx->trap_pc = start_pc;
+  ctx->trap_pc = start_pc - 1; /* inside the call that threw: its wasm offset, as for a fault */
   ctx->trap_fp = start_fp;
   core_rt_unwind(ctx);
 }
