@@ -103,6 +103,24 @@
         (i32.const 100) (i32.add) (return))
       (unreachable)))
 
+  ;; sibling try_tables end before the one around them: the handler search must still reach it
+  (func (export "siblings") (param $x i32) (result i32)
+    (local $r i32)
+    (block $outer (result i32)
+      (try_table (catch $e $outer)
+        (local.set $r
+          (block $a (result i32)
+            (try_table (catch $e $a)
+              (if (i32.eq (local.get $x) (i32.const 1)) (then (throw $e (i32.const 10)))))
+            (i32.const 0)))
+        (local.set $r (i32.add (local.get $r)
+          (block $b (result i32)
+            (try_table (catch $e $b)
+              (if (i32.eq (local.get $x) (i32.const 2)) (then (drop (call $thrower (i32.const 20))))))
+            (i32.const 0))))
+        (drop (call $thrower (i32.add (local.get $r) (i32.const 100)))))
+      (i32.const -1)))
+
   ;; -- tail calls ---------------------------------------------------------------------------
   (func $tail (param i32) (result i32) (return_call $thrower (local.get 0)))
   (func (export "tail") (param i32) (result i32)
@@ -155,6 +173,9 @@
 (assert_return (invoke "below" (i32.const 20)) (i32.const 1023))
 (assert_return (invoke "pinned" (i32.const 10)) (i32.const 90))
 (assert_return (invoke "nested" (i32.const 4)) (i32.const 104))
+(assert_return (invoke "siblings" (i32.const 0)) (i32.const 100))
+(assert_return (invoke "siblings" (i32.const 1)) (i32.const 110))
+(assert_return (invoke "siblings" (i32.const 2)) (i32.const 120))
 (assert_return (invoke "tail" (i32.const 6)) (i32.const 6))
 (assert_return (invoke "tail_in_try" (i32.const 6)) (i32.const 106))
 (assert_return (invoke "tail_indirect" (i32.const 8)) (i32.const 8))
