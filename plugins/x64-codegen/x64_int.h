@@ -17,6 +17,7 @@
 typedef struct x64_state {
   const weft_host_api *host;
   bool explicit_bounds; /* [x64-codegen] bounds_checks = explicit */
+  bool no_opt;          /* tests only: no pinned locals, no local cache (differential testing) */
 } x64_state;
 
 /* -- Values ---------------------------------------------------------------------------------- */

@@ -386,9 +386,9 @@ static bool is_callish(uint16_t op) {
   }
 }
 
-/* Choose the locals to pin: uses weighted by loop depth must clearly beat the reloads that the
- * calls (weighted the same way) would cost. */
-static void choose_pins(x64_fn *c, const weft_expr *body) {
+/* Choose the locals to pin (when `pin`): uses weighted by loop depth must clearly beat the reloads
+ * that the calls (weighted the same way) would cost. Also finds whether memory 0 is accessed. */
+static void choose_pins(x64_fn *c, const weft_expr *body, bool pin) {
   static const uint8_t gregs[] = {X64_RBX, X64_R12, X64_R13, X64_RSI, X64_RDI};
   static const uint8_t xregs[] = {8, 9, 10, 11, 12, 13, 14};
   uint64_t *w = c->host->alloc(c->host->host, sizeof(uint64_t) * (c->nlocals + 1));
@@ -423,7 +423,7 @@ static void choose_pins(x64_fn *c, const weft_expr *body) {
     }
   }
   uint32_t ng = 0, nx = 0;
-  for (;;) {
+  while (pin) {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < c->nlocals; i++) {
       bool fl = X64_IS_FLOAT(x64_type_of(c->ltypes[i]));
@@ -1020,6 +1020,7 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
   }
   /* the register now only mirrors the local */
   x64_free_val(c, &v);
+  if (c->mc->st->no_opt) return;
   if (X64_IS_FLOAT(v.type)) {
     c->xmm_cached |= (uint16_t)(1u << v.reg);
     c->xcache[v.reg] = i + 1;
@@ -1268,7 +1269,7 @@ int x64_compile_func(x64_module_cc *mc, uint32_t fidx) {
   }
   for (uint32_t i = 0; i < c.nparams; i++) c.ltypes[i] = c.ft->u.func.params[i];
   for (uint32_t i = 0; i < f->nlocals; i++) c.ltypes[c.nparams + i] = f->locals[i];
-  choose_pins(&c, &f->body);
+  choose_pins(&c, &f->body, !mc->st->no_opt);
   /* r14 caches memory 0's base only in functions that access memory 0 */
   c.has_mem0 = c.has_mem0 && c.uses_mem0;
   rc = compile_body(&c);
