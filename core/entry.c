@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 
+#include "cont.h"
 #include "engine.h"
 #include "frames.h"
 #include "runtime_int.h"
@@ -105,6 +106,8 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
   s->entry_depth++;
   core_rt_set_current_ctx(ctx);
   ctx->trap_code = WEFT_TRAP_NONE;
+  weft_common_stack_info initial; /* this entry's initial stack: host frames are barriers */
+  core_cont_entry_begin(ctx, &initial);
   core_frames_act act; /* this activation, for backtraces (core/frames.h) */
   core_frames_enter(&act, ctx, (uintptr_t)__builtin_frame_address(0));
   bool ok = f->array_call(f->vmctx, NULL, slots, n);
@@ -112,6 +115,7 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
   core_frames_leave(&act);
   s->entry_depth--;
   entry_restore(ctx, &saved);
+  core_cont_entry_end(ctx, s->entry_depth == 0);
   if (ok && s->pending_trap == NULL) return NULL;
   weft_trap_t *t = take_trap(s);
   core_frames_attach(s, t);

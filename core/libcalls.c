@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cont.h"
 #include "engine.h"
 #include "exn.h"
 #include "libcalls.h"
@@ -181,6 +182,12 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_CONT_NEW: return (void *)lc_cont_new;
   case WEFT_LC_THROW: return (void *)core_exn_lc_throw;
   case WEFT_LC_THROW_REF: return (void *)core_exn_lc_throw_ref;
+  case WEFT_LC_CONT_NEW_REF: return (void *)core_cont_lc_new;
+  case WEFT_LC_CONT_BIND: return (void *)core_cont_lc_bind;
+  case WEFT_LC_RESUME: return (void *)core_cont_lc_resume;
+  case WEFT_LC_SUSPEND: return (void *)core_cont_lc_suspend;
+  case WEFT_LC_SWITCH: return (void *)core_cont_lc_switch;
+  case WEFT_LC_RESUME_THROW: return (void *)core_cont_lc_resume_throw;
   default: return NULL;
   }
 }

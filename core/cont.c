@@ -1,0 +1,429 @@
+/* core/cont.c -- the core side of stack switching (docs/STACK-SWITCHING.md §4-6): the initial stack
+ * installed by every host entry, and resume / suspend / switch / cont.bind / resume_throw[_ref] as
+ * libcalls that splice the store's stack chain, swap all four limit words, keep the handler list in
+ * the resumer's frame and switch through the contstacks plugin's primitive.
+ * Depends on: core/cont.h, core/runtime_int.h, core/engine.h, core/exn.h, core/frames.h,
+ * weft/plugin/contstacks.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cont.h"
+#include "engine.h"
+#include "exn.h"
+#include "frames.h"
+#include "runtime_int.h"
+#include "weft/plugin/contstacks.h"
+
+/* -- Helpers ---------------------------------------------------------------------------------- */
+
+static weft_store_ctx *ctx_of(void *vmctx) { return ((weft_vmctx_header *)vmctx)->store_ctx; }
+
+static weft_instance_t *inst_of(void *vmctx) {
+  return (weft_instance_t *)((weft_vmctx_header *)vmctx)->instance;
+}
+
+static const weft_contstacks_iface *plugin(weft_store_ctx *ctx, void **st) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  *st = core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, stack_switch) || cs->stack_switch == NULL)
+    core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  return cs;
+}
+
+/* The function type of continuation type `ct` of the caller's module (validated). */
+static const weft_type *cont_func(void *vmctx, uint32_t ct) {
+  const weft_module *m = inst_of(vmctx)->ir;
+  if (ct >= m->ntypes) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+  const weft_type *t = &m->types[ct];
+  if (t->comp == WEFT_COMP_CONT) {
+    if (t->u.cont_func >= m->ntypes) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+    t = &m->types[t->u.cont_func];
+  }
+  if (t->comp != WEFT_COMP_FUNC) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+  return t;
+}
+
+static const weft_vm_tag *tag_addr(void *vmctx, uint32_t tagidx, const weft_type **ft) {
+  weft_instance_t *inst = inst_of(vmctx);
+  if (tagidx >= inst->ir->ntags) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+  const core_tag *t = inst->tags[tagidx];
+  if (ft != NULL) {
+    const weft_module *m = inst->ir;
+    uint32_t ti = m->tags[tagidx].type;
+    if (ti >= m->ntypes || m->types[ti].comp != WEFT_COMP_FUNC)
+      core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+    *ft = &m->types[ti];
+  }
+  return t->vm;
+}
+
+static uint32_t max3(uint32_t a, uint32_t b, uint32_t c) {
+  uint32_t m = a > b ? a : b;
+  return m > c ? m : c;
+}
+
+/* The revision check of a packed reference: null, stale or finished traps; otherwise the
+ * reference is consumed (revision bumped) and the contref returned. */
+static weft_contref *take(weft_store_ctx *ctx, uint64_t ref) {
+  weft_contref *c = (weft_contref *)(uintptr_t)(ref & CORE_CONT_ADDR_MASK);
+  if (c == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
+  if ((c->revision & 0xFFFFu) != (ref >> CORE_CONT_REV_SHIFT)) core_rt_trap_raise(ctx, WEFT_TRAP_CONT_CONSUMED);
+  if (c->csi.state != WEFT_STACK_FRESH && c->csi.state != WEFT_STACK_SUSPENDED)
+    core_rt_trap_raise(ctx, WEFT_TRAP_CONT_CONSUMED);
+  c->revision++;
+  return c;
+}
+
+/* The payload a consumer appends to: the args of a Fresh one, else the values its suspender
+ * waits for. Appends n words from io, capacity checked. */
+static void append(weft_store_ctx *ctx, weft_contref *c, const uint64_t *io, uint32_t n) {
+  weft_payloads *pl = c->csi.state == WEFT_STACK_FRESH ? &c->args : &c->values;
+  if (n == 0) return;
+  if (pl->data == NULL || pl->length > pl->capacity || n > pl->capacity - pl->length)
+    core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  for (uint32_t i = 0; i < n; i++) {
+    memset(&pl->data[pl->length + i], 0, sizeof(weft_val_raw));
+    pl->data[pl->length + i].i64 = (int64_t)io[i];
+  }
+  pl->length += n;
+}
+
+/* The clauses of each parent, innermost first, up to the initial stack (an entry installs a new
+ * initial stack: host frames are barriers). */
+static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_switch,
+                         weft_contref **out_la, uint32_t *out_idx) {
+  weft_stack_chain link = ctx->stack_chain;
+  while (link.kind == WEFT_CHAIN_CONTINUATION) {
+    weft_contref *c = link.payload;
+    weft_stack_chain p = c->parent_chain;
+    const weft_common_stack_info *csi = p.payload;
+    if (csi == NULL) return false;
+    uint32_t len = csi->handlers.length;
+    uint32_t split = csi->first_switch_handler < len ? csi->first_switch_handler : len;
+    uint32_t lo = want_switch ? split : 0, hi = want_switch ? len : split;
+    for (uint32_t i = lo; i < hi; i++)
+      if (csi->handlers.data[i] == tag) {
+        *out_la = c;
+        *out_idx = i;
+        return true;
+      }
+    link = p;
+  }
+  return false;
+}
+
+/* -- Entry ------------------------------------------------------------------------------------ */
+
+void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi) {
+  memset(csi, 0, sizeof *csi);
+  csi->state = WEFT_STACK_RUNNING;
+  ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, csi};
+}
+
+void core_cont_entry_end(weft_store_ctx *ctx, bool outermost) {
+  if (!outermost) return;
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s == NULL || s->engine == NULL) return;
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  if (cs != NULL && WEFT_HAS(cs, weft_contstacks_iface, collect) && cs->collect != NULL)
+    cs->collect(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS));
+}
+
+/* -- cont.new, cont.bind ---------------------------------------------------------------------- */
+
+uint64_t core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  void *st = NULL;
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  st = core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  weft_contref *c = NULL;
+  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
+    snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
+  else if (cs->cont_new(st, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
+    return core_cont_pack(c);
+  if (s->pending_trap == NULL)
+    s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);
+  core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
+}
+
+uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src, uint32_t dst) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_type *fs = cont_func(vmctx, src), *fd = cont_func(vmctx, dst);
+  if (fd->u.func.nparams > fs->u.func.nparams) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  uint32_t n = fs->u.func.nparams - fd->u.func.nparams;
+  weft_contref *c = take(ctx, ref);
+  append(ctx, c, io, n);
+  return core_cont_pack(c);
+}
+
+/* -- Resume ----------------------------------------------------------------------------------- */
+
+#define INLINE_TAGS 16
+
+/* The resume protocol once the continuation `c` is taken and its payload written. `effect` is
+ * RESUME or RESUME_THROW. Returns the effect for generated code (see cont.h). */
+static uint64_t run_resume(void *vmctx, weft_contref *c, uint64_t *io, uint32_t ct, uint32_t pool,
+                           uint32_t count, uint64_t effect, uintptr_t fp, uintptr_t pc) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_module *m = inst_of(vmctx)->ir;
+  const weft_type *ft = cont_func(vmctx, ct);
+  void *st = NULL;
+  const weft_contstacks_iface *cs = plugin(ctx, &st);
+  if (ctx->stack_chain.payload == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  if (pool > m->npool || count > (m->npool - pool) / 3) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  /* the handler list: suspend clauses first, then switch clauses; map[i] = clause index */
+  void *tags_local[INLINE_TAGS];
+  uint32_t map_local[INLINE_TAGS];
+  void **tags = tags_local;
+  uint32_t *map = map_local;
+  if (count > INLINE_TAGS) {
+    tags = malloc(sizeof *tags * count);
+    map = malloc(sizeof *map * count);
+    if (tags == NULL || map == NULL) {
+      free(tags);
+      free(map);
+      core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
+    }
+  }
+  uint32_t n = 0;
+  for (uint32_t pass = 0; pass < 2; pass++)
+    for (uint32_t i = 0; i < count; i++) {
+      const uint32_t *w = m->pool + pool + 3 * i;
+      if ((w[0] == WEFT_HANDLER_ON_SWITCH) != (pass == 1)) continue;
+      tags[n] = (void *)(uintptr_t)tag_addr(vmctx, w[1], NULL);
+      map[n++] = i;
+    }
+  uint32_t first_switch = 0;
+  for (uint32_t i = 0; i < count; i++)
+    if (m->pool[pool + 3 * i] != WEFT_HANDLER_ON_SWITCH) first_switch++;
+  /* splice: the suspended chain c .. la hangs below the current chain */
+  weft_contref *la = c->last_ancestor;
+  weft_stack_chain orig = ctx->stack_chain;
+  weft_common_stack_info *ocsi = orig.payload;
+  la->parent_chain = orig;
+  c->last_ancestor = NULL;
+  ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, c};
+  c->csi.state = WEFT_STACK_RUNNING;
+  ocsi->state = WEFT_STACK_PARENT;
+  ocsi->limits = ctx->limits;
+  ctx->limits = c->csi.limits;
+  ocsi->handlers = (weft_handler_list){n, n, tags};
+  ocsi->first_switch_handler = first_switch;
+  weft_control_ctx *cc = weft_contref_cc(la);
+  uint64_t r = cs->stack_switch(cc, cc, effect);
+  weft_contref *nc = ctx->stack_chain.payload;
+  uint32_t kind = WEFT_EFFECT_KIND(r);
+  if (kind == WEFT_EFFECT_TRAP) {
+    /* the trap's backtrace must include the continuation's frames: capture before restoring */
+    core_frames_host_capture_trap(NULL, ctx);
+  }
+  ctx->stack_chain = orig;
+  ocsi->state = WEFT_STACK_RUNNING;
+  ocsi->handlers = (weft_handler_list){0, 0, NULL};
+  ocsi->first_switch_handler = 0;
+  uint64_t out = 0;
+  if (kind == WEFT_EFFECT_RETURN) {
+    nc->csi.state = WEFT_STACK_RETURNED;
+    uint32_t nr = ft->u.func.nresults;
+    for (uint32_t i = 0; i < nr && i < nc->args.length; i++) io[i] = (uint64_t)nc->args.data[i].i64;
+  } else if (kind == WEFT_EFFECT_SUSPEND) {
+    nc->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
+    nc->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
+    nc->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
+    uint32_t li = WEFT_EFFECT_INDEX(r);
+    out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, li < n ? map[li] : UINT32_MAX);
+    uint32_t np = nc->values.length;
+    for (uint32_t i = 0; i < np; i++) io[i] = (uint64_t)nc->values.data[i].i64;
+    io[np] = core_cont_pack(nc);
+    nc->values.length = 0;
+  } else {
+    nc->csi.state = WEFT_STACK_TRAPPED;
+    kind = WEFT_EFFECT_TRAP;
+  }
+  ctx->limits = ocsi->limits;
+  if (tags != tags_local) {
+    free(tags);
+    free(map);
+  }
+  if (kind == WEFT_EFFECT_TRAP) {
+    /* one stack further out: an exception may be caught around this resume */
+    weft_store_t *s = core_rt_store_of_ctx(ctx);
+    core_exn *e = NULL;
+    if (ctx->trap_code == WEFT_TRAP_EXCEPTION && ctx->pending_exn != NULL) {
+      e = ctx->pending_exn;
+      ctx->pending_exn = NULL;
+    } else if (s->pending_trap != NULL && s->pending_trap->kind == WEFT_TRAPKIND_EXCEPTION &&
+               s->pending_trap->exn != NULL) {
+      e = s->pending_trap->exn;
+      weft_trap_free(s->pending_trap);
+      s->pending_trap = NULL;
+    }
+    if (e != NULL) {
+      ctx->trap_code = WEFT_TRAP_NONE;
+      core_exn_throw(ctx, e, fp, pc);
+    }
+    core_rt_unwind(ctx);
+  }
+  if (out != 0 && WEFT_EFFECT_INDEX(out) == UINT32_MAX) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
+  return out;
+}
+
+uint64_t core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
+                             uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
+  const weft_type *ft = cont_func(vmctx, ct);
+  weft_contref *c = take(ctx, ref);
+  append(ctx, c, io, ft->u.func.nparams);
+  return run_resume(vmctx, c, io, ct, pool, count, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0), fp, pc);
+}
+
+uint64_t core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
+                                   uint64_t pt, uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
+  uint32_t tagidx = (uint32_t)pt;
+  core_exn *e;
+  if (tagidx == UINT32_MAX) {
+    e = (core_exn *)(uintptr_t)io[0];
+    if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_EXN);
+  } else {
+    const weft_type *tt = NULL;
+    const weft_vm_tag *tag = tag_addr(vmctx, tagidx, &tt);
+    uint32_t np = tt->u.func.nparams;
+    e = core_exn_new(ctx, tag, np);
+    if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
+    for (uint32_t i = 0; i < np; i++) e->vals[i].i64 = (int64_t)io[i];
+  }
+  weft_contref *c = take(ctx, ref);
+  if (c->csi.state == WEFT_STACK_FRESH) {
+    /* the body never runs: the exception is thrown at this resume site */
+    void *st = NULL;
+    const weft_contstacks_iface *cs = plugin(ctx, &st);
+    c->csi.state = WEFT_STACK_TRAPPED;
+    c->args.length = 0;
+    c->values = (weft_payloads){0, 0, NULL};
+    if (WEFT_HAS(cs, weft_contstacks_iface, cont_release) && cs->cont_release != NULL)
+      (void)cs->cont_release(st, c);
+    core_exn_throw(ctx, e, fp, pc);
+  }
+  weft_payloads *pl = &c->values;
+  if (pl->data == NULL || pl->capacity < 1) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  memset(&pl->data[0], 0, sizeof(weft_val_raw));
+  pl->data[0].ref = e;
+  pl->length = 1;
+  return run_resume(vmctx, c, io, ct, pool, count, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME_THROW, 0), fp,
+                    pc);
+}
+
+/* -- Suspend, switch -------------------------------------------------------------------------- */
+
+/* io as the suspender's payload buffer: cap 16-byte slots (x64_isel_cont.c reserves 2 * cap
+ * words). The first n words are spread into slots, last first, so no word is overwritten before
+ * it is read. */
+static weft_val_raw *spread(uint64_t *io, uint32_t n) {
+  weft_val_raw *buf = (weft_val_raw *)(void *)io;
+  for (uint32_t i = n; i-- > 0;) {
+    uint64_t v = io[i];
+    memset(&buf[i], 0, sizeof buf[i]);
+    buf[i].i64 = (int64_t)v;
+  }
+  return buf;
+}
+
+/* Woken after suspend/switch: RESUME or SWITCH leave the values in buf; RESUME_THROW throws. */
+static void woken(weft_store_ctx *ctx, weft_contref *a, uint64_t r, uint64_t *io, weft_val_raw *buf,
+                  uint32_t nr, uintptr_t fp, uintptr_t pc) {
+  uint32_t got = a->values.length;
+  a->values = (weft_payloads){0, 0, NULL};
+  if (WEFT_EFFECT_KIND(r) == WEFT_EFFECT_RESUME_THROW) {
+    core_exn *e = got > 0 ? buf[0].ref : NULL;
+    if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_EXN);
+    core_exn_throw(ctx, e, fp, pc);
+  }
+  for (uint32_t i = 0; i < nr; i++) io[i] = i < got ? (uint64_t)buf[i].i64 : 0;
+}
+
+void core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_type *tt = NULL;
+  const weft_vm_tag *tag = tag_addr(vmctx, tagidx, &tt);
+  uint32_t np = tt->u.func.nparams, nr = tt->u.func.nresults;
+  void *st = NULL;
+  const weft_contstacks_iface *cs = plugin(ctx, &st);
+  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
+  weft_contref *a = ctx->stack_chain.payload, *la = NULL;
+  uint32_t idx = 0;
+  if (!find_handler(ctx, tag, false, &la, &idx)) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
+  weft_val_raw *buf = spread(io, np);
+  a->last_ancestor = la;
+  a->values = (weft_payloads){np, max3(1, np, nr), buf};
+  a->csi.state = WEFT_STACK_SUSPENDED;
+  la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  weft_control_ctx *cc = weft_contref_cc(la);
+  uint64_t r = cs->stack_switch(cc, cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx));
+  woken(ctx, a, r, io, buf, nr, fp, pc);
+}
+
+void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx, uint32_t tagidx,
+                         uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_module *m = inst_of(vmctx)->ir;
+  const weft_type *ft = cont_func(vmctx, typeidx);
+  uint32_t np1 = ft->u.func.nparams;
+  if (np1 == 0) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  uint32_t ct2 = WEFT_VT_HEAP(ft->u.func.params[np1 - 1]);
+  if (ct2 >= m->ntypes) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  uint32_t n2 = cont_func(vmctx, ct2)->u.func.nparams;
+  const weft_vm_tag *tag = tag_addr(vmctx, tagidx, NULL);
+  void *st = NULL;
+  const weft_contstacks_iface *cs = plugin(ctx, &st);
+  weft_contref *s = (weft_contref *)(uintptr_t)(ref & CORE_CONT_ADDR_MASK);
+  if (s == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
+  weft_contref *la = NULL;
+  uint32_t idx = 0;
+  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION || !find_handler(ctx, tag, true, &la, &idx))
+    core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
+  s = take(ctx, ref);
+  weft_stack_chain h = la->parent_chain;
+  weft_payloads *pl = s->csi.state == WEFT_STACK_FRESH ? &s->args : &s->values;
+  uint32_t nargs = np1 - 1;
+  if (pl->data == NULL || pl->length > pl->capacity ||
+      (uint64_t)nargs + 1 > (uint64_t)(pl->capacity - pl->length))
+    core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  /* the switchee gets args ++ [the switcher] before io turns into the switcher's buffer */
+  weft_contref *a = ctx->stack_chain.payload;
+  append(ctx, s, io, nargs);
+  weft_val_raw *self = &pl->data[pl->length++];
+  memset(self, 0, sizeof *self);
+  self->i64 = (int64_t)core_cont_pack(a);
+  weft_val_raw *buf = (weft_val_raw *)(void *)io;
+  a->last_ancestor = la;
+  a->values = (weft_payloads){0, n2 > 1 ? n2 : 1, buf};
+  a->csi.state = WEFT_STACK_SUSPENDED;
+  la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  a->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
+  a->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
+  a->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
+  weft_contref *sla = s->last_ancestor;
+  s->csi.state = WEFT_STACK_RUNNING;
+  sla->parent_chain = h;
+  s->last_ancestor = NULL;
+  ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, s};
+  ctx->limits = s->csi.limits;
+  weft_control_ctx tmp = *weft_contref_cc(sla);
+  *weft_contref_cc(sla) = *weft_contref_cc(la);
+  uint64_t r = cs->stack_switch(weft_contref_cc(la), &tmp, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
+  woken(ctx, a, r, io, buf, n2, fp, pc);
+}

@@ -1,0 +1,51 @@
+/* core/cont.h -- the core side of stack switching: the initial stack's common stack info at each
+ * host entry, and the continuation instructions (resume, suspend, switch, cont.bind,
+ * resume_throw[_ref]) as libcalls over the contstacks plugin's switch primitive
+ * (docs/STACK-SWITCHING.md §4). Implemented in core/cont.c; used by core/entry.c, core/libcalls.c.
+ * Depends on: weft/vm.h.
+ */
+#ifndef WEFT_CORE_CONT_H
+#define WEFT_CORE_CONT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weft/vm.h"
+
+/* Inside generated code a continuation reference is one 8-byte word: the contref's address in
+ * bits 0-47 and the low 16 bits of its revision in bits 48-63 (0 is null). The same word is what
+ * the array-call slots and the embedding API carry in weft_val_raw.cont.contref. */
+#define CORE_CONT_REV_SHIFT 48
+#define CORE_CONT_ADDR_MASK ((UINT64_C(1) << CORE_CONT_REV_SHIFT) - 1)
+
+static inline uint64_t core_cont_pack(const weft_contref *c) {
+  return (uint64_t)(uintptr_t)c | ((c->revision & 0xFFFFu) << CORE_CONT_REV_SHIFT);
+}
+
+/* Entry hooks (core/entry.c): install `csi` as the running initial stack of ctx (host frames are
+ * barriers: a suspension reaching it traps "unhandled tag"); after an outermost entry returns,
+ * recycle the continuations that finished on this thread. */
+void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi);
+void core_cont_entry_end(weft_store_ctx *ctx, bool outermost);
+
+/* The libcalls. `io` points at the caller's operand slots (8 bytes each) holding the operands and
+ * receiving the results; its size is what x64_isel_cont.c reserves (see there). `tc` packs
+ * (typeidx << 32 | handler count), `pt` (pool index << 32 | tag index). `fp` is the caller's rbp.
+ *   CONT_BIND     uint64_t (vmctx, ref, io, src typeidx, dst typeidx)         the new reference
+ *   RESUME        uint64_t (vmctx, ref, io, tc, pt, fp)    the effect: 0 returned (results in io),
+ *                 SUSPEND<<32|clause (tag params then the continuation in io); traps propagate
+ *   SUSPEND       void (vmctx, tagidx, io, fp)             tag params in io; tag results out
+ *   SWITCH        void (vmctx, ref, io, typeidx, tagidx, fp)
+ *   RESUME_THROW  as RESUME; the tag index UINT32_MAX means resume_throw_ref (io[0] = exnref) */
+uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src, uint32_t dst);
+uint64_t core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
+                             uintptr_t fp);
+void core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp);
+void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx, uint32_t tagidx,
+                         uintptr_t fp);
+uint64_t core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
+                                   uint64_t pt, uintptr_t fp);
+/* cont.new: CONT_NEW's contref packed as above. */
+uint64_t core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults);
+
+#endif
