@@ -1,6 +1,6 @@
 /* tests/unit/codegen/test_x64_diff.c -- differential random testing of the x64 code generator:
- * type-directed random functions (arithmetic, conversions, memory, calls, if/block/loop, br_if
- * with values, select) are compiled three ways -- optimised (pinned locals, local cache) with
+ * type-directed random functions (arithmetic, conversions, memory, calls with one and two results,
+ * if/block/loop, br_if with values, br_table, select) are compiled three ways -- optimised (pinned locals, local cache) with
  * guard-page bounds, unoptimised, and optimised with explicit bounds checks -- and run on the same
  * arguments; results, trap codes and memory must agree.
  * Depends on: fake_host.h, x64_int.h (the no_opt / explicit_bounds switches), cmocka.
@@ -139,7 +139,7 @@ static void expr(gen *g, int t, int depth) {
 static void stmts(gen *g, int depth, int count);
 
 static void stmt(gen *g, int depth) {
-  uint32_t k = depth >= 3 ? rnd(g, 4) : rnd(g, 9);
+  uint32_t k = depth >= 3 ? rnd(g, 4) : rnd(g, 11);
   int t = (int)rnd(g, 3);
   uint32_t loc = t == T_I ? LOC_I[rnd(g, 3)] : t == T_L ? LOC_L[rnd(g, 3)] : LOC_D[rnd(g, 2)];
   switch (k) {
@@ -173,6 +173,16 @@ static void stmt(gen *g, int depth) {
       return;
     }
     expr(g, t, 0), opa(g, WEFT_OP_LOCAL_SET, loc);
+    return;
+  case 9: /* br_table over three nested blocks, with statements between the ends */
+    opa(g, WEFT_OP_BLOCK, WEFT_BT_EMPTY), opa(g, WEFT_OP_BLOCK, WEFT_BT_EMPTY), opa(g, WEFT_OP_BLOCK, WEFT_BT_EMPTY);
+    expr(g, T_I, 1);
+    emit(g, (weft_instr){.op = WEFT_OP_BR_TABLE, .imm.x = {0, 2, 0, 0}}); /* pool: 0 1, default 2 */
+    op(g, WEFT_OP_END), stmts(g, depth + 1, 1), op(g, WEFT_OP_END), stmts(g, depth + 1, 1), op(g, WEFT_OP_END);
+    return;
+  case 10: /* a call with two results */
+    expr(g, T_L, 1), opa(g, WEFT_OP_CALL, 2);
+    opa(g, WEFT_OP_LOCAL_SET, LOC_I[rnd(g, 3)]), opa(g, WEFT_OP_LOCAL_SET, LOC_L[rnd(g, 3)]);
     return;
   default: /* a call whose result is kept, with values live across it */
     expr(g, T_L, 1), expr(g, T_I, 1), opa(g, WEFT_OP_LOCAL_GET, LOC_L[rnd(g, 3)]), opa(g, WEFT_OP_CALL, 0);
@@ -211,6 +221,16 @@ static const weft_instr helper_body[] = {
     {.op = WEFT_OP_I64_EXTEND_I32_S}, {.op = WEFT_OP_I64_XOR}, {.op = WEFT_OP_I64_CONST, .imm.i64 = 31},
     {.op = WEFT_OP_I64_MUL}, {.op = WEFT_OP_END}};
 
+/* func 2: (i64) -> (i64, i32) */
+static const weft_valtype two_params[] = {WEFT_VT_I64};
+static const weft_valtype two_results[] = {WEFT_VT_I64, WEFT_VT_I32};
+static const weft_instr two_body[] = {
+    {.op = WEFT_OP_LOCAL_GET, .imm.x = {0, 0, 0, 0}}, {.op = WEFT_OP_I64_CONST, .imm.i64 = 3},
+    {.op = WEFT_OP_I64_ROTL}, {.op = WEFT_OP_LOCAL_GET, .imm.x = {0, 0, 0, 0}},
+    {.op = WEFT_OP_I32_WRAP_I64}, {.op = WEFT_OP_I32_CONST, .imm.i32 = 7}, {.op = WEFT_OP_I32_MUL},
+    {.op = WEFT_OP_END}};
+static const uint32_t pool[] = {0, 1, 2};
+
 typedef struct outcome {
   bool ok;
   uint32_t trap;
@@ -248,21 +268,25 @@ static void run_variant(const weft_module *m, bool no_opt, bool explicit_bounds,
 static void test_differential(void **st) {
   (void)st;
   static gen g;
-  weft_type types[2];
+  weft_type types[3];
   memset(types, 0, sizeof types);
   types[0].comp = WEFT_COMP_FUNC, types[0].final = true, types[0].super = WEFT_NONE;
   types[0].u.func.nparams = 2, types[0].u.func.params = helper_params;
   types[0].u.func.nresults = 1, types[0].u.func.results = res_l;
   types[1] = types[0];
   types[1].u.func.nparams = 3, types[1].u.func.params = main_params;
-  weft_func funcs[2];
+  types[2] = types[0];
+  types[2].u.func.nparams = 1, types[2].u.func.params = two_params;
+  types[2].u.func.nresults = 2, types[2].u.func.results = two_results;
+  weft_func funcs[3];
   memset(funcs, 0, sizeof funcs);
   funcs[0].type = 0, funcs[0].import = WEFT_NONE, funcs[0].body.code = helper_body, funcs[0].body.ninstrs = 7;
   funcs[1].type = 1, funcs[1].import = WEFT_NONE, funcs[1].nlocals = 7, funcs[1].locals = main_locals;
+  funcs[2].type = 2, funcs[2].import = WEFT_NONE, funcs[2].body.code = two_body, funcs[2].body.ninstrs = 8;
   weft_memory mem = {.limits = {.min = 1}, .import = WEFT_NONE};
   weft_module m;
   memset(&m, 0, sizeof m);
-  m.ntypes = 2, m.types = types, m.nfuncs = 2, m.funcs = funcs, m.nmems = 1, m.mems = &mem, m.start = WEFT_NONE;
+  m.ntypes = 3, m.types = types, m.nfuncs = 3, m.funcs = funcs, m.pool = pool, m.npool = 3, m.nmems = 1, m.mems = &mem, m.start = WEFT_NONE;
   static outcome o[3];
   unsigned traps = 0, oks = 0;
   /* SEED=n in the environment runs only that program (to reproduce a failure) */
