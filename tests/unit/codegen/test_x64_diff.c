@@ -1,8 +1,8 @@
 /* tests/unit/codegen/test_x64_diff.c -- differential random testing of the x64 code generator:
  * type-directed random functions (arithmetic, conversions, memory, calls with one and two results,
- * if/block/loop, br_if with values, br_table, select) are compiled three ways -- optimised (pinned locals, local cache) with
- * guard-page bounds, unoptimised, and optimised with explicit bounds checks -- and run on the same
- * arguments; results, trap codes and memory must agree.
+ * if/block/loop, br_if with values, br_table, select) are compiled three ways -- optimised
+ * (pinned locals, local cache) with guard-page bounds, unoptimised, and optimised with explicit
+ * bounds checks -- and run on the same arguments; results, trap codes and memory must agree.
  * Depends on: fake_host.h, x64_int.h (the no_opt / explicit_bounds switches), cmocka.
  */
 #include <stdarg.h>
