@@ -142,5 +142,17 @@ void x64_emit_round(x64_buf *b, bool dbl, int dst, int src, uint8_t mode);
 #define X64_SSE_CVTSI2 0x0F2Au
 #define X64_SSE_CVTT2SI 0x0F2Cu
 #define X64_SSE_MOVAPS 0x0F28u
+#define X64_SSE_MOVDQU_LD 0x0F6Fu /* with X64_PF3 */
+#define X64_SSE_MOVDQU_ST 0x0F7Fu /* with X64_PF3 */
+
+/* -- SIMD (x64_emit_simd.c) ------------------------------------------------------------------ */
+/* SSE2..SSE4.1 packed forms; `op` is the opcode after the mandatory prefix (0x0FFE, 0x0F3840). */
+void x64_emit_simd_rr(x64_buf *b, unsigned flags, uint32_t op, int dst, int src);
+void x64_emit_simd_rri(x64_buf *b, unsigned flags, uint32_t op, int dst, int src, uint8_t imm);
+void x64_emit_simd_rmi(x64_buf *b, unsigned flags, uint32_t op, int reg, x64_mem m, uint8_t imm);
+void x64_emit_pextrq(x64_buf *b, int gpr, int xmm, uint8_t lane); /* pextrq r64, xmm, imm8 */
+void x64_emit_pinsrq(x64_buf *b, int xmm, int gpr, uint8_t lane); /* pinsrq xmm, r64, imm8 */
+/* Shift by immediate: 66 0F 71/72/73 /digit ib (digit 2 srl, 4 sra, 6 sll, 3 psrldq, 7 pslldq). */
+void x64_emit_simd_shift_ri(x64_buf *b, uint32_t op, int digit, int xmm, uint8_t n);
 
 #endif

@@ -22,7 +22,7 @@ typedef struct x64_state {
 
 /* -- Values ---------------------------------------------------------------------------------- */
 
-enum { X64_T_I32, X64_T_I64, X64_T_F32, X64_T_F64, X64_T_REF };
+enum { X64_T_I32, X64_T_I64, X64_T_F32, X64_T_F64, X64_T_REF, X64_T_V128 };
 enum { X64_VK_CONST, X64_VK_REG, X64_VK_MEM, X64_VK_PIN };
 
 /* One value-stack entry. A MEM value lives in the operand slot of its depth. A PIN value is a
@@ -38,6 +38,8 @@ typedef struct x64_val {
 
 #define X64_IN_REG(v) ((v)->kind == X64_VK_REG || (v)->kind == X64_VK_PIN)
 #define X64_IS_FLOAT(t) ((t) == X64_T_F32 || (t) == X64_T_F64)
+/* v128 values live in XMM registers (never CONST) and spill to 16-byte slots (x64_vslot). */
+#define X64_IS_XMM(t) (X64_IS_FLOAT(t) || (t) == X64_T_V128)
 #define X64_IS_WIDE(t) ((t) == X64_T_I64 || (t) == X64_T_REF || (t) == X64_T_F64)
 
 /* -- Control stack --------------------------------------------------------------------------- */
@@ -144,6 +146,7 @@ typedef struct x64_fn {
   uint32_t cur_off;        /* wasm offset of the instruction being compiled */
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
   struct x64_exn_fn *exn;  /* exception-handling state (x64_isel_exn.c), NULL until a try_table */
+  uint32_t max_vdepth;     /* v128 operand slots used (x64_vslot) */
 } x64_fn;
 
 /* -- Cross-file internals -------------------------------------------------------------------- */
@@ -197,6 +200,17 @@ void x64_exn_try_end(x64_fn *c, const x64_ctrl *k);
 void x64_exn_label_end(x64_fn *c, uint32_t kidx);
 void x64_exn_func_end(x64_fn *c, uint32_t frame);
 void x64_exn_free(x64_fn *c);
+
+/* x64_isel.c: the 16-byte operand slot of a v128 value at `depth` (rbp-relative, below the
+ * locals). */
+x64_mem x64_vslot(x64_fn *c, uint32_t depth);
+
+/* x64_isel_mem.c: the operand of a `size`-byte access at idx + offset (see mem_operand there). */
+x64_mem x64_mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_val *idx, int *tmp);
+
+/* x64_isel_simd.c: SIMD and relaxed-SIMD instructions (0x400-0x5FF) and v128 globals. Returns 1
+ * when handled, 0 when not a SIMD op. */
+int x64_isel_simd(x64_fn *c, const weft_instr *in);
 
 /* x64_tramp.c: trampolines */
 void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx);

@@ -4,9 +4,10 @@
  *   weft_instr[] --(one pass)--> value stack {CONST | REG | MEM slot} --> x64_emit_* --> bytes
  *                                control stack {block, loop, if}      --> fixups, trap stubs
  *
- * Frame (rbp-based, every function):  [rbp+16+8i] param i (the caller's area, popped by ret)
+ * Frame (rbp-based, every function):  [rbp+16+16i] param i (the caller's area, popped by ret)
  *   [rbp+8] return address  [rbp] saved rbp  [rbp-8] vmctx  [rbp-16] results pointer
- *   [rbp-24-8j] declared local j   ...   [rsp+8d] operand slot d   (below: outgoing areas)
+ *   [rbp-32-16j] declared local j (16 bytes)   [x64_vslot] v128 operand slots
+ *   ...   [rsp+8d] operand slot d   (below: outgoing areas)
  * At a merge point (block entry, branch, end) every live value is in its operand slot, so each
  * label has one canonical state. Numeric and memory instructions live in x64_isel_num.c and
  * x64_isel_mem.c. Depends on: x64_int.h, x64_emit.h, module.h, vm.h.
@@ -52,6 +53,7 @@ int x64_type_of(weft_valtype t) {
   case WEFT_VT_I64: return X64_T_I64;
   case WEFT_VT_F32: return X64_T_F32;
   case WEFT_VT_F64: return X64_T_F64;
+  case WEFT_VT_V128: return X64_T_V128;
   default: return X64_T_REF;
   }
 }
@@ -61,9 +63,24 @@ x64_mem x64_slot(x64_fn *c, uint32_t depth) {
   return x64_m(X64_RSP, c->sp_off + (int32_t)(8 * depth));
 }
 
+/* Parameters and declared locals take 16 bytes each so that a v128 fits (scalars use the low 8). */
 x64_mem x64_local_mem(x64_fn *c, uint32_t idx) {
-  if (idx < c->nparams) return x64_m(X64_RBP, (int32_t)(16 + 8 * idx));
-  return x64_m(X64_RBP, -24 - (int32_t)(8 * (idx - c->nparams)));
+  if (idx < c->nparams) return x64_m(X64_RBP, (int32_t)(16 + 16 * idx));
+  return x64_m(X64_RBP, -32 - (int32_t)(16 * (idx - c->nparams)));
+}
+
+/* v128 operand slots sit below the declared locals, addressed from rbp (the 8-byte slots are
+ * rsp-relative at the bottom of the frame, so the two areas never meet). */
+x64_mem x64_vslot(x64_fn *c, uint32_t depth) {
+  if (depth + 1 > c->max_vdepth) c->max_vdepth = depth + 1;
+  return x64_m(X64_RBP, -32 - (int32_t)(16 * (c->nlocals - c->nparams)) - (int32_t)(16 * depth));
+}
+
+static void store_xmm(x64_fn *c, int type, int reg, x64_mem m) {
+  if (type == X64_T_V128)
+    x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, reg, m);
+  else
+    x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, reg, m);
 }
 
 static void block_sig(x64_fn *c, weft_blocktype bt, uint32_t *np, uint32_t *nr) {
@@ -120,11 +137,11 @@ static int cache_find(x64_fn *c, uint32_t i, bool fl) {
 
 static void spill_entry(x64_fn *c, uint32_t i) {
   x64_val *v = &c->stk.v[i];
-  x64_mem m = x64_slot(c, i);
+  x64_mem m = v->type == X64_T_V128 ? x64_vslot(c, i) : x64_slot(c, i);
   if (X64_IN_REG(v)) {
     bool own = v->kind == X64_VK_REG;
-    if (X64_IS_FLOAT(v->type)) {
-      x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, m);
+    if (X64_IS_XMM(v->type)) {
+      store_xmm(c, v->type, v->reg, m);
       if (own) c->xmm_used &= (uint16_t)~(1u << v->reg);
     } else {
       x64_emit_store(c->b, true, m, v->reg);
@@ -165,7 +182,7 @@ int x64_alloc_gpr(x64_fn *c, uint16_t avoid) {
   /* spill the deepest register value that is not avoided */
   for (uint32_t i = 0; i < c->stk.n; i++) {
     x64_val *v = &c->stk.v[i];
-    if (v->kind == X64_VK_REG && !X64_IS_FLOAT(v->type) && !(avoid & (1u << v->reg))) {
+    if (v->kind == X64_VK_REG && !X64_IS_XMM(v->type) && !(avoid & (1u << v->reg))) {
       int r = v->reg;
       spill_entry(c, i);
       c->gpr_used |= (uint16_t)(1u << r);
@@ -189,7 +206,7 @@ int x64_alloc_xmm(x64_fn *c) {
   }
   for (uint32_t i = 0; i < c->stk.n; i++) {
     x64_val *v = &c->stk.v[i];
-    if (v->kind == X64_VK_REG && X64_IS_FLOAT(v->type)) {
+    if (v->kind == X64_VK_REG && X64_IS_XMM(v->type)) {
       int r = v->reg;
       spill_entry(c, i);
       c->xmm_used |= (uint16_t)(1u << r);
@@ -202,7 +219,7 @@ int x64_alloc_xmm(x64_fn *c) {
 
 void x64_push_reg(x64_fn *c, int type, int reg) {
   x64_val v = {X64_VK_REG, (uint8_t)type, (uint8_t)reg, c->stk.n, 0};
-  if (X64_IS_FLOAT(type)) {
+  if (X64_IS_XMM(type)) {
     cache_drop_xmm(c, reg);
     c->xmm_used |= (uint16_t)(1u << reg);
   } else {
@@ -235,7 +252,7 @@ x64_val x64_pop(x64_fn *c) {
 
 void x64_free_val(x64_fn *c, const x64_val *v) {
   if (v->kind != X64_VK_REG) return;
-  if (X64_IS_FLOAT(v->type))
+  if (X64_IS_XMM(v->type))
     c->xmm_used &= (uint16_t)~(1u << v->reg);
   else
     c->gpr_used &= (uint16_t)~(1u << v->reg);
@@ -262,11 +279,13 @@ void x64_load_const(x64_fn *c, int type, int reg, uint64_t imm) {
 }
 
 static void load_val_into(x64_fn *c, const x64_val *v, int reg) {
-  bool fl = X64_IS_FLOAT(v->type);
+  bool fl = X64_IS_XMM(v->type);
   if (v->kind == X64_VK_CONST) {
     x64_load_const(c, v->type, reg, v->imm);
   } else if (v->kind == X64_VK_MEM) {
-    if (fl)
+    if (v->type == X64_T_V128)
+      x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, reg, x64_vslot(c, v->depth));
+    else if (fl)
       x64_emit_sse_rm(c->b, v->type == X64_T_F64 ? X64_PF2 : X64_PF3, X64_SSE_MOVLD, reg, x64_slot(c, v->depth));
     else
       x64_emit_load(c->b, true, reg, x64_slot(c, v->depth));
@@ -279,8 +298,8 @@ static void load_val_into(x64_fn *c, const x64_val *v, int reg) {
 }
 
 void x64_to_reg(x64_fn *c, x64_val *v, uint16_t avoid) {
-  if (v->kind == X64_VK_REG && (X64_IS_FLOAT(v->type) || !(avoid & (1u << v->reg)))) return;
-  int r = X64_IS_FLOAT(v->type) ? x64_alloc_xmm(c) : x64_alloc_gpr(c, avoid);
+  if (v->kind == X64_VK_REG && (X64_IS_XMM(v->type) || !(avoid & (1u << v->reg)))) return;
+  int r = X64_IS_XMM(v->type) ? x64_alloc_xmm(c) : x64_alloc_gpr(c, avoid);
   load_val_into(c, v, r);
   x64_free_val(c, v);
   v->kind = X64_VK_REG;
@@ -292,7 +311,7 @@ void x64_evict(x64_fn *c, int reg) {
   cache_drop_gpr(c, reg);
   for (uint32_t i = 0; i < c->stk.n; i++) {
     x64_val *v = &c->stk.v[i];
-    if (v->kind == X64_VK_REG && !X64_IS_FLOAT(v->type) && v->reg == reg) {
+    if (v->kind == X64_VK_REG && !X64_IS_XMM(v->type) && v->reg == reg) {
       int r = x64_alloc_gpr(c, (uint16_t)(1u << reg));
       x64_emit_mov_rr(c->b, true, r, reg);
       v->reg = (uint8_t)r;
@@ -416,7 +435,10 @@ static void choose_pins(x64_fn *c, const weft_expr *body, bool pin) {
       if (in->imm.x.a < c->nlocals) w[in->imm.x.a] += weight;
       break;
     default:
-      if (in->op >= WEFT_OP_I32_LOAD && in->op <= WEFT_OP_I64_STORE32 && in->imm.mem.mem == 0)
+      if (((in->op >= WEFT_OP_I32_LOAD && in->op <= WEFT_OP_I64_STORE32) ||
+           (in->op >= WEFT_OP_V128_LOAD && in->op <= WEFT_OP_V128_STORE) ||
+           (in->op >= WEFT_OP_V128_LOAD8_LANE && in->op <= WEFT_OP_V128_LOAD64_ZERO)) &&
+          in->imm.mem.mem == 0)
         c->uses_mem0 = true;
       if (is_callish(in->op)) callw += weight;
       break;
@@ -427,6 +449,7 @@ static void choose_pins(x64_fn *c, const weft_expr *body, bool pin) {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < c->nlocals; i++) {
       bool fl = X64_IS_FLOAT(x64_type_of(c->ltypes[i]));
+      if (x64_type_of(c->ltypes[i]) == X64_T_V128) continue; /* v128 locals stay in memory */
       if ((fl ? nx >= sizeof xregs : ng >= sizeof gregs) || w[i] <= callw + 4) continue;
       if (best == UINT32_MAX || w[i] > w[best]) best = i;
     }
@@ -478,6 +501,16 @@ static void move_top_to(x64_fn *c, uint32_t n, uint32_t h) {
   uint32_t base = c->stk.n - n;
   for (uint32_t i = 0; i < n; i++) {
     x64_val *v = &c->stk.v[base + i];
+    if (v->type == X64_T_V128) {
+      x64_mem vd = x64_vslot(c, h + i);
+      if (X64_IN_REG(v)) {
+        store_xmm(c, X64_T_V128, v->reg, vd);
+      } else if (base + i != h + i) {
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base + i));
+        store_xmm(c, X64_T_V128, X64_XSCRATCH, vd);
+      }
+      continue;
+    }
     x64_mem dst = x64_slot(c, h + i);
     if (X64_IN_REG(v)) {
       if (X64_IS_FLOAT(v->type))
@@ -506,7 +539,19 @@ static void emit_return(x64_fn *c) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: return without its %u results", c->fidx, nr);
     return;
   }
-  if (nr == 1) {
+  if (nr == 1 && c->stk.v[c->stk.n - 1].type == X64_T_V128) {
+    /* a single v128 result travels in rdx:rax */
+    x64_val *v = &c->stk.v[c->stk.n - 1];
+    if (X64_IN_REG(v)) {
+      x64_emit_movd_rx(c->b, true, X64_RAX, v->reg);
+      x64_emit_pextrq(c->b, X64_RDX, v->reg, 1);
+    } else {
+      x64_emit_load(c->b, true, X64_RAX, x64_vslot(c, v->depth));
+      x64_mem hi = x64_vslot(c, v->depth);
+      hi.disp += 8;
+      x64_emit_load(c->b, true, X64_RDX, hi);
+    }
+  } else if (nr == 1) {
     x64_val *v = &c->stk.v[c->stk.n - 1];
     if (X64_IN_REG(v) && X64_IS_FLOAT(v->type))
       x64_emit_movd_rx(c->b, true, X64_RAX, v->reg);
@@ -519,8 +564,13 @@ static void emit_return(x64_fn *c) {
     else
       x64_emit_load(c->b, true, X64_RAX, x64_slot(c, v->depth));
   } else if (nr > 1) {
-    x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
     uint32_t base = c->stk.n - nr;
+    for (uint32_t i = 0; i < nr; i++)
+      if (c->stk.v[base + i].type == X64_T_V128) {
+        x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: v128 among several results", c->fidx);
+        return;
+      }
+    x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
     /* Two passes: register values first, then constants and slots through rax, which may itself
      * hold one of the results (a call's). */
     for (uint32_t pass = 0; pass < 2; pass++)
@@ -717,7 +767,7 @@ static bool do_end(x64_fn *c) {
 
 /* -- Calls ----------------------------------------------------------------------------------- */
 
-uint32_t x64_area_size(uint32_t nparams) { return (8 * nparams + 15) & ~15u; }
+uint32_t x64_area_size(uint32_t nparams) { return 16 * nparams; } /* 16 bytes per parameter */
 
 /* Store the top `np` values into a fresh outgoing area [rsp, rsp+area) and pop them. Values
  * below them must already be spilled. */
@@ -731,8 +781,15 @@ static void store_args(x64_fn *c, uint32_t np, uint32_t area) {
   uint32_t base = c->stk.n - np;
   for (uint32_t i = 0; i < np; i++) {
     x64_val *v = &c->stk.v[base + i];
-    x64_mem dst = x64_m(X64_RSP, (int32_t)(8 * i));
-    if (X64_IN_REG(v) && X64_IS_FLOAT(v->type)) {
+    x64_mem dst = x64_m(X64_RSP, (int32_t)(16 * i));
+    if (v->type == X64_T_V128) {
+      if (!X64_IN_REG(v)) {
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base + i));
+        store_xmm(c, X64_T_V128, X64_XSCRATCH, dst);
+      } else {
+        store_xmm(c, X64_T_V128, v->reg, dst);
+      }
+    } else if (X64_IN_REG(v) && X64_IS_FLOAT(v->type)) {
       x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
     } else if (X64_IN_REG(v)) {
       x64_emit_store(c->b, true, dst, v->reg);
@@ -761,7 +818,12 @@ static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
   uint32_t nr = ft->u.func.nresults;
   if (nr == 1) {
     int t = x64_type_of(ft->u.func.results[0]);
-    if (X64_IS_FLOAT(t)) {
+    if (t == X64_T_V128) {
+      int x = x64_alloc_xmm(c);
+      x64_emit_movd_xr(c->b, true, x, X64_RAX);
+      x64_emit_pinsrq(c->b, x, X64_RDX, 1);
+      x64_push_reg(c, t, x);
+    } else if (X64_IS_FLOAT(t)) {
       int x = x64_alloc_xmm(c);
       x64_emit_movd_xr(c->b, true, x, X64_RAX);
       x64_push_reg(c, t, x);
@@ -770,7 +832,11 @@ static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
       x64_push_reg(c, t, X64_RAX);
     }
   } else {
-    for (uint32_t i = 0; i < nr; i++) push_mem(c, x64_type_of(ft->u.func.results[i]));
+    for (uint32_t i = 0; i < nr; i++) {
+      if (x64_type_of(ft->u.func.results[i]) == X64_T_V128)
+        x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: call with v128 among several results", c->fidx);
+      push_mem(c, x64_type_of(ft->u.func.results[i]));
+    }
   }
 }
 
@@ -842,16 +908,21 @@ static void tail_call(x64_fn *c, const weft_type *ft, int how, uint32_t fidx) {
     if ((uint32_t)c->sp_off > c->max_out) c->max_out = (uint32_t)c->sp_off;
   }
   for (uint32_t i = 0; i < np; i++) {
+    if (c->stk.v[base + i].type == X64_T_V128) {
+      x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base + i));
+      store_xmm(c, X64_T_V128, X64_XSCRATCH, x64_m(X64_RSP, (int32_t)(16 * i)));
+      continue;
+    }
     x64_emit_load(c->b, true, X64_RAX, x64_slot(c, base + i));
-    x64_emit_store(c->b, true, x64_m(X64_RSP, (int32_t)(8 * i)), X64_RAX);
+    x64_emit_store(c->b, true, x64_m(X64_RSP, (int32_t)(16 * i)), X64_RAX);
   }
   x64_emit_load(c->b, true, X64_RSI, x64_m(X64_RBP, -16));
   x64_emit_load(c->b, true, X64_RDX, x64_m(X64_RBP, 8));
   x64_emit_load(c->b, true, X64_R10, x64_m(X64_RBP, 0));
   int32_t dst = 16 + af - (int32_t)ag;
   for (uint32_t i = np; i-- > 0;) {
-    x64_emit_load(c->b, true, X64_RAX, x64_m(X64_RSP, (int32_t)(8 * i)));
-    x64_emit_store(c->b, true, x64_m(X64_RBP, dst + (int32_t)(8 * i)), X64_RAX);
+    x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_m(X64_RSP, (int32_t)(16 * i)));
+    store_xmm(c, X64_T_V128, X64_XSCRATCH, x64_m(X64_RBP, dst + (int32_t)(16 * i)));
   }
   x64_emit_store(c->b, true, x64_m(X64_RBP, dst - 8), X64_RDX);
   x64_emit_lea(c->b, true, X64_RSP, x64_m(X64_RBP, dst - 8));
@@ -930,6 +1001,12 @@ static void do_call_ref(x64_fn *c, const weft_instr *in, bool tail) {
 
 static void local_get(x64_fn *c, uint32_t i) {
   int t = x64_type_of(c->ltypes[i]);
+  if (t == X64_T_V128) {
+    int x = x64_alloc_xmm(c);
+    x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, x, x64_local_mem(c, i));
+    x64_push_reg(c, t, x);
+    return;
+  }
   int pr = pin_of(c, i);
   if (pr >= 0) {
     x64_val v = {X64_VK_PIN, (uint8_t)t, (uint8_t)pr, c->stk.n, 0};
@@ -998,6 +1075,15 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
     return;
   }
   cache_forget_local(c, i);
+  if (v.type == X64_T_V128) {
+    x64_to_reg(c, &v, 0);
+    store_xmm(c, X64_T_V128, v.reg, dst);
+    if (tee)
+      x64_push_reg(c, v.type, v.reg);
+    else
+      x64_free_val(c, &v);
+    return;
+  }
   if (v.kind == X64_VK_CONST) {
     int64_t s = (int64_t)v.imm;
     if (s >= INT32_MIN && s <= INT32_MAX) {
@@ -1036,7 +1122,7 @@ static void do_select(x64_fn *c) {
   x64_val a = x64_pop(c);
   x64_to_reg(c, &cond, 0);
   x64_to_reg(c, &a, 0);
-  if (X64_IS_FLOAT(a.type)) {
+  if (X64_IS_XMM(a.type)) {
     x64_to_reg(c, &b, 0);
     x64_emit_test_rr(c->b, false, cond.reg, cond.reg);
     size_t j = x64_emit_jcc(c->b, X64_CC_NE);
@@ -1098,10 +1184,15 @@ static void prologue(x64_fn *c) {
   x64_trap_if(c, X64_CC_B, WEFT_TRAP_STACK_EXHAUSTED);
   uint32_t nd = c->nlocals - c->nparams;
   if (nd > 0 && nd <= 8) {
-    for (uint32_t j = 0; j < nd; j++) x64_emit_store_imm32(b, true, x64_local_mem(c, c->nparams + j), 0);
+    for (uint32_t j = 0; j < nd; j++) {
+      x64_mem m = x64_local_mem(c, c->nparams + j);
+      x64_emit_store_imm32(b, true, m, 0);
+      m.disp += 8;
+      if (x64_type_of(c->ltypes[c->nparams + j]) == X64_T_V128) x64_emit_store_imm32(b, true, m, 0);
+    }
   } else if (nd > 8) {
     x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX);
-    x64_emit_mov_ri(b, X64_RCX, nd);
+    x64_emit_mov_ri(b, X64_RCX, (uint64_t)nd * 2);
     x64_emit_lea(b, true, X64_RDI, x64_local_mem(c, c->nlocals - 1));
     x64_emit_u8(b, 0xF3), x64_emit_u8(b, 0x48), x64_emit_u8(b, 0xAB); /* rep stosq */
   }
@@ -1220,6 +1311,7 @@ static int compile_body(x64_fn *c) {
         if (consumed) pc++;
         break;
       }
+      if (x64_isel_simd(c, in)) break;
       if (x64_isel_mem(c, in)) break;
       return x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: instruction 0x%x not supported by x64-codegen",
                       c->fidx, in->op);
@@ -1234,7 +1326,7 @@ static int compile_body(x64_fn *c) {
     add_trap_site(c, c->b->len, s->trap, s->wasm_off);
     x64_emit_ud2(c->b);
   }
-  uint32_t frame = 16 + 8 * (c->nlocals - c->nparams) + 8 * c->max_depth;
+  uint32_t frame = 16 + 16 * (c->nlocals - c->nparams) + 16 * c->max_vdepth + 8 * c->max_depth;
   frame = (frame + 15) & ~15u;
   x64_exn_func_end(c, frame);
   x64_patch_u32(c->b, c->frame_at, frame);

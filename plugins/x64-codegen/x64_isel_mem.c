@@ -383,3 +383,9 @@ int x64_isel_mem(x64_fn *c, const weft_instr *in) {
   default: (void)A; return 0;
   }
 }
+
+/* -- For x64_isel_simd.c --------------------------------------------------------------------- */
+
+x64_mem x64_mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_val *idx, int *tmp) {
+  return mem_operand(c, in, size, idx, tmp);
+}

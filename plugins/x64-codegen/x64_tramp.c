@@ -71,16 +71,27 @@ void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx) {
   for (uint32_t i = 0; i < np; i++) {
     bool wide = x64_type_of(ft->u.func.params[i]) != X64_T_I32 && x64_type_of(ft->u.func.params[i]) != X64_T_F32;
     x64_emit_load(b, wide, X64_SCRATCH, x64_m(X64_RDX, (int32_t)(16 * i)));
-    x64_emit_store(b, true, x64_m(X64_RSP, (int32_t)(8 * i)), X64_SCRATCH);
+    x64_emit_store(b, true, x64_m(X64_RSP, (int32_t)(16 * i)), X64_SCRATCH);
+    if (x64_type_of(ft->u.func.params[i]) == X64_T_V128) {
+      x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_RDX, (int32_t)(16 * i + 8)));
+      x64_emit_store(b, true, x64_m(X64_RSP, (int32_t)(16 * i + 8)), X64_SCRATCH);
+    }
   }
   if (nr > 1) x64_emit_lea(b, true, X64_RSI, x64_m(X64_RSP, (int32_t)area));
   x64_emit_load(b, true, X64_RDI, x64_m(X64_RBP, -88));
   x64_call_fix f = {x64_emit_call_rel(b), fidx};
   if (!X64_PUSH(mc, mc->calls, f)) mc->oom = true;
-  x64_emit_load(b, true, X64_RDX, x64_m(X64_RBP, -48));
-  if (nr == 1) {
+  if (nr == 1 && x64_type_of(ft->u.func.results[0]) == X64_T_V128) {
+    /* a v128 result comes back in rdx:rax */
+    x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_RBP, -48));
+    x64_emit_store(b, true, x64_m(X64_SCRATCH, 0), X64_RAX);
+    x64_emit_store(b, true, x64_m(X64_SCRATCH, 8), X64_RDX);
+    x64_emit_mov_rr(b, true, X64_RDX, X64_SCRATCH);
+  } else if (nr == 1) {
+    x64_emit_load(b, true, X64_RDX, x64_m(X64_RBP, -48));
     x64_emit_store(b, true, x64_m(X64_RDX, 0), X64_RAX);
   } else {
+    x64_emit_load(b, true, X64_RDX, x64_m(X64_RBP, -48));
     for (uint32_t i = 0; i < nr; i++) {
       x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_RSP, (int32_t)(8 * i)));
       x64_emit_store(b, true, x64_m(X64_RDX, (int32_t)(16 * i)), X64_SCRATCH);
@@ -108,9 +119,10 @@ void x64_emit_import_tramp(x64_buf *b, const weft_type *ft, void *raise_addr) {
   x64_emit_load(b, true, X64_RAX, x64_m(X64_RBP, 0));
   x64_emit_store(b, true, x64_m(X64_SCRATCH, SC_EXIT_FP), X64_RAX);
   for (uint32_t i = 0; i < np; i++) {
-    x64_emit_load(b, true, X64_RAX, x64_m(X64_RBP, (int32_t)(16 + 8 * i)));
+    x64_emit_load(b, true, X64_RAX, x64_m(X64_RBP, (int32_t)(16 + 16 * i)));
     x64_emit_store(b, true, x64_m(X64_RSP, (int32_t)(16 * i)), X64_RAX);
-    x64_emit_store_imm32(b, true, x64_m(X64_RSP, (int32_t)(16 * i + 8)), 0);
+    x64_emit_load(b, true, X64_RAX, x64_m(X64_RBP, (int32_t)(16 + 16 * i + 8)));
+    x64_emit_store(b, true, x64_m(X64_RSP, (int32_t)(16 * i + 8)), X64_RAX);
   }
   x64_emit_load(b, true, X64_RAX, x64_m(X64_RCX, 0));
   x64_emit_load(b, true, X64_RDI, x64_m(X64_RCX, 24));
@@ -123,6 +135,7 @@ void x64_emit_import_tramp(x64_buf *b, const weft_type *ft, void *raise_addr) {
   if (nr == 1) {
     int t = x64_type_of(ft->u.func.results[0]);
     x64_emit_load(b, t != X64_T_I32 && t != X64_T_F32, X64_RAX, x64_m(X64_RSP, 0));
+    if (t == X64_T_V128) x64_emit_load(b, true, X64_RDX, x64_m(X64_RSP, 8));
   } else if (nr > 1) {
     x64_emit_load(b, true, X64_RSI, x64_m(X64_RBP, -8));
     for (uint32_t i = 0; i < nr; i++) {
