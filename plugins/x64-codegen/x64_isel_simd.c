@@ -510,7 +510,7 @@ static void trunc_sat_f32_s(x64_fn *c, int v) {
   rri(c, 0, 0x0FC2, XS, XS, 0);   /* cmpeqps: not-NaN mask */
   rr(c, 0, 0x0F54, v, XS);        /* NaN -> 0 */
   rr(c, P66, 0x0FEF, XS, v);      /* XS = ~sign of the input... where not NaN */
-  rr(c, P66, 0x0F5B, v, v);       /* cvttps2dq: overflow -> 0x80000000 */
+  rr(c, X64_PF3, 0x0F5B, v, v);   /* cvttps2dq: overflow -> 0x80000000 */
   rr(c, P66, 0x0FDB, XS, v);
   x64_emit_simd_shift_ri(c->b, 0x0F72, 4, XS, 31);
   rr(c, P66, 0x0FEF, v, XS);      /* positive overflow -> 0x7FFFFFFF */
@@ -526,11 +526,11 @@ static void trunc_sat_f32_u(x64_fn *c, int v) {
   movx(c, t, v);
   rr(c, 0, 0x0F5C, t, XS);        /* t = v - 2^31 */
   rri(c, 0, 0x0FC2, XS, t, 2);    /* XS = 2^31 <= t  (t >= 2^31: beyond u32) */
-  rr(c, P66, 0x0F5B, t, t);       /* cvttps2dq t */
+  rr(c, X64_PF3, 0x0F5B, t, t);   /* cvttps2dq t */
   rr(c, P66, 0x0FEF, t, XS);      /* beyond -> 0x7FFFFFFF ^ ... */
   rr(c, P66, 0x0FEF, XS, XS);
   rr(c, P66, 0x0F383D, t, XS);    /* pmaxsd t, 0 */
-  rr(c, P66, 0x0F5B, v, v);       /* cvttps2dq v: >= 2^31 -> 0x80000000 */
+  rr(c, X64_PF3, 0x0F5B, v, v);   /* cvttps2dq v: >= 2^31 -> 0x80000000 */
   rr(c, P66, 0x0FFE, v, t);       /* paddd */
   c->xmm_used &= (uint16_t)~(1u << t);
 }
