@@ -201,6 +201,10 @@ void x64_exn_label_end(x64_fn *c, uint32_t kidx);
 void x64_exn_func_end(x64_fn *c, uint32_t frame);
 void x64_exn_free(x64_fn *c);
 
+/* x64_isel_cont.c: stack switching (0xE0-0xE6) through the core's continuation libcalls. Returns 1
+ * when handled, 0 when not a continuation instruction. */
+int x64_isel_cont(x64_fn *c, const weft_instr *in);
+
 /* x64_isel.c: the 16-byte operand slot of a v128 value at `depth` (rbp-relative, below the
  * locals). */
 x64_mem x64_vslot(x64_fn *c, uint32_t depth);

@@ -1312,6 +1312,7 @@ static int compile_body(x64_fn *c) {
         break;
       }
       if (x64_isel_simd(c, in)) break;
+      if (x64_isel_cont(c, in)) break;
       if (x64_isel_mem(c, in)) break;
       return x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: instruction 0x%x not supported by x64-codegen",
                       c->fidx, in->op);
