@@ -176,6 +176,9 @@ void x64_exn_try_begin(x64_fn *c, const weft_instr *in) {
     cl.slot = k->kind == X64_CTRL_FUNC ? 0 : k->height;
     cl.nvals = arity;
     cl.handler = UINT32_MAX;
+    /* The unwinder writes these slots even if no other code in the function touches them (the
+     * values may be dropped unread): make the frame hold them. */
+    if (arity > 0) (void)x64_slot(c, cl.slot + arity - 1);
     if (k->kind == X64_CTRL_FUNC) {
       cl.func_target = true;
     } else if (k->kind == X64_CTRL_LOOP) {

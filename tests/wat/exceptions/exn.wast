@@ -189,6 +189,22 @@
 (assert_exception (invoke "uncaught_deep" (i32.const 1000)))
 (assert_return (invoke "deep" (i32.const 3)) (i32.const 42))
 
+;; -- regression: payload slots that no other code in the catching function touches ------------
+;; (the values are dropped unread; the frame must still hold them, or they overwrite local $x)
+(module
+  (tag $e2 (param i32 i64))
+  (func $t2 (throw $e2 (i32.const 1) (i64.const 2)))
+  (func (export "drop_payload") (result i32) (local $x i32)
+    (local.set $x (i32.const 7))
+    (block $h (result i32 i64) (try_table (catch $e2 $h) (call $t2)) (unreachable))
+    (drop) (drop) (local.get $x))
+  (func (export "drop_payload_ref") (result i32) (local $x i32) (local $y i64)
+    (local.set $x (i32.const 8)) (local.set $y (i64.const 9))
+    (block $h (result i32 i64 exnref) (try_table (catch_ref $e2 $h) (call $t2)) (unreachable))
+    (drop) (drop) (drop) (i32.add (local.get $x) (i32.wrap_i64 (local.get $y)))))
+(assert_return (invoke "drop_payload") (i32.const 7))
+(assert_return (invoke "drop_payload_ref") (i32.const 17))
+
 ;; -- payloads of every 8-byte value type, one tag, in order ------------------------------------
 (module
   (type $r (func (result i32)))
