@@ -4,6 +4,7 @@
  * The relaxed instructions use the deterministic choices documented in README.md.
  * Depends on: x64_int.h, x64_emit.h (x64_emit_simd.c encoders), module.h.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "x64_int.h"
@@ -92,6 +93,33 @@ static const uint32_t op_gt[4] = {0x0F64, 0x0F65, 0x0F66, 0x0F3837};
 static const uint32_t op_minu[4] = {0x0FDA, 0x0F383A, 0x0F383B, 0};
 static const uint32_t op_maxu[4] = {0x0FDE, 0x0F383E, 0x0F383F, 0};
 
+/* CPU features, read once per compile: SSE4.1 is required, SSE4.2 (pcmpgtq) optional. */
+static bool cpu_has(int sse42) {
+  __builtin_cpu_init();
+  return sse42 ? __builtin_cpu_supports("sse4.2") : __builtin_cpu_supports("sse4.1");
+}
+
+/* d = d > s per lane, signed. i64 lanes without SSE4.2: the sign of
+ * (s & ~d) | (~(d ^ s) & (s - d)), i.e. of s - d when the signs agree, else of s. */
+static void pcmpgt(x64_fn *c, int w, int d, int s) {
+  if (w < 3 || cpu_has(1)) {
+    rr(c, P66, op_gt[w], d, s);
+    return;
+  }
+  int t = x64_alloc_xmm(c);
+  movx(c, t, s);
+  rr(c, P66, 0x0FFB, t, d);   /* t = s - d */
+  movx(c, XS, d);
+  rr(c, P66, 0x0FEF, XS, s);  /* XS = d ^ s */
+  rr(c, P66, 0x0FDF, XS, t);  /* XS = ~(d ^ s) & (s - d) */
+  movx(c, t, d);
+  rr(c, P66, 0x0FDF, t, s);   /* t = ~d & s */
+  rr(c, P66, 0x0FEB, XS, t);
+  x64_emit_simd_shift_ri(c->b, 0x0F72, 4, XS, 31);
+  rri(c, P66, 0x0F70, d, XS, 0xF5); /* broadcast each high dword's sign */
+  c->xmm_used &= (uint16_t)~(1u << t);
+}
+
 /* kind: 0 eq 1 ne 2 lt_s 3 lt_u 4 gt_s 5 gt_u 6 le_s 7 le_u 8 ge_s 9 ge_u */
 static void icmp(x64_fn *c, int w, int kind) {
   x64_val b = pop_v(c), a = pop_v(c);
@@ -99,10 +127,10 @@ static void icmp(x64_fn *c, int w, int kind) {
   switch (kind) {
   case 0: rr(c, P66, op_eq[w], a.reg, b.reg); break;
   case 1: rr(c, P66, op_eq[w], a.reg, b.reg); not_reg(c, a.reg); break;
-  case 2: rr(c, P66, op_gt[w], b.reg, a.reg); d = b.reg; break;
-  case 4: rr(c, P66, op_gt[w], a.reg, b.reg); break;
-  case 6: rr(c, P66, op_gt[w], a.reg, b.reg); not_reg(c, a.reg); break;
-  case 8: rr(c, P66, op_gt[w], b.reg, a.reg); not_reg(c, b.reg); d = b.reg; break;
+  case 2: pcmpgt(c, w, b.reg, a.reg); d = b.reg; break;
+  case 4: pcmpgt(c, w, a.reg, b.reg); break;
+  case 6: pcmpgt(c, w, a.reg, b.reg); not_reg(c, a.reg); break;
+  case 8: pcmpgt(c, w, b.reg, a.reg); not_reg(c, b.reg); d = b.reg; break;
   case 7: case 5: /* le_u: min(a,b) == a; gt_u = !le_u */
     movx(c, XS, a.reg);
     rr(c, P66, op_minu[w], XS, b.reg);
@@ -836,6 +864,11 @@ int x64_isel_simd(x64_fn *c, const weft_instr *in) {
   uint16_t op = in->op;
   if (op == WEFT_OP_GLOBAL_GET || op == WEFT_OP_GLOBAL_SET) return global(c, in);
   if (op < 0x400 || op > 0x5FF) return 0;
+  if (!cpu_has(0)) {
+    x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: SIMD instruction 0x%x needs SSE4.1, which this CPU lacks",
+             c->fidx, op);
+    return 1;
+  }
   for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++)
     if (bins[i].op == op) {
       bin(c, bins[i].flags, bins[i].code);
@@ -904,8 +937,8 @@ int x64_isel_simd(x64_fn *c, const weft_instr *in) {
   case WEFT_OP_I32X4_ABS: un(c, P66, 0x0F381E); return 1;
   case WEFT_OP_I64X2_ABS: {
     x64_val v = pop_v(c);
-    rr(c, P66, 0x0FEF, XS, XS);
-    rr(c, P66, 0x0F3837, XS, v.reg); /* 0 > v */
+    rri(c, P66, 0x0F70, XS, v.reg, 0xF5);         /* high dwords */
+    x64_emit_simd_shift_ri(c->b, 0x0F72, 4, XS, 31); /* XS = v < 0 per lane */
     rr(c, P66, 0x0FEF, v.reg, XS);
     rr(c, P66, 0x0FFB, v.reg, XS);
     push_v(c, v.reg);
