@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "exn.h"
 #include "frames.h"
+#include "host.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
 
@@ -130,6 +131,26 @@ void core_cont_entry_end(weft_store_ctx *ctx, bool outermost) {
   const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
   if (cs != NULL && WEFT_HAS(cs, weft_contstacks_iface, collect) && cs->collect != NULL)
     cs->collect(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS));
+}
+
+/* -- Module load ------------------------------------------------------------------------------ */
+
+int core_cont_check_module(const weft_engine *e, const weft_module *m, weft_diag *d) {
+  const weft_contstacks_iface *cs = core_engine_iface(e, WEFT_PLUGIN_CONTSTACKS);
+  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, check_arity) || cs->check_arity == NULL)
+    return WEFT_OK;
+  void *st = core_engine_state(e, WEFT_PLUGIN_CONTSTACKS);
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    const weft_type *t = &m->types[i];
+    if (t->comp != WEFT_COMP_CONT || t->u.cont_func >= m->ntypes) continue;
+    const weft_type *f = &m->types[t->u.cont_func];
+    if (f->comp != WEFT_COMP_FUNC) continue;
+    weft_diag pd;
+    memset(&pd, 0, sizeof pd);
+    if (cs->check_arity(st, f->u.func.nparams, f->u.func.nresults, &pd) != WEFT_OK)
+      return core_diagf(d, WEFT_ERR_LIMIT, UINT64_MAX, "engine", "type %u: %s", i, pd.message);
+  }
+  return WEFT_OK;
 }
 
 /* -- cont.new, cont.bind ---------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "weft/module.h"
 #include "weft/vm.h"
 
 /* Inside generated code a continuation reference is one 8-byte word: the contref's address in
@@ -27,6 +28,11 @@ static inline uint64_t core_cont_pack(const weft_contref *c) {
  * recycle the continuations that finished on this thread. */
 void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi);
 void core_cont_entry_end(weft_store_ctx *ctx, bool outermost);
+
+/* At module load (core/engine.c): every continuation type's arity must fit the configured stack
+ * (contstacks' check_arity); WEFT_ERR_LIMIT with d naming the type otherwise. */
+struct weft_engine;
+int core_cont_check_module(const struct weft_engine *e, const weft_module *m, weft_diag *d);
 
 /* The libcalls. `io` points at the caller's operand slots (8 bytes each) holding the operands and
  * receiving the results; its size is what x64_isel_cont.c reserves (see there). `tc` packs

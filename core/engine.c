@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cont.h"
 #include "types.h"
 #include "weft/weft.h"
 
@@ -227,6 +228,7 @@ int core_engine_check_features(const weft_engine *e, const weft_module *m, weft_
   if ((m->features & WEFT_FEAT_GC) && e->by_kind[WEFT_PLUGIN_GC] == NULL)
     return core_diagf(d, WEFT_ERR_UNSUPPORTED, UINT64_MAX, "engine",
                       "module uses GC types, but no gc plugin is loaded: add gc to [core] plugins");
+  if (m->features & WEFT_FEAT_STACK_SWITCHING) return core_cont_check_module(e, m, d);
   return WEFT_OK;
 }
 

@@ -4,7 +4,8 @@
  * instruction spills the value stack, hands its operand slots to the core's libcall (the operands
  * in, the results out) and, after resume, dispatches on the effect returned in rax to the handler
  * labels. table.get / table.set of continuation tables (16-byte elements) are compiled here too,
- * which is why the dispatch asks this file before x64_isel_mem.c. Depends on: x64_int.h, x64_emit.h, module.h, vm.h (libcall ids), plugin/contstacks.h.
+ * which is why the dispatch asks this file before x64_isel_mem.c.
+ * Depends on: x64_int.h, x64_emit.h, module.h, vm.h (libcall ids), plugin/contstacks.h.
  */
 #include <string.h>
 
