@@ -33,6 +33,8 @@ static bool parse(core_dec *N, weft_names *names, uint32_t nfuncs) {
     first = false;
     last = id;
     const uint8_t *sub_end = N->p + size;
+    const uint8_t *sec_end = N->end;
+    N->end = sub_end; /* every read of the subsection stays inside it */
     if (id == 0) {
       if (!read_name(N, sub_end, &names->module) || N->p != sub_end) return false;
     } else if (id == 1) {
@@ -50,6 +52,7 @@ static bool parse(core_dec *N, weft_names *names, uint32_t nfuncs) {
       names->nfuncs = nfuncs;
       names->funcs = funcs;
     }
+    N->end = sec_end;
     N->p = sub_end;
   }
   return true;

@@ -741,6 +741,14 @@ static void name_section_rules(void **state) {
   assert_null(m->names.funcs);
   assert_null(m->names.module);
   core_module_free(m);
+  /* regression (fuzz-decode): a length LEB that runs past its subsection must not be trusted */
+  ONE_FUNC(&o, 0x00, 0x0B);
+  s.n = 0;
+  B(&s, 0x04, 'n', 'a', 'm', 'e', 0x00, 0x01, 0x85, 0x00);
+  section(&o, 0, &s);
+  m = expect_ok(NULL, &o);
+  assert_null(m->names.module);
+  core_module_free(m);
 }
 
 const struct CMUnitTest decode_tests[] = {
