@@ -32,10 +32,10 @@ static int check_module(x64_module_cc *mc) {
     if (t >= m->ntypes || m->types[t].comp != WEFT_COMP_FUNC)
       return weft_host_diag(mc->host, mc->d, WEFT_ERR_INVALID, UINT64_MAX, "x64-codegen",
                             "function %u: type index %u is not a function type", i, t);
-    /* the callee pops its parameter area with ret imm16 */
-    if (m->types[t].u.func.nparams > 8000 || m->types[t].u.func.nresults > 8000)
+    /* the callee pops its parameter area (16 bytes a parameter) with ret imm16 */
+    if (m->types[t].u.func.nparams > 4000 || m->types[t].u.func.nresults > 8000)
       return weft_host_diag(mc->host, mc->d, WEFT_ERR_LIMIT, UINT64_MAX, "x64-codegen",
-                            "function %u: more than 8000 parameters or results", i);
+                            "function %u: more than 4000 parameters or 8000 results", i);
     if (i >= m->nfunc_imports && (m->funcs[i].body.ninstrs == 0 || !m->funcs[i].body.code))
       return weft_host_diag(mc->host, mc->d, WEFT_ERR_INVALID, m->funcs[i].body_off, "x64-codegen",
                             "function %u: empty body", i);
@@ -184,7 +184,7 @@ int x64_host_trampoline(x64_state *st, const weft_module *m, uint32_t type, void
   const weft_host_api *h = st->host;
   *out_entry = NULL;
   if (!m || type >= m->ntypes || m->types[type].comp != WEFT_COMP_FUNC ||
-      m->types[type].u.func.nparams > 8000 || m->types[type].u.func.nresults > 8000)
+      m->types[type].u.func.nparams > 4000 || m->types[type].u.func.nresults > 8000)
     return weft_host_diag(h, d, WEFT_ERR_MISUSE, UINT64_MAX, "x64-codegen",
                           "host_trampoline: type %u is not a function type", type);
   x64_buf b;

@@ -28,10 +28,12 @@ enum {
  *  rdi  callee vmctx                 rsi  results pointer (functions with 2+ results)
  *  rcx  callee funcref (calls made through a funcref; trampolines read array_call/vmctx from it)
  *  r15  the caller's vmctx at the call (wasm->host trampolines use it as caller_vmctx)
- *  params: on the machine stack, [rsp+8] = param 0 at entry, 8 bytes each; the area is
- *          round_up(8 * nparams, 16) bytes and the callee pops it (ret imm16), which is what lets
- *          return_call replace a frame with one whose parameter area is larger.
- *  results: one result in rax (raw bits, floats too); 2+ results stored at [rsi + 8 * i].
+ *  params: on the machine stack, [rsp+8] = param 0 at entry, 16 bytes each (a v128 fills one;
+ *          scalars use the low 8); the area is 16 * nparams bytes and the callee pops it
+ *          (ret imm16), which is what lets return_call replace a frame with one whose parameter
+ *          area is larger.
+ *  results: one result in rax (raw bits, floats too; a v128 in rdx:rax); 2+ results stored at
+ *          [rsi + 8 * i].
  *  Every register is caller-saved. Inside a function r15 holds its vmctx and r14 the base of
  *  memory 0 (when the module has one); r11 and xmm15 are scratch, never allocated. */
 #define X64_VMCTX X64_R15
