@@ -208,6 +208,9 @@ int x64_isel_cont(x64_fn *c, const weft_instr *in);
 /* x64_isel.c: the 16-byte operand slot of a v128 value at `depth` (rbp-relative, below the
  * locals). */
 x64_mem x64_vslot(x64_fn *c, uint32_t depth);
+/* x64_isel.c: whether a function type returns 2+ results with a v128 among them; those results
+ * are stored at [rsi + 16 i] instead of [rsi + 8 i]. */
+bool x64_wide_results(const weft_type *ft);
 
 /* x64_isel_mem.c: the operand of a `size`-byte access at idx + offset (see mem_operand there). */
 x64_mem x64_mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_val *idx, int *tmp);

@@ -563,13 +563,32 @@ static void emit_return(x64_fn *c) {
       x64_emit_mov_ri(c->b, X64_RAX, v->imm);
     else
       x64_emit_load(c->b, true, X64_RAX, x64_slot(c, v->depth));
+  } else if (nr > 1 && x64_wide_results(c->ft)) {
+    /* 16-byte result slots: register values first, then slots and constants through rax/xmm15 */
+    uint32_t base = c->stk.n - nr;
+    x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
+    for (uint32_t pass = 0; pass < 2; pass++)
+      for (uint32_t i = 0; i < nr; i++) {
+        x64_val *v = &c->stk.v[base + i];
+        x64_mem dst = x64_m(X64_SCRATCH, (int32_t)(16 * i));
+        if (X64_IN_REG(v) != (pass == 0)) continue;
+        if (X64_IN_REG(v) && X64_IS_XMM(v->type)) {
+          store_xmm(c, v->type, v->reg, dst);
+        } else if (X64_IN_REG(v)) {
+          x64_emit_store(c->b, true, dst, v->reg);
+        } else if (v->type == X64_T_V128) {
+          x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base + i));
+          store_xmm(c, X64_T_V128, X64_XSCRATCH, dst);
+        } else {
+          if (v->kind == X64_VK_CONST)
+            x64_emit_mov_ri(c->b, X64_RAX, v->imm);
+          else
+            x64_emit_load(c->b, true, X64_RAX, x64_slot(c, base + i));
+          x64_emit_store(c->b, true, dst, X64_RAX);
+        }
+      }
   } else if (nr > 1) {
     uint32_t base = c->stk.n - nr;
-    for (uint32_t i = 0; i < nr; i++)
-      if (c->stk.v[base + i].type == X64_T_V128) {
-        x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: v128 among several results", c->fidx);
-        return;
-      }
     x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
     /* Two passes: register values first, then constants and slots through rax, which may itself
      * hold one of the results (a call's). */
@@ -769,6 +788,15 @@ static bool do_end(x64_fn *c) {
 
 uint32_t x64_area_size(uint32_t nparams) { return 16 * nparams; } /* 16 bytes per parameter */
 
+/* Several results with a v128 among them are stored 16 bytes apart ([rsi + 16 i]); other result
+ * lists keep 8-byte slots so that they land directly in the caller's operand slots. */
+bool x64_wide_results(const weft_type *ft) {
+  if (ft->u.func.nresults < 2) return false;
+  for (uint32_t i = 0; i < ft->u.func.nresults; i++)
+    if (x64_type_of(ft->u.func.results[i]) == X64_T_V128) return true;
+  return false;
+}
+
 /* Store the top `np` values into a fresh outgoing area [rsp, rsp+area) and pop them. Values
  * below them must already be spilled. */
 static void store_args(x64_fn *c, uint32_t np, uint32_t area) {
@@ -831,16 +859,29 @@ static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
       c->gpr_used |= 1u << X64_RAX;
       x64_push_reg(c, t, X64_RAX);
     }
-  } else {
+  } else if (x64_wide_results(ft)) {
+    /* results came back in 16-byte slots over operand slots [base, base + 2 nr): move result i
+     * to its own slot (ascending, so nothing is overwritten before it is read) */
+    uint32_t base = c->stk.n;
     for (uint32_t i = 0; i < nr; i++) {
-      if (x64_type_of(ft->u.func.results[i]) == X64_T_V128)
-        x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: call with v128 among several results", c->fidx);
-      push_mem(c, x64_type_of(ft->u.func.results[i]));
+      int t = x64_type_of(ft->u.func.results[i]);
+      if (t == X64_T_V128) {
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_slot(c, base + 2 * i));
+        store_xmm(c, X64_T_V128, X64_XSCRATCH, x64_vslot(c, base + i));
+      } else if (i > 0) {
+        x64_emit_load(c->b, true, X64_SCRATCH, x64_slot(c, base + 2 * i));
+        x64_emit_store(c->b, true, x64_slot(c, base + i), X64_SCRATCH);
+      }
+      push_mem(c, t);
     }
+  } else {
+    for (uint32_t i = 0; i < nr; i++) push_mem(c, x64_type_of(ft->u.func.results[i]));
   }
 }
 
 static void results_ptr(x64_fn *c, const weft_type *ft) {
+  if (ft->u.func.nresults > 1 && x64_wide_results(ft))
+    (void)x64_slot(c, c->stk.n + 2 * ft->u.func.nresults - 1); /* 16 bytes a result */
   if (ft->u.func.nresults > 1)
     x64_emit_lea(c->b, true, X64_RSI, x64_slot(c, c->stk.n));
 }

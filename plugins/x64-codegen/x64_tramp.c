@@ -92,10 +92,12 @@ void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx) {
     x64_emit_store(b, true, x64_m(X64_RDX, 0), X64_RAX);
   } else {
     x64_emit_load(b, true, X64_RDX, x64_m(X64_RBP, -48));
-    for (uint32_t i = 0; i < nr; i++) {
-      x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_RSP, (int32_t)(8 * i)));
-      x64_emit_store(b, true, x64_m(X64_RDX, (int32_t)(16 * i)), X64_SCRATCH);
-    }
+    bool wide = x64_wide_results(ft); /* 16 bytes a result: copy both halves */
+    for (uint32_t i = 0; i < nr; i++)
+      for (uint32_t h = 0; h < (wide ? 2u : 1u); h++) {
+        x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_RSP, (int32_t)((wide ? 16 : 8) * i + 8 * h)));
+        x64_emit_store(b, true, x64_m(X64_RDX, (int32_t)(16 * i + 8 * h)), X64_SCRATCH);
+      }
   }
   restore_and_return(b, true);
   /* landing pad: the trap handler resumes here with rsp/rbp = the entry sp/fp set above */
@@ -138,10 +140,15 @@ void x64_emit_import_tramp(x64_buf *b, const weft_type *ft, void *raise_addr) {
     if (t == X64_T_V128) x64_emit_load(b, true, X64_RDX, x64_m(X64_RSP, 8));
   } else if (nr > 1) {
     x64_emit_load(b, true, X64_RSI, x64_m(X64_RBP, -8));
+    bool wide = x64_wide_results(ft);
     for (uint32_t i = 0; i < nr; i++) {
       int t = x64_type_of(ft->u.func.results[i]);
       x64_emit_load(b, t != X64_T_I32 && t != X64_T_F32, X64_RAX, x64_m(X64_RSP, (int32_t)(16 * i)));
-      x64_emit_store(b, true, x64_m(X64_RSI, (int32_t)(8 * i)), X64_RAX);
+      x64_emit_store(b, true, x64_m(X64_RSI, (int32_t)((wide ? 16 : 8) * i)), X64_RAX);
+      if (t == X64_T_V128) {
+        x64_emit_load(b, true, X64_RAX, x64_m(X64_RSP, (int32_t)(16 * i + 8)));
+        x64_emit_store(b, true, x64_m(X64_RSI, (int32_t)(16 * i + 8)), X64_RAX);
+      }
     }
   }
   x64_emit_mov_rr(b, true, X64_RSP, X64_RBP);
