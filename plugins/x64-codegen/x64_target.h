@@ -33,7 +33,7 @@ enum {
  *          (ret imm16), which is what lets return_call replace a frame with one whose parameter
  *          area is larger.
  *  results: one result in rax (raw bits, floats too; a v128 in rdx:rax); 2+ results stored at
- *          [rsi + 8 * i].
+ *          [rsi + 8 * i], or at [rsi + 16 * i] when a v128 is among them (x64_wide_results).
  *  Every register is caller-saved. Inside a function r15 holds its vmctx and r14 the base of
  *  memory 0 (when the module has one); r11 and xmm15 are scratch, never allocated. */
 #define X64_VMCTX X64_R15
