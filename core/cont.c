@@ -118,9 +118,15 @@ static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_s
 
 /* -- Entry ------------------------------------------------------------------------------------ */
 
-void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi) {
-  memset(csi, 0, sizeof *csi);
+void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi, bool outermost) {
+  /* an outermost entry keeps an initial stack the embedder installed in the store (tests do) */
+  if (outermost && ctx->stack_chain.kind == WEFT_CHAIN_INITIAL_STACK && ctx->stack_chain.payload != NULL)
+    csi = ctx->stack_chain.payload;
+  else
+    memset(csi, 0, sizeof *csi);
   csi->state = WEFT_STACK_RUNNING;
+  csi->handlers = (weft_handler_list){0, 0, NULL};
+  csi->first_switch_handler = 0;
   ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_INITIAL_STACK, csi};
 }
 
@@ -186,47 +192,66 @@ uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src
 
 /* -- Resume ----------------------------------------------------------------------------------- */
 
-#define INLINE_TAGS 16
+/* Each switching instruction is two libcalls around the switch sequence that generated code emits
+ * inline (docs/STACK-SWITCHING.md §3): the first does everything up to the switch and returns the
+ * control contexts (and effect) in rax:rdx, the second runs when control comes back, with the
+ * effect that arrived. No call or return crosses stacks. What must survive the switch lives in
+ * the caller's frame, after its io area (x64_isel_cont.c reserves it by the same rules):
+ *   resume: io[words .. words + count) the handler list, then the original chain (2 words);
+ *   switch: io[words .. words + 3) the switchee's old control context. */
 
-/* The resume protocol once the continuation `c` is taken and its payload written. `effect` is
- * RESUME or RESUME_THROW. Returns the effect for generated code (see cont.h). */
-static uint64_t run_resume(void *vmctx, weft_contref *c, uint64_t *io, uint32_t ct, uint32_t pool,
-                           uint32_t count, uint64_t effect, uintptr_t fp, uintptr_t pc) {
+/* The operand count of a resume-like instruction: its continuation's params (resume), the tag's
+ * params (resume_throw), or the exnref (resume_throw_ref). */
+static uint32_t resume_nops(void *vmctx, const weft_type *ft, uint32_t tag) {
+  if (tag == UINT32_MAX - 1) return ft->u.func.nparams;
+  if (tag == UINT32_MAX) return 1;
+  const weft_type *tt = NULL;
+  (void)tag_addr(vmctx, tag, &tt);
+  return tt->u.func.nparams;
+}
+
+/* The io words of a resume: max(1, operands, results, each suspend clause's params + 1). */
+static uint32_t resume_words(void *vmctx, const weft_type *ft, uint32_t nops, uint32_t pool,
+                             uint32_t count) {
+  const weft_module *m = inst_of(vmctx)->ir;
+  uint32_t w = max3(1, nops, ft->u.func.nresults);
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t *h = m->pool + pool + 3 * i;
+    if (h[0] == WEFT_HANDLER_ON_SWITCH) continue;
+    const weft_type *tt = NULL;
+    (void)tag_addr(vmctx, h[1], &tt);
+    if (tt->u.func.nparams + 1 > w) w = tt->u.func.nparams + 1;
+  }
+  return w;
+}
+
+static void check_pool(void *vmctx, uint32_t pool, uint32_t count) {
+  const weft_module *m = inst_of(vmctx)->ir;
+  if (pool > m->npool || count > (m->npool - pool) / 3) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+}
+
+/* Splices c's suspended chain below the running one and returns the control context to switch
+ * through; the handler list and the original chain go to `save` in the caller's frame. */
+static weft_control_ctx *splice(void *vmctx, weft_contref *c, uint64_t *save, uint32_t pool,
+                                uint32_t count) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   const weft_module *m = inst_of(vmctx)->ir;
-  const weft_type *ft = cont_func(vmctx, ct);
-  void *st = NULL;
-  const weft_contstacks_iface *cs = plugin(ctx, &st);
   if (ctx->stack_chain.payload == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
-  if (pool > m->npool || count > (m->npool - pool) / 3) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
-  /* the handler list: suspend clauses first, then switch clauses; map[i] = clause index */
-  void *tags_local[INLINE_TAGS];
-  uint32_t map_local[INLINE_TAGS];
-  void **tags = tags_local;
-  uint32_t *map = map_local;
-  if (count > INLINE_TAGS) {
-    tags = malloc(sizeof *tags * count);
-    map = malloc(sizeof *map * count);
-    if (tags == NULL || map == NULL) {
-      free(tags);
-      free(map);
-      core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
-    }
-  }
+  void **tags = (void **)(void *)save;
   uint32_t n = 0;
   for (uint32_t pass = 0; pass < 2; pass++)
     for (uint32_t i = 0; i < count; i++) {
       const uint32_t *w = m->pool + pool + 3 * i;
       if ((w[0] == WEFT_HANDLER_ON_SWITCH) != (pass == 1)) continue;
-      tags[n] = (void *)(uintptr_t)tag_addr(vmctx, w[1], NULL);
-      map[n++] = i;
+      tags[n++] = (void *)(uintptr_t)tag_addr(vmctx, w[1], NULL);
     }
   uint32_t first_switch = 0;
   for (uint32_t i = 0; i < count; i++)
     if (m->pool[pool + 3 * i] != WEFT_HANDLER_ON_SWITCH) first_switch++;
-  /* splice: the suspended chain c .. la hangs below the current chain */
   weft_contref *la = c->last_ancestor;
   weft_stack_chain orig = ctx->stack_chain;
+  save[count] = (uint64_t)orig.kind;
+  save[count + 1] = (uint64_t)(uintptr_t)orig.payload;
   weft_common_stack_info *ocsi = orig.payload;
   la->parent_chain = orig;
   c->last_ancestor = NULL;
@@ -235,84 +260,34 @@ static uint64_t run_resume(void *vmctx, weft_contref *c, uint64_t *io, uint32_t 
   ocsi->state = WEFT_STACK_PARENT;
   ocsi->limits = ctx->limits;
   ctx->limits = c->csi.limits;
-  ocsi->handlers = (weft_handler_list){n, n, tags};
+  ocsi->handlers = (weft_handler_list){count, count, tags};
   ocsi->first_switch_handler = first_switch;
-  weft_control_ctx *cc = weft_contref_cc(la);
-  uint64_t r = cs->stack_switch(cc, cc, effect);
-  weft_contref *nc = ctx->stack_chain.payload;
-  uint32_t kind = WEFT_EFFECT_KIND(r);
-  if (kind == WEFT_EFFECT_TRAP) {
-    /* the trap's backtrace must include the continuation's frames: capture before restoring */
-    core_frames_host_capture_trap(NULL, ctx);
-  }
-  ctx->stack_chain = orig;
-  ocsi->state = WEFT_STACK_RUNNING;
-  ocsi->handlers = (weft_handler_list){0, 0, NULL};
-  ocsi->first_switch_handler = 0;
-  uint64_t out = 0;
-  if (kind == WEFT_EFFECT_RETURN) {
-    nc->csi.state = WEFT_STACK_RETURNED;
-    uint32_t nr = ft->u.func.nresults;
-    for (uint32_t i = 0; i < nr && i < nc->args.length; i++) io[i] = (uint64_t)nc->args.data[i].i64;
-  } else if (kind == WEFT_EFFECT_SUSPEND) {
-    nc->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
-    nc->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
-    nc->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
-    uint32_t li = WEFT_EFFECT_INDEX(r);
-    out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, li < n ? map[li] : UINT32_MAX);
-    uint32_t np = nc->values.length;
-    for (uint32_t i = 0; i < np; i++) io[i] = (uint64_t)nc->values.data[i].i64;
-    io[np] = core_cont_pack(nc);
-    nc->values.length = 0;
-  } else {
-    nc->csi.state = WEFT_STACK_TRAPPED;
-    kind = WEFT_EFFECT_TRAP;
-  }
-  ctx->limits = ocsi->limits;
-  if (tags != tags_local) {
-    free(tags);
-    free(map);
-  }
-  if (kind == WEFT_EFFECT_TRAP) {
-    /* one stack further out: an exception may be caught around this resume */
-    weft_store_t *s = core_rt_store_of_ctx(ctx);
-    core_exn *e = NULL;
-    if (ctx->trap_code == WEFT_TRAP_EXCEPTION && ctx->pending_exn != NULL) {
-      e = ctx->pending_exn;
-      ctx->pending_exn = NULL;
-    } else if (s->pending_trap != NULL && s->pending_trap->kind == WEFT_TRAPKIND_EXCEPTION &&
-               s->pending_trap->exn != NULL) {
-      e = s->pending_trap->exn;
-      weft_trap_free(s->pending_trap);
-      s->pending_trap = NULL;
-    }
-    if (e != NULL) {
-      ctx->trap_code = WEFT_TRAP_NONE;
-      core_exn_throw(ctx, e, fp, pc);
-    }
-    core_rt_unwind(ctx);
-  }
-  if (out != 0 && WEFT_EFFECT_INDEX(out) == UINT32_MAX) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
-  return out;
+  return weft_contref_cc(la);
 }
 
-uint64_t core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
-                             uintptr_t fp) {
-  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+core_cont_pair core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
+                                   uintptr_t fp) {
+  (void)fp;
   weft_store_ctx *ctx = ctx_of(vmctx);
   uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
   const weft_type *ft = cont_func(vmctx, ct);
+  check_pool(vmctx, pool, count);
+  uint32_t words = resume_words(vmctx, ft, ft->u.func.nparams, pool, count);
   weft_contref *c = take(ctx, ref);
   append(ctx, c, io, ft->u.func.nparams);
-  return run_resume(vmctx, c, io, ct, pool, count, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0), fp, pc);
+  weft_control_ctx *cc = splice(vmctx, c, io + words, pool, count);
+  return (core_cont_pair){(uint64_t)(uintptr_t)cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0)};
 }
 
-uint64_t core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
-                                   uint64_t pt, uintptr_t fp) {
+core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
+                                         uint64_t pt, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ctx_of(vmctx);
   uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
   uint32_t tagidx = (uint32_t)pt;
+  const weft_type *ft = cont_func(vmctx, ct);
+  check_pool(vmctx, pool, count);
+  uint32_t words = resume_words(vmctx, ft, resume_nops(vmctx, ft, tagidx), pool, count);
   core_exn *e;
   if (tagidx == UINT32_MAX) {
     e = (core_exn *)(uintptr_t)io[0];
@@ -342,8 +317,80 @@ uint64_t core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint
   memset(&pl->data[0], 0, sizeof(weft_val_raw));
   pl->data[0].ref = e;
   pl->length = 1;
-  return run_resume(vmctx, c, io, ct, pool, count, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME_THROW, 0), fp,
-                    pc);
+  weft_control_ctx *cc = splice(vmctx, c, io + words, pool, count);
+  return (core_cont_pair){(uint64_t)(uintptr_t)cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME_THROW, 0)};
+}
+
+uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t tc, uint64_t pt,
+                                 uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_module *m = inst_of(vmctx)->ir;
+  uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
+  uint32_t tag = (uint32_t)pt;
+  const weft_type *ft = cont_func(vmctx, ct);
+  uint32_t nops = resume_nops(vmctx, ft, tag);
+  uint32_t words = resume_words(vmctx, ft, nops, pool, count);
+  uint64_t *save = io + words;
+  weft_stack_chain orig = {(uintptr_t)save[count], (void *)(uintptr_t)save[count + 1]};
+  weft_common_stack_info *ocsi = orig.payload;
+  weft_contref *nc = ctx->stack_chain.payload;
+  uint32_t kind = WEFT_EFFECT_KIND(r);
+  /* the trap's backtrace must include the continuation's frames: capture before restoring */
+  if (kind != WEFT_EFFECT_RETURN && kind != WEFT_EFFECT_SUSPEND) core_frames_host_capture_trap(NULL, ctx);
+  ctx->stack_chain = orig;
+  ocsi->state = WEFT_STACK_RUNNING;
+  ocsi->handlers = (weft_handler_list){0, 0, NULL};
+  ocsi->first_switch_handler = 0;
+  uint64_t out = 0;
+  if (kind == WEFT_EFFECT_RETURN) {
+    nc->csi.state = WEFT_STACK_RETURNED;
+    uint32_t nr = ft->u.func.nresults;
+    for (uint32_t i = 0; i < nr && i < nc->args.length; i++) io[i] = (uint64_t)nc->args.data[i].i64;
+  } else if (kind == WEFT_EFFECT_SUSPEND) {
+    nc->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
+    nc->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
+    nc->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
+    /* list index -> clause index: suspend clauses come first in the list, in clause order */
+    uint32_t li = WEFT_EFFECT_INDEX(r), clause = UINT32_MAX;
+    for (uint32_t i = 0, k = 0; i < count; i++) {
+      if (m->pool[pool + 3 * i] == WEFT_HANDLER_ON_SWITCH) continue;
+      if (k++ == li) {
+        clause = i;
+        break;
+      }
+    }
+    out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, clause);
+    uint32_t np = nc->values.length;
+    for (uint32_t i = 0; i < np; i++) io[i] = (uint64_t)nc->values.data[i].i64;
+    io[np] = core_cont_pack(nc);
+    nc->values.length = 0;
+  } else {
+    nc->csi.state = WEFT_STACK_TRAPPED;
+    kind = WEFT_EFFECT_TRAP;
+  }
+  ctx->limits = ocsi->limits;
+  if (kind == WEFT_EFFECT_TRAP) {
+    /* one stack further out: an exception may be caught around this resume */
+    weft_store_t *s = core_rt_store_of_ctx(ctx);
+    core_exn *e = NULL;
+    if (ctx->trap_code == WEFT_TRAP_EXCEPTION && ctx->pending_exn != NULL) {
+      e = ctx->pending_exn;
+      ctx->pending_exn = NULL;
+    } else if (s->pending_trap != NULL && s->pending_trap->kind == WEFT_TRAPKIND_EXCEPTION &&
+               s->pending_trap->exn != NULL) {
+      e = s->pending_trap->exn;
+      weft_trap_free(s->pending_trap);
+      s->pending_trap = NULL;
+    }
+    if (e != NULL) {
+      ctx->trap_code = WEFT_TRAP_NONE;
+      core_exn_throw(ctx, e, fp, pc);
+    }
+    core_rt_unwind(ctx);
+  }
+  if (out != 0 && WEFT_EFFECT_INDEX(out) == UINT32_MAX) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
+  return out;
 }
 
 /* -- Suspend, switch -------------------------------------------------------------------------- */
@@ -361,9 +408,12 @@ static weft_val_raw *spread(uint64_t *io, uint32_t n) {
   return buf;
 }
 
-/* Woken after suspend/switch: RESUME or SWITCH leave the values in buf; RESUME_THROW throws. */
-static void woken(weft_store_ctx *ctx, weft_contref *a, uint64_t r, uint64_t *io, weft_val_raw *buf,
-                  uint32_t nr, uintptr_t fp, uintptr_t pc) {
+/* Woken after suspend/switch: RESUME or SWITCH leave the values in the buffer (io as 16-byte
+ * slots); RESUME_THROW throws the exnref in its first slot from here. */
+static void woken(weft_store_ctx *ctx, uint64_t r, uint64_t *io, uint32_t nr, uintptr_t fp,
+                  uintptr_t pc) {
+  weft_contref *a = ctx->stack_chain.payload;
+  weft_val_raw *buf = (weft_val_raw *)(void *)io;
   uint32_t got = a->values.length;
   a->values = (weft_payloads){0, 0, NULL};
   if (WEFT_EFFECT_KIND(r) == WEFT_EFFECT_RESUME_THROW) {
@@ -374,14 +424,12 @@ static void woken(weft_store_ctx *ctx, weft_contref *a, uint64_t r, uint64_t *io
   for (uint32_t i = 0; i < nr; i++) io[i] = i < got ? (uint64_t)buf[i].i64 : 0;
 }
 
-void core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp) {
-  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp) {
+  (void)fp;
   weft_store_ctx *ctx = ctx_of(vmctx);
   const weft_type *tt = NULL;
   const weft_vm_tag *tag = tag_addr(vmctx, tagidx, &tt);
   uint32_t np = tt->u.func.nparams, nr = tt->u.func.nresults;
-  void *st = NULL;
-  const weft_contstacks_iface *cs = plugin(ctx, &st);
   if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
   weft_contref *a = ctx->stack_chain.payload, *la = NULL;
   uint32_t idx = 0;
@@ -391,25 +439,35 @@ void core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t 
   a->values = (weft_payloads){np, max3(1, np, nr), buf};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
-  weft_control_ctx *cc = weft_contref_cc(la);
-  uint64_t r = cs->stack_switch(cc, cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx));
-  woken(ctx, a, r, io, buf, nr, fp, pc);
+  return (core_cont_pair){(uint64_t)(uintptr_t)weft_contref_cc(la),
+                          WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx)};
 }
 
-void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx, uint32_t tagidx,
-                         uintptr_t fp) {
+void core_cont_lc_suspend_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t tagidx, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
-  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_type *tt = NULL;
+  (void)tag_addr(vmctx, tagidx, &tt);
+  woken(ctx_of(vmctx), r, io, tt->u.func.nresults, fp, pc);
+}
+
+/* The number of values a switcher of type `typeidx` receives back (its own type's params). */
+static uint32_t switch_n2(void *vmctx, const weft_type *ft) {
   const weft_module *m = inst_of(vmctx)->ir;
-  const weft_type *ft = cont_func(vmctx, typeidx);
   uint32_t np1 = ft->u.func.nparams;
-  if (np1 == 0) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
+  if (np1 == 0) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
   uint32_t ct2 = WEFT_VT_HEAP(ft->u.func.params[np1 - 1]);
-  if (ct2 >= m->ntypes) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
-  uint32_t n2 = cont_func(vmctx, ct2)->u.func.nparams;
+  if (ct2 >= m->ntypes) core_rt_trap_raise(ctx_of(vmctx), WEFT_TRAP_HOST);
+  return cont_func(vmctx, ct2)->u.func.nparams;
+}
+
+core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx,
+                                   uint32_t tagidx, uintptr_t fp) {
+  (void)fp;
+  weft_store_ctx *ctx = ctx_of(vmctx);
+  const weft_type *ft = cont_func(vmctx, typeidx);
+  uint32_t np1 = ft->u.func.nparams, n2 = switch_n2(vmctx, ft);
+  uint32_t words = np1 > 2 * (n2 > 1 ? n2 : 1) ? np1 : 2 * (n2 > 1 ? n2 : 1);
   const weft_vm_tag *tag = tag_addr(vmctx, tagidx, NULL);
-  void *st = NULL;
-  const weft_contstacks_iface *cs = plugin(ctx, &st);
   weft_contref *s = (weft_contref *)(uintptr_t)(ref & CORE_CONT_ADDR_MASK);
   if (s == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
   weft_contref *la = NULL;
@@ -429,9 +487,8 @@ void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typei
   weft_val_raw *self = &pl->data[pl->length++];
   memset(self, 0, sizeof *self);
   self->i64 = (int64_t)core_cont_pack(a);
-  weft_val_raw *buf = (weft_val_raw *)(void *)io;
   a->last_ancestor = la;
-  a->values = (weft_payloads){0, n2 > 1 ? n2 : 1, buf};
+  a->values = (weft_payloads){0, n2 > 1 ? n2 : 1, (weft_val_raw *)(void *)io};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
   a->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
@@ -443,8 +500,15 @@ void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typei
   s->last_ancestor = NULL;
   ctx->stack_chain = (weft_stack_chain){WEFT_CHAIN_CONTINUATION, s};
   ctx->limits = s->csi.limits;
-  weft_control_ctx tmp = *weft_contref_cc(sla);
+  /* s's chain now returns to h; the switcher's suspension point goes to la's context */
+  weft_control_ctx *tmp = (weft_control_ctx *)(void *)(io + words);
+  *tmp = *weft_contref_cc(sla);
   *weft_contref_cc(sla) = *weft_contref_cc(la);
-  uint64_t r = cs->stack_switch(weft_contref_cc(la), &tmp, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
-  woken(ctx, a, r, io, buf, n2, fp, pc);
+  return (core_cont_pair){(uint64_t)(uintptr_t)weft_contref_cc(la), (uint64_t)(uintptr_t)tmp};
+}
+
+void core_cont_lc_switch_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t typeidx, uintptr_t fp) {
+  uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+  const weft_type *ft = cont_func(vmctx, typeidx);
+  woken(ctx_of(vmctx), r, io, switch_n2(vmctx, ft), fp, pc);
 }

@@ -24,9 +24,10 @@ static inline uint64_t core_cont_pack(const weft_contref *c) {
 }
 
 /* Entry hooks (core/entry.c): install `csi` as the running initial stack of ctx (host frames are
- * barriers: a suspension reaching it traps "unhandled tag"); after an outermost entry returns,
+ * barriers: a suspension reaching it traps "unhandled tag"; an outermost entry keeps one already
+ * installed in the store); after an outermost entry returns,
  * recycle the continuations that finished on this thread. */
-void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi);
+void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi, bool outermost);
 void core_cont_entry_end(weft_store_ctx *ctx, bool outermost);
 
 /* At module load (core/engine.c): every continuation type's arity must fit the configured stack
@@ -35,22 +36,35 @@ struct weft_engine;
 int core_cont_check_module(const struct weft_engine *e, const weft_module *m, weft_diag *d);
 
 /* The libcalls. `io` points at the caller's operand slots (8 bytes each) holding the operands and
- * receiving the results; its size is what x64_isel_cont.c reserves (see there). `tc` packs
- * (typeidx << 32 | handler count), `pt` (pool index << 32 | tag index). `fp` is the caller's rbp.
- *   CONT_BIND     uint64_t (vmctx, ref, io, src typeidx, dst typeidx)         the new reference
- *   RESUME        uint64_t (vmctx, ref, io, tc, pt, fp)    the effect: 0 returned (results in io),
- *                 SUSPEND<<32|clause (tag params then the continuation in io); traps propagate
- *   SUSPEND       void (vmctx, tagidx, io, fp)             tag params in io; tag results out
- *   SWITCH        void (vmctx, ref, io, typeidx, tagidx, fp)
- *   RESUME_THROW  as RESUME; the tag index UINT32_MAX means resume_throw_ref (io[0] = exnref) */
+ * receiving the results, followed by what must survive the switch; its size is what
+ * x64_isel_cont.c reserves by the rules in core/cont.c. `tc` packs (typeidx << 32 | handler
+ * count), `pt` (pool index << 32 | tag index; UINT32_MAX - 1 for plain resume, UINT32_MAX for
+ * resume_throw_ref). `fp` is the caller's rbp. Each switching instruction is a pair: the first
+ * half returns in rax:rdx what generated code needs for its inline switch (docs/
+ * STACK-SWITCHING.md §3), the second half gets the effect that arrived (rdi after the switch).
+ *   CONT_BIND     uint64_t (vmctx, ref, io, src typeidx, dst typeidx)   the new reference
+ *   RESUME, RESUME_THROW  {cc, effect} (vmctx, ref, io, tc, pt, fp)    switch with S = L = cc
+ *   RESUME_END    uint64_t (vmctx, effect, io, tc, pt, fp)   0: returned (results in io);
+ *                 SUSPEND<<32|clause: the tag's params then the continuation in io; traps and
+ *                 exceptions propagate from here
+ *   SUSPEND       {cc, effect} (vmctx, tagidx, io, fp);  SUSPEND_END void (vmctx, effect, io, tagidx, fp)
+ *   SWITCH        {S, L} (vmctx, ref, io, typeidx, tagidx, fp), effect SWITCH;
+ *   SWITCH_END    void (vmctx, effect, io, typeidx, fp) */
+typedef struct core_cont_pair {
+  uint64_t a, b; /* rax, rdx */
+} core_cont_pair;
 uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src, uint32_t dst);
-uint64_t core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
-                             uintptr_t fp);
-void core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp);
-void core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx, uint32_t tagidx,
-                         uintptr_t fp);
-uint64_t core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
-                                   uint64_t pt, uintptr_t fp);
+core_cont_pair core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
+                                   uintptr_t fp);
+core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
+                                         uint64_t pt, uintptr_t fp);
+uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t effect, uint64_t *io, uint64_t tc, uint64_t pt,
+                                 uintptr_t fp);
+core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp);
+void core_cont_lc_suspend_end(void *vmctx, uint64_t effect, uint64_t *io, uint32_t tagidx, uintptr_t fp);
+core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx,
+                                   uint32_t tagidx, uintptr_t fp);
+void core_cont_lc_switch_end(void *vmctx, uint64_t effect, uint64_t *io, uint32_t typeidx, uintptr_t fp);
 /* cont.new: CONT_NEW's contref packed as above. */
 uint64_t core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults);
 

@@ -107,7 +107,7 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
   core_rt_set_current_ctx(ctx);
   ctx->trap_code = WEFT_TRAP_NONE;
   weft_common_stack_info initial; /* this entry's initial stack: host frames are barriers */
-  core_cont_entry_begin(ctx, &initial);
+  core_cont_entry_begin(ctx, &initial, s->entry_depth == 1);
   core_frames_act act; /* this activation, for backtraces (core/frames.h) */
   core_frames_enter(&act, ctx, (uintptr_t)__builtin_frame_address(0));
   bool ok = f->array_call(f->vmctx, NULL, slots, n);

@@ -188,6 +188,9 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_SUSPEND: return (void *)core_cont_lc_suspend;
   case WEFT_LC_SWITCH: return (void *)core_cont_lc_switch;
   case WEFT_LC_RESUME_THROW: return (void *)core_cont_lc_resume_throw;
+  case WEFT_LC_RESUME_END: return (void *)core_cont_lc_resume_end;
+  case WEFT_LC_SUSPEND_END: return (void *)core_cont_lc_suspend_end;
+  case WEFT_LC_SWITCH_END: return (void *)core_cont_lc_switch_end;
   default: return NULL;
   }
 }

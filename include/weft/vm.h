@@ -208,14 +208,15 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *                 a new exception of module tag `tagidx` with the tag's params from payload[0..n),
  *                 thrown from the frame `fp` (the caller's rbp); core/exn.c
  *   THROW_REF     void (vmctx, void *exnref, uintptr_t fp)   rethrow; null traps  never returns
- *   CONT_NEW_REF, CONT_BIND, RESUME, SUSPEND, SWITCH, RESUME_THROW: the continuation instructions
- *                 over the 8-byte packed reference of generated code; signatures in core/cont.h
+ *   CONT_NEW_REF, CONT_BIND, RESUME, SUSPEND, SWITCH, RESUME_THROW, RESUME_END, SUSPEND_END,
+ *   SWITCH_END    the continuation instructions over the 8-byte packed reference of generated
+ *                 code, around its inline switches; signatures in core/cont.h
  */
 #define WEFT_LIBCALL_LIST(X)                                                                       \
   X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
   X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)         \
   X(CONT_NEW) X(THROW) X(THROW_REF) X(CONT_NEW_REF) X(CONT_BIND) X(RESUME) X(SUSPEND) X(SWITCH)     \
-  X(RESUME_THROW)
+  X(RESUME_THROW) X(RESUME_END) X(SUSPEND_END) X(SWITCH_END)
 
 typedef enum weft_libcall_id {
 #define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,

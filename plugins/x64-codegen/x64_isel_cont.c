@@ -1,9 +1,10 @@
 /* plugins/x64-codegen/x64_isel_cont.c -- stack switching in the single-pass compiler: cont.new,
  * cont.bind, suspend, resume, resume_throw, resume_throw_ref, switch. A continuation reference is
  * one 8-byte word in generated code (core/cont.h: address | low 16 revision bits << 48). Each
- * instruction spills the value stack, hands its operand slots to the core's libcall (the operands
- * in, the results out) and, after resume, dispatches on the effect returned in rax to the handler
- * labels. table.get / table.set of continuation tables (16-byte elements) are compiled here too,
+ * instruction spills the value stack and hands its operand slots to the core's libcalls (the
+ * operands in, the results out): resume, suspend and switch are a first-half libcall (chain
+ * splicing, limits, handler list, payloads), the switch sequence inline, and a second-half
+ * libcall; after resume the effect returned in rax selects the handler label. table.get / table.set of continuation tables (16-byte elements) are compiled here too,
  * which is why the dispatch asks this file before x64_isel_mem.c.
  * Depends on: x64_int.h, x64_emit.h, module.h, vm.h (libcall ids), plugin/contstacks.h.
  */
@@ -94,6 +95,40 @@ static void drop_to(x64_fn *c, uint32_t h) {
   }
 }
 
+/* The switch itself, inline (docs/STACK-SWITCHING.md §3): the first-half libcall left the control
+ * context(s) in rax:rdx -- {cc, effect} with S = L = cc, or {S, L} for switch (effect SWITCH).
+ * No call or return crosses stacks: one indirect jmp. Whoever switches back lands right after it
+ * with the effect in rdi and every register but rsp/rbp clobbered, so vmctx is reloaded. */
+static void emit_switch(x64_fn *c, bool same) {
+  static const uint8_t seq[] = {
+      0x48, 0x8b, 0x06,                         /* mov rax, [rsi]      new rsp */
+      0x48, 0x8b, 0x4e, 0x08,                   /* mov rcx, [rsi+8]    new rbp */
+      0x48, 0x8b, 0x56, 0x10,                   /* mov rdx, [rsi+16]   new rip */
+      0x49, 0x89, 0x20,                         /* mov [r8], rsp */
+      0x49, 0x89, 0x68, 0x08,                   /* mov [r8+8], rbp */
+      0x4c, 0x8d, 0x1d, 0x0c, 0x00, 0x00, 0x00, /* lea r11, [rip+12]   the byte after jmp */
+      0x4d, 0x89, 0x58, 0x10,                   /* mov [r8+16], r11 */
+      0x48, 0x89, 0xc4,                         /* mov rsp, rax */
+      0x48, 0x89, 0xcd,                         /* mov rbp, rcx */
+      0xff, 0xe2,                               /* jmp rdx */
+  };
+  if (same) {
+    x64_emit_mov_rr(c->b, true, X64_RDI, X64_RDX);
+    x64_emit_mov_rr(c->b, true, X64_RSI, X64_RAX);
+    x64_emit_mov_rr(c->b, true, X64_R8, X64_RAX);
+  } else {
+    x64_emit_mov_rr(c->b, true, X64_RSI, X64_RDX);
+    x64_emit_mov_rr(c->b, true, X64_R8, X64_RAX);
+    x64_emit_mov_ri(c->b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
+  }
+  if (!x64_buf_reserve(c->b, sizeof seq)) return;
+  for (size_t i = 0; i < sizeof seq; i++) x64_emit_u8(c->b, seq[i]);
+  x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
+  /* second half: rsi = the effect that arrived */
+  x64_emit_mov_rr(c->b, true, X64_RSI, X64_RDI);
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+}
+
 /* -- cont.new, cont.bind --------------------------------------------------------------------- */
 
 static void do_cont_new(x64_fn *c, uint32_t ct) {
@@ -142,6 +177,11 @@ static void do_suspend(x64_fn *c, uint32_t tag) {
   x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   x64_emit_mov_rr(c->b, true, X64_RCX, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SUSPEND);
+  emit_switch(c, true);
+  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri32(c->b, X64_RCX, tag);
+  x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
+  x64_call_libcall(c, WEFT_LC_SUSPEND_END);
   after(c);
   push_slots(c, tt->u.func.results, nr, false);
 }
@@ -158,7 +198,9 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   if (!f2) return;
   uint32_t n2 = f2->u.func.nparams, base;
   if (has_v128(c, ft->u.func.params, np1) || has_v128(c, f2->u.func.params, n2)) return;
-  if (!begin(c, np1, umax(np1, 2 * umax(1, n2)), &base)) return;
+  /* io: the operands / the switcher's payload buffer, then the switchee's old control context */
+  uint32_t words = umax(np1, 2 * umax(1, n2));
+  if (!begin(c, np1, words + 3, &base)) return;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + np1 - 1));
   x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
@@ -166,6 +208,11 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   x64_emit_mov_ri32(c->b, X64_R8, tag);
   x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SWITCH);
+  emit_switch(c, false);
+  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri32(c->b, X64_RCX, ct);
+  x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
+  x64_call_libcall(c, WEFT_LC_SWITCH_END);
   after(c);
   push_slots(c, f2->u.func.params, n2, false);
 }
@@ -211,15 +258,22 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
     words = umax(words, tt->u.func.nparams + 1);
   }
   uint32_t base;
-  if (!begin(c, nops + 1, words, &base)) return;
+  /* io: operands / results / handler payloads, then the handler list and the original chain */
+  if (!begin(c, nops + 1, words + count + 2, &base)) return;
   uint32_t libcall = tag == UINT32_MAX - 1 ? WEFT_LC_RESUME : WEFT_LC_RESUME_THROW;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + nops));
   x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   x64_emit_mov_ri(c->b, X64_RCX, ((uint64_t)ct << 32) | count);
-  x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | (tag == UINT32_MAX - 1 ? 0u : tag));
+  x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | tag);
   x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, libcall);
+  emit_switch(c, true);
+  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri(c->b, X64_RCX, ((uint64_t)ct << 32) | count);
+  x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | tag);
+  x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
+  x64_call_libcall(c, WEFT_LC_RESUME_END);
   after(c);
   /* rax = 0: returned, results in io; SUSPEND << 32 | clause: the tag's params and the
    * continuation in io, for that clause's label */
