@@ -51,6 +51,15 @@ void core_exn_store_free(weft_store_ctx *ctx) {
 void __asan_handle_no_return(void);
 #endif
 
+/* Like core_rt_unwind_jump, with rax = `rax` for a landing stub that places the payload itself. */
+static _Noreturn void jump_with_rax(uintptr_t sp, uintptr_t fp, uintptr_t pc, void *rax) {
+  __asm__ volatile("mov %1, %%rbp\n\tmov %0, %%rsp\n\tjmp *%2"
+                   :
+                   : "r"(sp), "r"(fp), "r"(pc), "a"(rax)
+                   : "memory");
+  __builtin_unreachable();
+}
+
 /* The innermost handler of `ci` covering return address offset `off` (inside a function that
  * ends at `fend`) that catches `e` in the frame of instance vmctx `vmctx`, or NULL. The codegen
  * appends a try_table's clauses when the try_table ends, so `end` never decreases along the table:
@@ -67,7 +76,8 @@ static const weft_handler_entry *find_handler(const weft_code_info *ci, uint32_t
   for (uint32_t i = lo; i < ci->nhandlers && ci->handlers[i].end <= fend; i++) {
     const weft_handler_entry *h = &ci->handlers[i];
     if (off <= h->start || off > h->end) continue;
-    if (h->kind == WEFT_CATCH_ALL || h->kind == WEFT_CATCH_ALL_REF) return h;
+    uint32_t kind = h->kind & 0xFFu;
+    if (kind == WEFT_CATCH_ALL || kind == WEFT_CATCH_ALL_REF) return h;
     weft_instance_t *inst = core_rt_instance_of(vmctx);
     if (inst == NULL || h->tag >= inst->ir->ntags) continue;
     if (inst->tags[h->tag]->vm == e->tag) return h;
@@ -106,10 +116,17 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
     if (!in_function(ci, off, &fend)) break;
     void *vmctx = *(void **)(fp - 8);
     const weft_handler_entry *h = find_handler(ci, off, fend, vmctx, e);
+    if (h != NULL && (h->kind & WEFT_HANDLER_STUB_PAYLOAD) != 0) {
+      e->exposed = 1; /* the stub reads it after the jump */
+#ifdef EXN_ASAN
+      __asan_handle_no_return();
+#endif
+      jump_with_rax(fp - h->frame, fp, base + h->landing, e);
+    }
     if (h != NULL) {
       uint64_t *slots = (uint64_t *)(fp - h->frame) + h->slot;
       uint32_t k = 0;
-      if (h->kind == WEFT_CATCH || h->kind == WEFT_CATCH_REF)
+      if (h->kind == WEFT_CATCH || h->kind == WEFT_CATCH_REF) /* 8-byte values only here */
         for (; k < e->nvals; k++) memcpy(&slots[k], &e->vals[k], 8);
       if (h->kind == WEFT_CATCH_REF || h->kind == WEFT_CATCH_ALL_REF) {
         uintptr_t ref = (uintptr_t)e;
@@ -145,13 +162,18 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
 _Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payload, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ((weft_vmctx_header *)vmctx)->store_ctx;
+  bool wide = (tag & WEFT_THROW_WIDE_PAYLOAD) != 0;
+  tag &= ~WEFT_THROW_WIDE_PAYLOAD;
   weft_instance_t *inst = core_rt_instance_of(vmctx);
   if (inst == NULL || tag >= inst->ir->ntags) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
   const weft_module *m = inst->ir;
   uint32_t n = m->types[m->tags[tag].type].u.func.nparams;
   core_exn *e = core_exn_new(ctx, inst->tags[tag]->vm, n);
   if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
-  for (uint32_t i = 0; i < n; i++) memcpy(&e->vals[i], &payload[i], 8);
+  if (wide)
+    memcpy(e->vals, payload, (size_t)n * sizeof(weft_val_raw));
+  else
+    for (uint32_t i = 0; i < n; i++) memcpy(&e->vals[i], &payload[i], 8);
   core_exn_throw(ctx, e, fp, pc);
 }
 

@@ -7,6 +7,7 @@
 #define WEFT_CORE_EXN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "weft/plugin/codegen.h"
@@ -20,6 +21,7 @@ typedef struct core_exn {
   uint32_t exposed;        /* 1 once an exnref to it may exist (catch_ref, the host): kept alive */
   weft_val_raw vals[];     /* the payload, in the tag's parameter order */
 } core_exn;
+_Static_assert(offsetof(core_exn, vals) == WEFT_EXN_PAYLOAD_OFFSET, "exception payload offset (ABI)");
 
 /* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
  * of memory or n is absurd. */

@@ -23,6 +23,7 @@ typedef struct exn_clause {
   uint32_t slot, nvals;           /* where the values go (label height) and how many */
   bool func_target;               /* the function's own label: the stub returns */
   bool resolved;                  /* label_off is known */
+  bool wide;                      /* the tag has a v128 parameter: the stub places the payload */
   size_t label_off;
   uint32_t handler;               /* index in mc->handlers once the try_table ended */
 } exn_clause;
@@ -58,19 +59,18 @@ static uint32_t tag_nparams(x64_fn *c, uint32_t tag) {
   return t->u.func.nparams;
 }
 
-/* Payload values travel in 8-byte operand slots (the throw reads them, the unwinder writes them);
- * a v128 lives in a 16-byte slot elsewhere, so a tag with a v128 parameter is refused cleanly. */
-static bool tag_ok(x64_fn *c, uint32_t tag) {
+/* Payload values travel in 8-byte operand slots (the throw reads them, the unwinder writes them),
+ * except for tags with a v128 parameter: v128 values live in 16-byte slots (x64_vslot), so those
+ * throw with 16-byte cells and are caught by a landing stub that places the payload itself. */
+static bool tag_wide(x64_fn *c, uint32_t tag) {
   const weft_type *t = &c->m->types[c->m->tags[tag].type];
-  for (uint32_t i = 0; i < t->u.func.nparams; i++) {
-    if (WEFT_VT_KIND(t->u.func.params[i]) == WEFT_VT_V128) {
-      x64_fail(c, WEFT_ERR_UNSUPPORTED,
-               "function %u: exception payload of type v128 (tag %u) not supported by x64-codegen",
-               c->fidx, tag);
-      return false;
-    }
-  }
-  return true;
+  for (uint32_t i = 0; i < t->u.func.nparams; i++)
+    if (WEFT_VT_KIND(t->u.func.params[i]) == WEFT_VT_V128) return true;
+  return false;
+}
+
+static int tag_param_type(x64_fn *c, uint32_t tag, uint32_t i) {
+  return x64_type_of(c->m->types[c->m->tags[tag].type].u.func.params[i]);
 }
 
 /* Pops everything down to the current block's height and marks the rest unreachable. */
@@ -90,18 +90,39 @@ static void do_throw(x64_fn *c, uint32_t tag) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: throw of unknown tag %u", c->fidx, tag);
     return;
   }
-  if (!tag_ok(c, tag)) return;
   uint32_t n = tag_nparams(c, tag);
   if (n > c->stk.n) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: throw without its %u values", c->fidx, n);
     return;
   }
-  /* The payload is the top n operand slots, contiguous once everything is spilled. */
   x64_save_pinned(c);
   x64_spill_all(c);
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, c->stk.n - n));
+  uint32_t base = c->stk.n - n, flag = 0;
+  if (tag_wide(c, tag)) {
+    /* 16-byte cells below rsp, filled from the 8- and 16-byte operand slots */
+    uint32_t area = 16 * n;
+    x64_emit_alu_ri(c->b, X64_SUB, true, X64_RSP, (int32_t)area);
+    c->sp_off += (int32_t)area;
+    if ((uint32_t)c->sp_off > c->max_out) c->max_out = (uint32_t)c->sp_off;
+    for (uint32_t i = 0; i < n; i++) {
+      x64_mem cell = x64_m(X64_RSP, (int32_t)(16 * i));
+      if (c->stk.v[base + i].type == X64_T_V128) {
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base + i));
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, cell);
+      } else {
+        x64_emit_load(c->b, true, X64_SCRATCH, x64_slot(c, base + i));
+        x64_emit_store(c->b, true, cell, X64_SCRATCH);
+      }
+    }
+    x64_emit_mov_rr(c->b, true, X64_RDX, X64_RSP);
+    c->sp_off -= (int32_t)area; /* never returns: the area is not popped */
+    flag = WEFT_THROW_WIDE_PAYLOAD;
+  } else {
+    /* the payload is the top n operand slots, contiguous once everything is spilled */
+    x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
+  }
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_mov_ri32(c->b, X64_RSI, tag);
+  x64_emit_mov_ri32(c->b, X64_RSI, tag | flag);
   x64_emit_mov_rr(c->b, true, X64_RCX, X64_RBP);
   x64_call_libcall(c, WEFT_LC_THROW);
   x64_emit_ud2(c->b);
@@ -156,7 +177,7 @@ void x64_exn_try_begin(x64_fn *c, const weft_instr *in) {
       x64_fail(c, WEFT_ERR_INVALID, "function %u: bad catch clause %u", c->fidx, i);
       return;
     }
-    if ((kind == WEFT_CATCH || kind == WEFT_CATCH_REF) && !tag_ok(c, tag)) return;
+    bool wide = (kind == WEFT_CATCH || kind == WEFT_CATCH_REF) && tag_wide(c, tag);
     uint32_t ti = c->ctl.n - 2 - depth;
     x64_ctrl *k = &c->ctl.v[ti];
     uint32_t arity = k->kind == X64_CTRL_LOOP ? k->nparams : k->nresults;
@@ -176,9 +197,21 @@ void x64_exn_try_begin(x64_fn *c, const weft_instr *in) {
     cl.slot = k->kind == X64_CTRL_FUNC ? 0 : k->height;
     cl.nvals = arity;
     cl.handler = UINT32_MAX;
-    /* The unwinder writes these slots even if no other code in the function touches them (the
-     * values may be dropped unread): make the frame hold them. */
-    if (arity > 0) (void)x64_slot(c, cl.slot + arity - 1);
+    cl.wide = wide;
+    if (wide && k->kind == X64_CTRL_FUNC) {
+      x64_fail(c, WEFT_ERR_UNSUPPORTED,
+               "function %u: catch of a v128 payload straight to the function's label not supported"
+               " by x64-codegen", c->fidx);
+      return;
+    }
+    /* These slots are written at the landing even if no other code in the function touches them
+     * (the values may be dropped unread): make the frame hold them. */
+    for (uint32_t j = 0; j < arity; j++) {
+      if (wide && j < arity - (kind == WEFT_CATCH_REF) && tag_param_type(c, tag, j) == X64_T_V128)
+        (void)x64_vslot(c, cl.slot + j);
+      else
+        (void)x64_slot(c, cl.slot + j);
+    }
     if (k->kind == X64_CTRL_FUNC) {
       cl.func_target = true;
     } else if (k->kind == X64_CTRL_LOOP) {
@@ -199,7 +232,8 @@ void x64_exn_try_end(x64_fn *c, const x64_ctrl *k) {
   exn_try *t = &e->tries.v[k->exn_try - 1];
   for (uint32_t i = t->first; i < t->first + t->n && i < e->clauses.n; i++) {
     exn_clause *cl = &e->clauses.v[i];
-    weft_handler_entry h = {t->start, (uint32_t)c->b->len, cl->tag, cl->kind, 0, 0, cl->slot, 0};
+    uint32_t kind = cl->kind | (cl->wide ? WEFT_HANDLER_STUB_PAYLOAD : 0u);
+    weft_handler_entry h = {t->start, (uint32_t)c->b->len, cl->tag, kind, 0, 0, cl->slot, 0};
     if (!X64_PUSH(c->mc, c->mc->handlers, h)) {
       c->oom = true;
       return;
@@ -238,6 +272,23 @@ static void stub_return(x64_fn *c, uint32_t n) {
   x64_emit_ret(c->b, (uint16_t)c->area);
 }
 
+/* A wide clause: rax = the exception object (the reloads above leave rax alone); copy each payload
+ * value into its slot, then the exnref for catch_ref. */
+static void stub_payload(x64_fn *c, const exn_clause *cl) {
+  uint32_t n = tag_nparams(c, cl->tag);
+  for (uint32_t i = 0; i < n; i++) {
+    x64_mem src = x64_m(X64_RAX, (int32_t)(WEFT_EXN_PAYLOAD_OFFSET + 16 * i));
+    if (tag_param_type(c, cl->tag, i) == X64_T_V128) {
+      x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, src);
+      x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, x64_vslot(c, cl->slot + i));
+    } else {
+      x64_emit_load(c->b, true, X64_SCRATCH, src);
+      x64_emit_store(c->b, true, x64_slot(c, cl->slot + i), X64_SCRATCH);
+    }
+  }
+  if (cl->kind == WEFT_CATCH_REF) x64_emit_store(c->b, true, x64_slot(c, cl->slot + n), X64_RAX);
+}
+
 void x64_exn_func_end(x64_fn *c, uint32_t frame) {
   struct x64_exn_fn *e = c->exn;
   if (!e) return;
@@ -254,6 +305,7 @@ void x64_exn_func_end(x64_fn *c, uint32_t frame) {
     x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
     x64_reload_membase(c);
     x64_after_libcall(c);
+    if (cl->wide) stub_payload(c, cl);
     if (cl->func_target) {
       stub_return(c, cl->nvals);
     } else {

@@ -39,6 +39,14 @@ typedef struct weft_handler_entry {
   uint32_t pad;
 } weft_handler_entry;
 
+/* Or-ed into weft_handler_entry.kind: the landing stub places the payload itself (the codegen keeps
+ * some values, v128, outside the 8-byte slots); the unwinder jumps with rax = the exception object,
+ * whose payload (16-byte weft_val_raw slots) starts WEFT_EXN_PAYLOAD_OFFSET bytes in. since 1.2 */
+#define WEFT_HANDLER_STUB_PAYLOAD 0x100u
+#define WEFT_EXN_PAYLOAD_OFFSET 24u
+/* Or-ed into THROW's tag index: the payload is in 16-byte cells (v128 values), not 8-byte ones. */
+#define WEFT_THROW_WIDE_PAYLOAD 0x80000000u
+
 /* What a compilation produced. Owned by the codegen plugin; freed by its `release`. */
 typedef struct weft_code_info {
   WEFT_ABI_HEADER;
