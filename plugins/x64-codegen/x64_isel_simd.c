@@ -1,5 +1,5 @@
 /* plugins/x64-codegen/x64_isel_simd.c -- instruction selection for SIMD (0xFD 0x00-0xFF) and
- * relaxed SIMD (0xFD 0x100-0x113) on SSE2/SSSE3/SSE4.1 (plus pcmpgtq, SSE4.2, for i64x2 compares).
+ * relaxed SIMD (0xFD 0x100-0x113) on SSE2/SSSE3/SSE4.1 (SSE4.2's pcmpgtq when the CPU has it).
  * v128 values live in XMM registers and spill to 16-byte slots (x64_vslot); xmm15 is scratch.
  * The relaxed instructions use the deterministic choices documented in README.md.
  * Depends on: x64_int.h, x64_emit.h (x64_emit_simd.c encoders), module.h.
@@ -537,7 +537,7 @@ static void trunc_sat_f32_s(x64_fn *c, int v) {
   movx(c, XS, v);
   rri(c, 0, 0x0FC2, XS, XS, 0);   /* cmpeqps: not-NaN mask */
   rr(c, 0, 0x0F54, v, XS);        /* NaN -> 0 */
-  rr(c, P66, 0x0FEF, XS, v);      /* XS = ~sign of the input... where not NaN */
+  rr(c, P66, 0x0FEF, XS, v);      /* XS = ~input (0 in NaN lanes) */
   rr(c, X64_PF3, 0x0F5B, v, v);   /* cvttps2dq: overflow -> 0x80000000 */
   rr(c, P66, 0x0FDB, XS, v);
   x64_emit_simd_shift_ri(c->b, 0x0F72, 4, XS, 31);
