@@ -100,15 +100,28 @@ static void int_binop(x64_fn *c, int aluop, bool w, bool mul) {
   x64_push_reg(c, a.type, a.reg);
 }
 
+/* A compare that feeds `select` of two integer values (below its operands on the stack). */
+static bool sel_fusable(x64_fn *c, const weft_instr *next) {
+  if (!next || next->op != WEFT_OP_SELECT || c->stk.n < 4) return false;
+  const x64_val *sa = &c->stk.v[c->stk.n - 4], *sb = &c->stk.v[c->stk.n - 3];
+  return !X64_IS_XMM(sa->type) && !X64_IS_XMM(sb->type);
+}
+
 static bool int_cmp(x64_fn *c, bool w, int cc, const weft_instr *next) {
-  x64_val b = x64_pop(c), a = x64_pop(c);
+  bool fuse = fusable(next), sel = !fuse && sel_fusable(c, next);
+  x64_val b = x64_pop(c), a = x64_pop(c), sa, sb;
+  if (sel) {
+    /* cmp + cmov: the select's operands are materialised first (loads may clobber flags) */
+    sb = x64_pop(c), sa = x64_pop(c);
+    x64_to_reg(c, &sa, 0);
+    if (sb.kind != X64_VK_PIN) x64_to_reg(c, &sb, 0);
+  }
   if (a.kind == X64_VK_CONST && b.kind != X64_VK_CONST) {
     x64_val t = a;
     a = b, b = t;
     cc = swap_cc(cc);
   }
-  bool fuse = fusable(next);
-  if (!(fuse && a.kind == X64_VK_PIN)) x64_to_reg(c, &a, 0); /* setcc writes a's register */
+  if (!((fuse || sel) && a.kind == X64_VK_PIN)) x64_to_reg(c, &a, 0); /* setcc writes a's register */
   if (!imm_fits(&b, w) && b.kind != X64_VK_MEM && b.kind != X64_VK_PIN) x64_to_reg(c, &b, 0);
   if (fuse) fuse_prepare(c, next);
   if (imm_fits(&b, w))
@@ -121,6 +134,13 @@ static bool int_cmp(x64_fn *c, bool w, int cc, const weft_instr *next) {
   if (fuse) {
     x64_free_val(c, &a);
     fuse_finish(c, next, cc);
+    return true;
+  }
+  if (sel) {
+    x64_free_val(c, &a);
+    x64_emit_cmov(c->b, X64_CC_NEGATE(cc), true, sa.reg, sb.reg); /* condition false: the second */
+    x64_free_val(c, &sb);
+    x64_push_reg(c, sa.type, sa.reg);
     return true;
   }
   push_setcc(c, cc, a.reg);

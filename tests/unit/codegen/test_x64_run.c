@@ -754,6 +754,40 @@ static void test_memory_guard(void **st) { (void)st; run_memory(false, false); }
 static void test_memory_explicit(void **st) { (void)st; run_memory(true, false); }
 static void test_memory64(void **st) { (void)st; run_memory(false, true); }
 
+/* compare + select fuse into cmp + cmov */
+static void test_compare_select(void **st) {
+  (void)st;
+  tmod t;
+  mod_init(&t);
+  uint32_t tii = add_type(&t, "ii", "i", true);
+  uint32_t tll = add_type(&t, "ll", "l", true);
+  static const weft_instr mini[] = {LG(0), LG(1), LG(0), LG(1), OP(I32_LT_S), OP(SELECT), OP(END)};
+  static const weft_instr maxu[] = {LG(0), LG(1), LG(0), LG(1), OP(I64_GT_U), OP(SELECT), OP(END)};
+  static const weft_instr cst[] = {I32C(7), LG(1), LG(0), I32C(100), OP(I32_GE_U), OP(SELECT), OP(END)};
+  add_func(&t, tii, "", mini, NI(mini));
+  add_func(&t, tll, "", maxu, NI(maxu));
+  add_func(&t, tii, "", cst, NI(cst));
+  rt r;
+  rt_start(&r, &t, NULL);
+  static const int64_t vals[] = {0, 1, -1, 100, 99, INT32_MIN, INT32_MAX, (int64_t)0x8000000000000000ull, 5};
+  for (size_t i = 0; i < NI(vals); i++)
+    for (size_t j = 0; j < NI(vals); j++) {
+      weft_val_raw s[2];
+      s[0].i64 = vals[i], s[1].i64 = vals[j];
+      s[0].i32 = (int32_t)vals[i], s[1].i32 = (int32_t)vals[j];
+      int32_t x = (int32_t)vals[i], y = (int32_t)vals[j];
+      assert_true(fake_call(&r.inst, 0, s, 2));
+      assert_int_equal(s[0].i32, x < y ? x : y);
+      s[0].i32 = x, s[1].i32 = y;
+      assert_true(fake_call(&r.inst, 2, s, 2));
+      assert_int_equal(s[0].i32, (uint32_t)x >= 100u ? 7 : y);
+      s[0].i64 = vals[i], s[1].i64 = vals[j];
+      assert_true(fake_call(&r.inst, 1, s, 2));
+      assert_int_equal(s[0].i64, (uint64_t)vals[i] > (uint64_t)vals[j] ? vals[i] : vals[j]);
+    }
+  rt_stop(&r);
+}
+
 static void test_globals_and_select(void **st) {
   (void)st;
   tmod t;
@@ -1071,6 +1105,7 @@ int main(void) {
       cmocka_unit_test(test_memory_guard),
       cmocka_unit_test(test_memory_explicit),
       cmocka_unit_test(test_memory64),
+      cmocka_unit_test(test_compare_select),
       cmocka_unit_test(test_globals_and_select),
       cmocka_unit_test(test_import_and_indirect),
       cmocka_unit_test(test_references),
