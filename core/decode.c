@@ -341,7 +341,7 @@ static bool comptype(builder *B, weft_type *t) {
            valtypes(B, &t->u.func.nresults, &t->u.func.results);
   case WEFT_COMP_STRUCT: {
     uint32_t n;
-    D->features |= WEFT_FEAT_GC;
+    D->features |= WEFT_FEAT_GC | WEFT_FEAT_GC_HEAP;
     if (!core_dec_len(D, &n)) return false;
     weft_fieldtype *f = core_dec_alloc(D, (size_t)n * sizeof *f);
     if (!f) return false;
@@ -352,7 +352,7 @@ static bool comptype(builder *B, weft_type *t) {
     return true;
   }
   case WEFT_COMP_ARRAY:
-    D->features |= WEFT_FEAT_GC;
+    D->features |= WEFT_FEAT_GC | WEFT_FEAT_GC_HEAP;
     return fieldtype(D, &t->u.array);
   case WEFT_COMP_CONT:
     D->features |= WEFT_FEAT_STACK_SWITCHING;

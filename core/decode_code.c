@@ -23,19 +23,19 @@ static const uint8_t imm_tab[WEFT_OP_LIMIT] = {
   ((op) >= 0x500   ? (WEFT_FEAT_SIMD | WEFT_FEAT_RELAXED_SIMD)                                     \
    : (op) >= 0x400 ? WEFT_FEAT_SIMD                                                                \
    : (op) >= 0x200 ? 0                                                                             \
-   : (op) >= 0x100 ? WEFT_FEAT_GC                                                                  \
+   : (op) >= 0x100 ? (WEFT_FEAT_GC | WEFT_FEAT_GC_HEAP)                                            \
    : ((op) == 0x08 || (op) == 0x0A || (op) == 0x1F) ? WEFT_FEAT_EXCEPTIONS                         \
    : ((op) == 0x12 || (op) == 0x13 || (op) == 0x15) ? WEFT_FEAT_TAIL_CALL                          \
    : ((op) == 0xD3)                 ? WEFT_FEAT_GC                                                 \
    : ((op) >= 0xE0 && (op) <= 0xE6) ? WEFT_FEAT_STACK_SWITCHING                                    \
                                     : 0)
-static const uint8_t feat_tab[WEFT_OP_LIMIT] = {
-#define FEAT_ROW(id, code, text, imm, sig) [code] = (uint8_t)FEAT_OF(code),
+static const uint16_t feat_tab[WEFT_OP_LIMIT] = {
+#define FEAT_ROW(id, code, text, imm, sig) [code] = (uint16_t)FEAT_OF(code),
     WEFT_OPCODE_LIST(FEAT_ROW)
 #undef FEAT_ROW
 };
-_Static_assert(WEFT_FEAT_STACK_SWITCHING < 0x100 && WEFT_FEAT_TAIL_CALL < 0x100,
-               "feat_tab holds the feature bits of opcodes in 8 bits");
+_Static_assert(WEFT_FEAT_GC_HEAP < 0x10000 && WEFT_FEAT_STACK_SWITCHING < 0x10000,
+               "feat_tab holds the feature bits of opcodes in 16 bits");
 
 enum { CTL_BLOCK = 0, CTL_IF = 1, CTL_ELSE = 2 };
 

@@ -219,15 +219,14 @@ int core_engine_check_switches(const weft_engine *e, const weft_module *m, weft_
 }
 
 int core_engine_check_features(const weft_engine *e, const weft_module *m, weft_diag *d) {
-  int rc = core_engine_check_switches(e, m, d);
-  if (rc != WEFT_OK) return rc;
   if ((m->features & WEFT_FEAT_STACK_SWITCHING) && e->by_kind[WEFT_PLUGIN_CONTSTACKS] == NULL)
     return core_diagf(d, WEFT_ERR_UNSUPPORTED, UINT64_MAX, "engine",
                       "module uses stack switching, but no contstacks plugin is loaded: add "
                       "contstacks to [core] plugins");
-  if ((m->features & WEFT_FEAT_GC) && e->by_kind[WEFT_PLUGIN_GC] == NULL)
+  if ((m->features & WEFT_FEAT_GC_HEAP) && e->by_kind[WEFT_PLUGIN_GC] == NULL)
     return core_diagf(d, WEFT_ERR_UNSUPPORTED, UINT64_MAX, "engine",
-                      "module uses GC types, but no gc plugin is loaded: add gc to [core] plugins");
+                      "module uses GC heap objects (struct/array types or GC instructions), but no "
+                      "gc plugin is loaded: add gc to [core] plugins");
   if (m->features & WEFT_FEAT_STACK_SWITCHING) return core_cont_check_module(e, m, d);
   return WEFT_OK;
 }

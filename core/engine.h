@@ -53,11 +53,11 @@ struct core_types *core_engine_types(const weft_engine *e);
  * `weft validate` needs). */
 int core_engine_check_switches(const weft_engine *e, const weft_module *m, weft_diag *d);
 
-/* WEFT_OK when every feature `m` uses (m->features) is enabled in [wasm]; otherwise
- * WEFT_ERR_UNSUPPORTED with `d` naming the feature and the switch that enables it, e.g.
- * "module uses stack switching, which is disabled: set [wasm] stack_switching = yes (-W
- * stack_switching=yes)". Also refuses stack switching without a contstacks plugin and GC without a
- * gc plugin, naming the plugin to add. */
+/* WEFT_OK when the loaded plugins can run what a *valid* module uses: stack switching needs a
+ * contstacks plugin (and continuation types that fit its stacks), GC heap objects a gc plugin;
+ * otherwise WEFT_ERR_UNSUPPORTED naming the plugin to add. Called after validation, so an invalid
+ * module is reported as invalid, not as unsupported. The [wasm] switches are
+ * core_engine_check_switches, called before validation. */
 int core_engine_check_features(const weft_engine *e, const weft_module *m, weft_diag *d);
 
 /* -- Slot wrappers ----------------------------------------------------------------------------- */

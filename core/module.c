@@ -1,6 +1,6 @@
-/* core/module.c -- weft_module_new: decode -> feature check -> validate -> compile, through the
- * engine's wrappers; the compiled module's lifetime (reference-counted; its code is registered with
- * the code registry while it lives) and its import/export listings.
+/* core/module.c -- weft_module_new: decode -> [wasm] switches -> validate -> plugin check ->
+ * compile, through the engine's wrappers; the compiled module's lifetime (reference-counted; its
+ * code is registered with the code registry while it lives) and its import/export listings.
  * Depends on: core/decode.h, core/engine.h, core/host.h, core/runtime_int.h.
  */
 #include <stdlib.h>
@@ -26,8 +26,9 @@ int weft_module_new(struct weft_engine *engine, const uint8_t *bytes, size_t len
   atomic_init(&m->refs, 1);
   m->engine = engine;
   int rc = core_decode(core_engine_types(engine), bytes, len, &m->ir, d);
-  if (rc == WEFT_OK) rc = core_engine_check_features(engine, m->ir, d);
+  if (rc == WEFT_OK) rc = core_engine_check_switches(engine, m->ir, d);
   if (rc == WEFT_OK) rc = core_engine_validate(engine, m->ir, d);
+  if (rc == WEFT_OK) rc = core_engine_check_features(engine, m->ir, d);
   /* A module without function bodies has nothing to compile (it may still import functions,
    * define memories and segments, and name an imported start function). */
   if (rc == WEFT_OK && m->ir->nfuncs > m->ir->nfunc_imports)

@@ -310,7 +310,10 @@ typedef enum weft_feature {
   WEFT_FEAT_TAIL_CALL = 1u << 5,
   WEFT_FEAT_MEMORY64 = 1u << 6,       /* memory64 or table64 */
   WEFT_FEAT_MULTI_MEMORY = 1u << 7,
-  WEFT_FEAT_THREADS = 1u << 8         /* shared memories */
+  WEFT_FEAT_THREADS = 1u << 8,        /* shared memories */
+  WEFT_FEAT_GC_HEAP = 1u << 9         /* GC heap objects: struct/array types or 0xFB instructions.
+                                         Needs a gc plugin; WEFT_FEAT_GC alone (rec groups, sub
+                                         types, abstract heap types) does not */
 } weft_feature;
 
 /* Names from the "name" custom section (or none). func_names[i] is NULL when function i has none. */

@@ -298,7 +298,10 @@ static void feature_switches(void **s) {
   m.features = WEFT_FEAT_STACK_SWITCHING;
   assert_int_equal(core_engine_check_switches(e, &m, &d), WEFT_ERR_UNSUPPORTED);
   assert_non_null(strstr(d.message, "set [wasm] stack_switching = yes"));
-  m.features = WEFT_FEAT_GC;
+  m.features = WEFT_FEAT_GC; /* the GC type system alone needs no gc plugin */
+  assert_int_equal(core_engine_check_switches(e, &m, &d), WEFT_OK);
+  assert_int_equal(core_engine_check_features(e, &m, &d), WEFT_OK);
+  m.features = WEFT_FEAT_GC | WEFT_FEAT_GC_HEAP;
   assert_int_equal(core_engine_check_switches(e, &m, &d), WEFT_OK);
   assert_int_equal(core_engine_check_features(e, &m, &d), WEFT_ERR_UNSUPPORTED);
   assert_non_null(strstr(d.message, "no gc plugin"));
