@@ -13,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CASES = [
     ("gen", 10_000_000, "suspend/resume round trip (generator yielding n values)"),
     ("create", 5_000_000, "cont.new + resume + return (short-lived continuation)"),
+    ("pingpong", 10_000_000, "switch between two continuations (recursive type: weft needs its gc plugin)"),
     ("switch", 2_000_000, "switch round: 2 cont.new + switch + 2 resumes + 2 returns"),
     ("c10m", 10_000_000, "coroutine life, 10k live: cont.new + resume + suspend + resume"),
     ("deep", 2_000_000, "suspend/resume through a chain 10 deep (handler search)"),
