@@ -116,6 +116,25 @@ static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_s
   return false;
 }
 
+/* -- ASan fiber annotations (WEFT_SANITIZE builds) ------------------------------------------- */
+
+/* The plugin's asan_* slots around each inline switch (docs/STACK-SWITCHING.md §9); they are
+ * non-NULL only in a sanitizer build of the plugin. Compiled out of normal builds. */
+#if defined(WEFT_SANITIZE)
+static const weft_contstacks_iface *asan_iface(void *vmctx) {
+  void *st = NULL;
+  const weft_contstacks_iface *cs = plugin(ctx_of(vmctx), &st);
+  return WEFT_HAS(cs, weft_contstacks_iface, asan_after_suspend) ? cs : NULL;
+}
+#define ASAN_CALL(vmctx, slot, ...)                                                                \
+  do {                                                                                             \
+    const weft_contstacks_iface *asan_cs_ = asan_iface(vmctx);                                     \
+    if (asan_cs_ != NULL && asan_cs_->slot != NULL) asan_cs_->slot(__VA_ARGS__);                   \
+  } while (0)
+#else
+#define ASAN_CALL(vmctx, slot, ...) ((void)(vmctx))
+#endif
+
 /* -- Entry ------------------------------------------------------------------------------------ */
 
 void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi, bool outermost) {
@@ -197,7 +216,8 @@ uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src
  * control contexts (and effect) in rax:rdx, the second runs when control comes back, with the
  * effect that arrived. No call or return crosses stacks. What must survive the switch lives in
  * the caller's frame, after its io area (x64_isel_cont.c reserves it by the same rules):
- *   resume: io[words .. words + count) the handler list, then the original chain (2 words);
+ *   resume: io[words .. words + count) the handler list, then the original chain (2 words) and
+ *           the ASan fake-stack slot (1 word);
  *   switch: io[words .. words + 3) the switchee's old control context. */
 
 /* The operand count of a resume-like instruction: its continuation's params (resume), the tag's
@@ -248,6 +268,8 @@ static weft_control_ctx *splice(void *vmctx, weft_contref *c, uint64_t *save, ui
   uint32_t first_switch = 0;
   for (uint32_t i = 0; i < count; i++)
     if (m->pool[pool + 3 * i] != WEFT_HANDLER_ON_SWITCH) first_switch++;
+  save[count + 2] = 0;
+  ASAN_CALL(vmctx, asan_before_resume, (void **)(void *)&save[count + 2], c);
   weft_contref *la = c->last_ancestor;
   weft_stack_chain orig = ctx->stack_chain;
   save[count] = (uint64_t)orig.kind;
@@ -334,6 +356,7 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t
   uint64_t *save = io + words;
   weft_stack_chain orig = {(uintptr_t)save[count], (void *)(uintptr_t)save[count + 1]};
   weft_common_stack_info *ocsi = orig.payload;
+  ASAN_CALL(vmctx, asan_after_resume, (void *)(uintptr_t)save[count + 2]);
   weft_contref *nc = ctx->stack_chain.payload;
   uint32_t kind = WEFT_EFFECT_KIND(r);
   /* the trap's backtrace must include the continuation's frames: capture before restoring */
@@ -410,9 +433,10 @@ static weft_val_raw *spread(uint64_t *io, uint32_t n) {
 
 /* Woken after suspend/switch: RESUME or SWITCH leave the values in the buffer (io as 16-byte
  * slots); RESUME_THROW throws the exnref in its first slot from here. */
-static void woken(weft_store_ctx *ctx, uint64_t r, uint64_t *io, uint32_t nr, uintptr_t fp,
-                  uintptr_t pc) {
+static void woken(void *vmctx, uint64_t r, uint64_t *io, uint32_t nr, uintptr_t fp, uintptr_t pc) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
   weft_contref *a = ctx->stack_chain.payload;
+  ASAN_CALL(vmctx, asan_after_suspend, a);
   weft_val_raw *buf = (weft_val_raw *)(void *)io;
   uint32_t got = a->values.length;
   a->values = (weft_payloads){0, 0, NULL};
@@ -439,6 +463,7 @@ core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, 
   a->values = (weft_payloads){np, max3(1, np, nr), buf};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  ASAN_CALL(vmctx, asan_before_suspend, a, la);
   return (core_cont_pair){(uint64_t)(uintptr_t)weft_contref_cc(la),
                           WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx)};
 }
@@ -447,7 +472,7 @@ void core_cont_lc_suspend_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t ta
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   const weft_type *tt = NULL;
   (void)tag_addr(vmctx, tagidx, &tt);
-  woken(ctx_of(vmctx), r, io, tt->u.func.nresults, fp, pc);
+  woken(vmctx, r, io, tt->u.func.nresults, fp, pc);
 }
 
 /* The number of values a switcher of type `typeidx` receives back (its own type's params). */
@@ -494,6 +519,7 @@ core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint
   a->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
   a->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
   a->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
+  ASAN_CALL(vmctx, asan_before_switch, a, la, s); /* needs s->last_ancestor, cleared below */
   weft_contref *sla = s->last_ancestor;
   s->csi.state = WEFT_STACK_RUNNING;
   sla->parent_chain = h;
@@ -510,5 +536,5 @@ core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint
 void core_cont_lc_switch_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t typeidx, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   const weft_type *ft = cont_func(vmctx, typeidx);
-  woken(ctx_of(vmctx), r, io, switch_n2(vmctx, ft), fp, pc);
+  woken(vmctx, r, io, switch_n2(vmctx, ft), fp, pc);
 }

@@ -258,8 +258,9 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
     words = umax(words, tt->u.func.nparams + 1);
   }
   uint32_t base;
-  /* io: operands / results / handler payloads, then the handler list and the original chain */
-  if (!begin(c, nops + 1, words + count + 2, &base)) return;
+  /* io: operands / results / handler payloads, then the handler list, the original chain and an
+   * ASan slot (core/cont.c) */
+  if (!begin(c, nops + 1, words + count + 3, &base)) return;
   uint32_t libcall = tag == UINT32_MAX - 1 ? WEFT_LC_RESUME : WEFT_LC_RESUME_THROW;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + nops));
