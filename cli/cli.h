@@ -76,6 +76,7 @@ typedef struct cli_wasi_opts {
   size_t nenv;
   const char **dirs; /* "HOST" or "HOST::GUEST" */
   size_t ndirs;
+  const struct cli_preload_opts *preload; /* --preload modules to link first, or NULL */
 } cli_wasi_opts;
 
 /* Like cli_common_take for --env KEY=VALUE and --dir HOST[::GUEST] (also --env=..., --dir=...):
@@ -90,5 +91,24 @@ void cli_wasi_usage(FILE *out);
 struct weft_cmodule;
 int cli_run_wasi(weft_engine *engine, struct weft_cmodule *module, const char *file, char **args,
                  int nargs, const cli_wasi_opts *o);
+
+/* -- Preloaded modules (cli/preload.c, part "demo") ---------------------------------------- */
+
+/* The --preload NAME=FILE options of `weft run`, in order; the strings are borrowed from argv. */
+typedef struct cli_preload_opts {
+  const char **specs;
+  size_t n;
+} cli_preload_opts;
+
+/* Like cli_common_take for --preload NAME=FILE (also --preload=NAME=FILE). */
+int cli_preload_take(cli_preload_opts *o, int argc, char **argv, int *i);
+void cli_preload_free(cli_preload_opts *o);
+void cli_preload_usage(FILE *out);
+
+/* Instantiates each preload in order with `linker` (so it may import what the linker already
+ * defines, WASI and earlier preloads) and defines its exports under NAME. 0, or the exit status
+ * after printing a one-line error naming the file. `o` may be NULL (nothing to do). */
+struct weft_linker;
+int cli_preload_link(weft_engine *engine, struct weft_linker *linker, const cli_preload_opts *o);
 
 #endif /* WEFT_CLI_H */

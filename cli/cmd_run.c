@@ -29,6 +29,7 @@ static void usage(FILE *out) {
 #ifdef WEFT_HAVE_WASI
   cli_wasi_usage(out);
 #endif
+  cli_preload_usage(out);
   cli_common_usage(out);
 }
 
@@ -175,6 +176,7 @@ typedef struct run_opts {
   char **args;
   int nargs;
   cli_wasi_opts wasi; /* --env, --dir (cli/run_wasi.c) */
+  cli_preload_opts preload; /* --preload NAME=FILE (cli/preload.c) */
 } run_opts;
 
 /* Calls `func` with the command-line arguments; prints the results. Returns the exit status. */
@@ -253,7 +255,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
     goto out;
   }
 #endif
-  if (o->invoke == NULL && weft_module_import_count(mod) > 0) {
+  if (o->invoke == NULL && o->preload.n == 0 && weft_module_import_count(mod) > 0) {
     weft_module_item_t it;
     weft_module_import_get(mod, 0, &it);
     cli_error("%s imports \"%s\" \"%s\", but WASI and other host imports are not available yet: "
@@ -275,6 +277,9 @@ static int run_module(weft_engine *engine, const run_opts *o) {
     goto out;
   }
 #endif
+  rc = cli_preload_link(engine, linker, &o->preload);
+  if (rc != 0) goto out;
+  rc = CLI_EXIT_ERROR;
   weft_instance_t *inst = NULL;
   weft_trap_t *trap = NULL;
   if (weft_linker_instantiate(linker, mod, &inst, &trap, &err) != WEFT_OK) {
@@ -325,6 +330,9 @@ int cli_cmd_run(int argc, char **argv) {
     if (t < 0) goto out;
     if (t > 0) continue;
 #endif
+    t = cli_preload_take(&o.preload, argc, argv, &i);
+    if (t < 0) goto out;
+    if (t > 0) continue;
     const char *a = argv[i];
     if (strcmp(a, "--invoke") == 0) {
       if (i + 1 >= argc) {
@@ -357,6 +365,9 @@ int cli_cmd_run(int argc, char **argv) {
   }
   o.args = argv + i;
   o.nargs = argc - i;
+#ifdef WEFT_HAVE_WASI
+  o.wasi.preload = &o.preload;
+#endif
   weft_engine *engine = NULL;
   if (cli_engine_new(&common, &engine, NULL) != 0) goto out;
   rc = run_module(engine, &o);
@@ -365,6 +376,7 @@ out:
 #ifdef WEFT_HAVE_WASI
   cli_wasi_free(&o.wasi);
 #endif
+  cli_preload_free(&o.preload);
   cli_common_free(&common);
   return rc;
 }

@@ -167,9 +167,13 @@ int cli_run_wasi(weft_engine *engine, struct weft_cmodule *module, const char *f
     cli_error("cannot set up WASI: out of memory");
     goto out;
   }
+  rc = cli_preload_link(engine, linker, o->preload);
+  if (rc != 0) goto out;
+  rc = CLI_EXIT_ERROR;
   weft_instance_t *inst = NULL;
   if (weft_linker_instantiate(linker, module, &inst, &trap, &err) != WEFT_OK) {
-    cli_error("%s: %s (weft run provides only wasi_snapshot_preview1 imports)", file, err.message);
+    cli_error("%s: %s (weft run provides wasi_snapshot_preview1 and the --preload modules)", file,
+              err.message);
     goto out;
   }
   if (trap != NULL) {

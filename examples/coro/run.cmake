@@ -1,0 +1,26 @@
+# examples/coro/run.cmake -- one ctest of the coroutine demo: runs
+#   WEFT run ARGS...   (ARGS: a ;-list, as given on the cmake command line)
+# and checks the exit status (EXIT), and stdout against a file (OUT_FILE, exact) or a regex (OUT),
+# and stderr against a regex (ERR). Used by examples/coro/CMakeLists.txt.
+execute_process(COMMAND ${WEFT} run ${ARGS}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(bad "")
+if(NOT "${rc}" STREQUAL "${EXIT}")
+  string(APPEND bad "exit status ${rc}, expected ${EXIT}\n")
+endif()
+if(DEFINED OUT_FILE)
+  file(READ ${OUT_FILE} want)
+  if(NOT out STREQUAL want)
+    string(APPEND bad "stdout differs from ${OUT_FILE}\n")
+  endif()
+endif()
+if(DEFINED OUT AND NOT out MATCHES "${OUT}")
+  string(APPEND bad "stdout does not match: ${OUT}\n")
+endif()
+if(DEFINED ERR AND NOT err MATCHES "${ERR}")
+  string(APPEND bad "stderr does not match: ${ERR}\n")
+endif()
+if(NOT bad STREQUAL "")
+  message(FATAL_ERROR "weft run ${ARGS}\n${bad}--- stdout:\n${out}--- stderr:\n${err}")
+endif()
+message(STATUS "ok: weft run ${ARGS}")
