@@ -4,7 +4,7 @@
 ;; these four functions (examples/coro/coro.h declares them). Depends on nothing but the
 ;; stack-switching proposal (cont.new, cont.bind, resume, suspend).
 
-(module
+(module $coro
   ;; A coroutine body is a C function `int body(int)`: the first resume's value is its argument,
   ;; each later resume's value is what its coro_yield returns, and its result ends the coroutine.
   (type $body (func (param i32) (result i32)))
@@ -28,7 +28,7 @@
 
   ;; coro_new(slot, fn): a new coroutine in `slot`, which will run C function `fn` (a function
   ;; pointer is its index in the table). A slot still holding a live coroutine is overwritten.
-  (func (export "coro_new") (param $slot i32) (param $fn i32)
+  (func $coro_new (export "coro_new") (param $slot i32) (param $fn i32)
     (if (i32.ge_u (local.get $slot) (table.size $conts))
       (then
         (if (i32.eq (table.grow $conts (ref.null $k)
@@ -42,7 +42,7 @@
   ;; is returned and the slot keeps the rest of it) or returns (its result is returned and the
   ;; slot becomes empty). Resuming an empty slot traps (null reference); resuming a coroutine
   ;; that is running traps too (a continuation is resumed only once).
-  (func (export "coro_resume") (param $slot i32) (param $v i32) (result i32)
+  (func $coro_resume (export "coro_resume") (param $slot i32) (param $v i32) (result i32)
     (local $rest (ref null $k))
     (block $on_yield (result i32 (ref $k))
       (resume $k (on $yield $on_yield) (local.get $v) (table.get $conts (local.get $slot)))
@@ -52,13 +52,13 @@
     (table.set $conts (local.get $slot) (local.get $rest)))
 
   ;; coro_done(slot): 1 when the slot holds no coroutine to resume, else 0.
-  (func (export "coro_done") (param $slot i32) (result i32)
+  (func $coro_done (export "coro_done") (param $slot i32) (result i32)
     (if (result i32) (i32.ge_u (local.get $slot) (table.size $conts))
       (then (i32.const 1))
       (else (ref.is_null (table.get $conts (local.get $slot))))))
 
   ;; coro_yield(v): suspends the running coroutine, handing v to its resumer; returns the value
   ;; of the next resume.
-  (func (export "coro_yield") (param $v i32) (result i32)
+  (func $coro_yield (export "coro_yield") (param $v i32) (result i32)
     (suspend $yield (local.get $v)))
 )
