@@ -245,7 +245,8 @@ def find_node(install):
     except subprocess.TimeoutExpired:
         return None, "V8 skipped: npm install %s timed out (registry unreachable?)" % NODE_PKG
     if r.returncode != 0 or not os.access(NODE_BIN, os.X_OK):
-        last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+        lines = [ln for ln in r.stderr.strip().splitlines() if ln and not ln.startswith("npm warn")]
+        last = " / ".join(([ln for ln in lines if "ERR" in ln] or lines or ["no output"])[:2])
         return None, "V8 skipped: npm install %s failed: %s" % (NODE_PKG, last)
     return NODE_BIN, None
 
