@@ -1,0 +1,131 @@
+/* include/weft/plugin/gc.h -- interface of a plugin of kind "gc": the heap of GC objects.
+ *
+ * One heap per store holds structs, arrays and externref boxes (i31ref is unboxed: (v << 1) | 1).
+ * The collector is precise, non-moving mark-sweep (DESIGN §9). The core supplies the roots through a
+ * weft_gc_roots provider (core/gcroots.c); the plugin walks Wasm frames itself through the host
+ * table's walk_frames slot and the stack maps the provider looks up. Depends on: plugin.h, vm.h,
+ * module.h, plugin/backtrace.h (weft_activation).
+ */
+#ifndef WEFT_PLUGIN_GC_H
+#define WEFT_PLUGIN_GC_H
+
+#include "weft/module.h"
+#include "weft/plugin.h"
+#include "weft/plugin/backtrace.h"
+#include "weft/vm.h"
+
+/* -- Objects --------------------------------------------------------------------------------- */
+
+/* Kinds of heap object (weft_gc_type.kind). */
+typedef enum weft_gc_kind {
+  WEFT_GC_STRUCT = 1,
+  WEFT_GC_ARRAY = 2,
+  WEFT_GC_EXTERN = 3 /* a box around a host externref (one untraced pointer field) */
+} weft_gc_kind;
+
+/* The layout of one type's objects, made by the plugin from a module type (type_layout) and shared
+ * by every object of that type. Generated code reads `rtt` for casts and `size`/`elem_size`. */
+typedef struct weft_gc_type {
+  const weft_rtt *rtt;       /* @0  canonical identity (NULL for extern boxes) */
+  uint32_t kind;             /* @8  weft_gc_kind */
+  uint32_t size;             /* @12 struct: bytes of the whole object; array: header bytes */
+  uint32_t elem_size;        /* @16 array: bytes per element (1, 2, 4, 8, 16) */
+  uint32_t elem_ref;         /* @20 array: 1 when elements are references */
+  uint32_t nrefs;            /* @24 struct: number of reference fields */
+  uint32_t nfields;          /* @28 struct: number of fields */
+  const uint32_t *ref_offs;  /* @32 struct: [nrefs] byte offsets of reference fields */
+  const uint32_t *field_offs;/* @40 struct: [nfields] byte offsets of every field */
+} weft_gc_type;
+
+/* Every object starts with this header; fields (or elements) follow at WEFT_GC_HEADER_SIZE. */
+typedef struct weft_gc_header {
+  const weft_gc_type *type; /* @0 */
+  uint32_t length;          /* @8  arrays: number of elements */
+  uint32_t flags;           /* @12 the collector's bits */
+} weft_gc_header;
+#define WEFT_GC_HEADER_SIZE 16u
+_Static_assert(sizeof(weft_gc_header) == WEFT_GC_HEADER_SIZE, "weft_gc_header layout");
+
+#define WEFT_GC_I31_TAG 1u /* an i31ref value is (v << 1) | 1; no heap pointer has bit 0 set */
+
+/* -- Roots ----------------------------------------------------------------------------------- */
+
+typedef struct weft_gc_tracer weft_gc_tracer;
+
+/* What a root provider calls during a collection. Every function tolerates NULL, i31 values,
+ * funcref pointers and anything else that is not the start of a live heap object (it is ignored),
+ * so a provider can pass every reference-typed slot without sorting GC refs from other refs. */
+struct weft_gc_tracer {
+  void *heap;
+  void (*mark)(weft_gc_tracer *t, const void *ref);
+  void (*mark_slots)(weft_gc_tracer *t, const void *const *slots, size_t n, size_t stride);
+  /* Frames: walk an activation chain (or a suspended continuation when `suspended` is non-NULL)
+   * with the host's walk_frames and mark the slots the stack map of each frame names. Returns the
+   * walk's status. */
+  int (*scan_frames)(weft_gc_tracer *t, const weft_activation *act, const weft_contref *suspended);
+};
+
+/* A stack map: the frame slots holding references at one safepoint, as byte offsets from the
+ * frame's fp (negative: below it). */
+typedef struct weft_gc_stack_map {
+  uint32_t nslots;
+  const int32_t *fp_offs;
+} weft_gc_stack_map;
+
+/* The root provider a heap is created with (core/gcroots.c). */
+typedef struct weft_gc_roots {
+  void *ud;
+  /* Mark every root of the store: globals, tables, host handles, payload buffers, every frame of
+   * the running chain and of every suspended continuation (through t->scan_frames). */
+  void (*enumerate)(void *ud, weft_gc_tracer *t);
+  /* The stack map of the safepoint whose return address (or pc) is `pc`; false when pc is no
+   * safepoint of compiled code (the frame then holds no references). */
+  bool (*stack_map)(void *ud, uintptr_t pc, weft_gc_stack_map *out);
+} weft_gc_roots;
+
+/* -- Statistics ------------------------------------------------------------------------------ */
+
+typedef struct weft_gc_stats {
+  WEFT_ABI_HEADER;
+  uint64_t collections;
+  uint64_t live_bytes;     /* after the last collection, plus what was allocated since */
+  uint64_t live_objects;
+  uint64_t heap_bytes;     /* bytes the heap holds from the host (blocks and large objects) */
+  uint64_t freed_objects;  /* in total */
+  uint64_t next_collection;/* live_bytes at which the next allocation collects */
+} weft_gc_stats;
+
+/* -- The interface --------------------------------------------------------------------------- */
+
+typedef struct weft_gc_heap weft_gc_heap;
+
+typedef struct weft_gc_iface {
+  WEFT_ABI_HEADER;
+  /* A heap for one store. `roots` is copied; it may be NULL (then collections see no roots: tests).
+   * since 1.0 */
+  int (*heap_new)(void *state, const weft_gc_roots *roots, weft_gc_heap **out, weft_diag *d);
+  /* Free the heap and every object in it. since 1.0 */
+  void (*heap_free)(weft_gc_heap *h);
+  /* The layout of module type `idx` (a struct or array type), made once and kept by the heap
+   * until heap_free. NULL with d filled when idx is no struct/array type or memory ran out.
+   * since 1.0 */
+  const weft_gc_type *(*type_layout)(weft_gc_heap *h, const weft_module *m, uint32_t idx,
+                                     weft_diag *d);
+  /* A zeroed struct of type `ty`, or an array of `length` zeroed elements. NULL when the heap limit
+   * is reached even after a collection (the caller traps with WEFT_TRAP_* "out of memory" wording)
+   * or when the array's byte size overflows. May collect first. since 1.0 */
+  void *(*alloc_struct)(weft_gc_heap *h, const weft_gc_type *ty);
+  void *(*alloc_array)(weft_gc_heap *h, const weft_gc_type *ty, uint32_t length);
+  /* A box holding a host externref (any.convert_extern of a non-GC value). since 1.0 */
+  void *(*alloc_extern)(weft_gc_heap *h, void *host_ref);
+  /* Collect now. since 1.0 */
+  void (*collect)(weft_gc_heap *h);
+  /* True when `ref` is the start of a live object of this heap. since 1.0 */
+  bool (*is_object)(const weft_gc_heap *h, const void *ref);
+  /* A safepoint: collects when stress mode is on (or the allocation budget ran out). since 1.0 */
+  void (*safepoint)(weft_gc_heap *h);
+  /* Counters; out->struct_size must be set by the caller. since 1.0 */
+  void (*stats)(const weft_gc_heap *h, weft_gc_stats *out);
+} weft_gc_iface;
+
+#endif /* WEFT_PLUGIN_GC_H */

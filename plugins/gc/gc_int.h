@@ -1,0 +1,106 @@
+/* plugins/gc/gc_int.h -- internals shared by the files of the "gc" plugin.
+ *
+ * The heap (gc_heap.c): 64 KiB blocks of one cell size each (16-byte steps up to GC_SMALL_MAX) and
+ * separately allocated large objects, all found by address through a sorted span table. Marking and
+ * roots (gc_mark.c), type layouts (gc_type.c). Depends on: weft/plugin/gc.h, the host table.
+ */
+#ifndef WEFT_GC_INT_H
+#define WEFT_GC_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/plugin/gc.h"
+
+#define GC_ORIGIN "gc"
+#define GC_BLOCK_SIZE 65536u
+#define GC_CELL_STEP 16u
+#define GC_SMALL_MAX 512u
+#define GC_NCLASSES (GC_SMALL_MAX / GC_CELL_STEP)
+#define GC_MARK 0x1u
+
+/* -- Plugin state ---------------------------------------------------------------------------- */
+
+typedef struct gc_state {
+  const weft_host_api *host;
+  uint64_t heap_limit; /* most live bytes */
+  uint64_t min_heap;   /* no collection (outside stress) before this many live bytes */
+  uint32_t growth;     /* next collection at live * growth / 100 */
+  bool stress;         /* collect at every safepoint and allocation */
+} gc_state;
+
+/* -- Heap ------------------------------------------------------------------------------------ */
+
+typedef struct gc_block {
+  uint8_t *mem;        /* GC_BLOCK_SIZE bytes, GC_BLOCK_SIZE-aligned */
+  void *raw;           /* what the host allocated (mem lies inside) */
+  uint32_t cell;       /* bytes per cell */
+  uint32_t ncells;     /* cells in the block */
+  uint32_t carved;     /* cells handed out at least once: [0, carved) hold objects or free cells */
+  uint32_t live;       /* live cells after the last sweep plus allocations since */
+} gc_block;
+
+/* An address range of the heap: a block (blk != NULL) or one large object. */
+typedef struct gc_span {
+  uintptr_t lo, hi;
+  gc_block *blk;
+} gc_span;
+
+/* Per size class: the free list (threaded through free cells at offset 8) and the bump block. */
+typedef struct gc_class {
+  void *free;
+  gc_block *bump;
+} gc_class;
+
+typedef struct gc_type_node {
+  struct gc_type_node *next;
+  const weft_module *m;
+  uint32_t idx;
+  weft_gc_type ty;
+  uint32_t offs[]; /* field_offs then ref_offs */
+} gc_type_node;
+
+struct weft_gc_heap {
+  gc_state *st;
+  const weft_host_api *host;
+  weft_gc_roots roots;
+  bool has_roots;
+  gc_span *spans; /* sorted by lo */
+  size_t nspans, capspans;
+  gc_class classes[GC_NCLASSES];
+  gc_type_node *types;
+  weft_gc_type extern_type;
+  /* marking */
+  const void **mstack;
+  size_t mlen, mcap;
+  bool moverflow;
+  bool collecting;
+  /* accounting */
+  uint64_t live_bytes, live_objects, heap_bytes, next_gc;
+  uint64_t collections, freed_objects;
+};
+
+/* gc_heap.c */
+int gc_heap_new(void *state, const weft_gc_roots *roots, weft_gc_heap **out, weft_diag *d);
+void gc_heap_free(weft_gc_heap *h);
+void *gc_alloc_struct(weft_gc_heap *h, const weft_gc_type *ty);
+void *gc_alloc_array(weft_gc_heap *h, const weft_gc_type *ty, uint32_t length);
+void *gc_alloc_extern(weft_gc_heap *h, void *host_ref);
+bool gc_is_object(const weft_gc_heap *h, const void *ref);
+void gc_collect(weft_gc_heap *h);
+void gc_safepoint(weft_gc_heap *h);
+void gc_stats(const weft_gc_heap *h, weft_gc_stats *out);
+void gc_sweep(weft_gc_heap *h);
+/* Each live object of the heap, in address order; `fn` must not allocate. */
+void gc_for_each_object(weft_gc_heap *h, void (*fn)(weft_gc_heap *h, weft_gc_header *o));
+
+/* gc_mark.c */
+void gc_mark_from_roots(weft_gc_heap *h);
+
+/* gc_type.c */
+const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32_t idx,
+                                   weft_diag *d);
+void gc_types_free(weft_gc_heap *h);
+
+#endif /* WEFT_GC_INT_H */

@@ -1,0 +1,126 @@
+/* plugins/gc/gc_mark.c -- marking of the "gc" plugin: the tracer handed to the root provider, the
+ * mark stack, tracing through struct fields and array elements, and frame roots from stack maps.
+ *
+ * The mark stack grows through the host table; when it cannot, marking falls back to rescanning
+ * the heap for marked objects until nothing new is marked, so a collection never fails and never
+ * recurses. Depends on: gc_int.h, gc_heap.c (spans), the host table (walk_frames).
+ */
+#include <string.h>
+
+#include "gc_int.h"
+
+/* -- Marking one reference ------------------------------------------------------------------- */
+
+static void push(weft_gc_heap *h, const void *ref) {
+  if (!gc_is_object(h, ref)) return;
+  weft_gc_header *o = (weft_gc_header *)(uintptr_t)ref;
+  if (o->flags & GC_MARK) return;
+  o->flags |= GC_MARK;
+  if (o->type->kind == WEFT_GC_EXTERN) return;
+  if (o->type->kind == WEFT_GC_STRUCT && o->type->nrefs == 0) return;
+  if (o->type->kind == WEFT_GC_ARRAY && !o->type->elem_ref) return;
+  if (h->mlen == h->mcap) {
+    size_t cap = h->mcap ? h->mcap * 2 : 256;
+    const void **n = h->host->realloc(h->host->host, (void *)h->mstack, cap * sizeof *n);
+    if (n == NULL) {
+      h->moverflow = true; /* marked but not traced: the rescan finds it */
+      return;
+    }
+    h->mstack = n;
+    h->mcap = cap;
+  }
+  h->mstack[h->mlen++] = ref;
+}
+
+/* Push the children of a marked object. */
+static void trace(weft_gc_heap *h, const weft_gc_header *o) {
+  const weft_gc_type *ty = o->type;
+  const uint8_t *base = (const uint8_t *)o;
+  if (ty->kind == WEFT_GC_STRUCT) {
+    for (uint32_t i = 0; i < ty->nrefs; i++) {
+      const void *child;
+      memcpy(&child, base + ty->ref_offs[i], sizeof child);
+      push(h, child);
+    }
+  } else if (ty->kind == WEFT_GC_ARRAY && ty->elem_ref) {
+    for (uint32_t i = 0; i < o->length; i++) {
+      const void *child;
+      memcpy(&child, base + ty->size + (size_t)i * ty->elem_size, sizeof child);
+      push(h, child);
+    }
+  }
+}
+
+static void drain(weft_gc_heap *h) {
+  while (h->mlen > 0) trace(h, h->mstack[--h->mlen]);
+}
+
+static void rescan_one(weft_gc_heap *h, weft_gc_header *o) {
+  if (o->flags & GC_MARK) trace(h, o);
+  drain(h);
+}
+
+/* -- The tracer ------------------------------------------------------------------------------ */
+
+static void t_mark(weft_gc_tracer *t, const void *ref) {
+  weft_gc_heap *h = t->heap;
+  push(h, ref);
+  drain(h);
+}
+
+static void t_mark_slots(weft_gc_tracer *t, const void *const *slots, size_t n, size_t stride) {
+  weft_gc_heap *h = t->heap;
+  if (slots == NULL) return;
+  if (stride < sizeof(void *)) stride = sizeof(void *);
+  const uint8_t *p = (const uint8_t *)slots;
+  for (size_t i = 0; i < n; i++) {
+    const void *ref;
+    memcpy(&ref, p + i * stride, sizeof ref);
+    push(h, ref);
+  }
+  drain(h);
+}
+
+typedef struct frame_ctx {
+  weft_gc_heap *h;
+} frame_ctx;
+
+static bool visit_frame(void *ud, const weft_frame *f) {
+  frame_ctx *fc = ud;
+  weft_gc_heap *h = fc->h;
+  weft_gc_stack_map map;
+  if (h->roots.stack_map == NULL || !h->roots.stack_map(h->roots.ud, f->pc, &map)) return true;
+  for (uint32_t i = 0; i < map.nslots; i++) {
+    const void *ref;
+    memcpy(&ref, (const void *)(f->fp + (intptr_t)map.fp_offs[i]), sizeof ref);
+    push(h, ref);
+  }
+  drain(h);
+  return true;
+}
+
+static int t_scan_frames(weft_gc_tracer *t, const weft_activation *act,
+                         const weft_contref *suspended) {
+  weft_gc_heap *h = t->heap;
+  const weft_host_api *host = h->host;
+  if (!WEFT_HAS(host, weft_host_api, walk_frames) || host->walk_frames == NULL)
+    return WEFT_ERR_UNSUPPORTED;
+  frame_ctx fc = {h};
+  weft_frame_visitor v = {.ud = &fc, .visit = visit_frame, .host_frames = false,
+                          .max_frames = UINT32_MAX};
+  return host->walk_frames(host->host, act, suspended, &v);
+}
+
+/* -- A marking phase ------------------------------------------------------------------------- */
+
+void gc_mark_from_roots(weft_gc_heap *h) {
+  weft_gc_tracer t = {.heap = h, .mark = t_mark, .mark_slots = t_mark_slots,
+                      .scan_frames = t_scan_frames};
+  h->moverflow = false;
+  if (h->has_roots && h->roots.enumerate != NULL) h->roots.enumerate(h->roots.ud, &t);
+  drain(h);
+  while (h->moverflow) {
+    h->moverflow = false;
+    gc_for_each_object(h, rescan_one);
+  }
+}
