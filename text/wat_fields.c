@@ -273,8 +273,12 @@ static bool item_is_funcidx(const uint8_t *p, size_t n, size_t *lebn) {
 static void put_elem(wat_ctx *c, int mode, uint32_t table, const uint8_t *off, size_t offn,
                      weft_valtype et, const wat_buf *items, uint32_t n) {
   wat_buf *b = &c->sec[WAT_SEC_ELEM];
+  /* The funcidx forms (elemkind 0x00) have type (ref func) in Wasm 3.0, and the expression form
+   * without a type (flags 4) has type funcref: a segment keeps the exact type it was written with,
+   * or validation changes (elem.wast: a funcref segment into a (ref func) table is invalid). */
   bool funcref = et == WEFT_VT_FUNCREF;
-  bool idx_form = funcref;
+  bool idx_form = et == WEFT_VT_MAKE_REF(0, WEFT_HT_ABS(WEFT_AHT_FUNC)) ||
+                  (funcref && (c->compat & WAT_COMPAT_WABT_ELEM));
   for (size_t p = 0; idx_form && p < items->len;) {
     size_t end = p, lebn;
     /* find the end of this expr: for ref.func items it is short */
@@ -288,7 +292,8 @@ static void put_elem(wat_ctx *c, int mode, uint32_t table, const uint8_t *off, s
   uint32_t flags;
   if (mode == WEFT_SEG_PASSIVE) flags = idx_form ? 1 : 5;
   else if (mode == WEFT_SEG_DECLARATIVE) flags = idx_form ? 3 : 7;
-  else if (table == 0 && funcref) flags = idx_form ? 0 : 4;
+  else if (table == 0 && idx_form) flags = 0;
+  else if (table == 0 && funcref) flags = 4;
   else flags = idx_form ? 2 : 6;
   wat_u32(c, b, flags);
   if (mode == WEFT_SEG_ACTIVE) {
@@ -360,7 +365,7 @@ void wat_elem_field(wat_ctx *c) {
     }
   }
   size_t offn = c->scratch.len - omark;
-  weft_valtype et = WEFT_VT_FUNCREF;
+  weft_valtype et = WEFT_VT_MAKE_REF(0, WEFT_HT_ABS(WEFT_AHT_FUNC)); /* (ref func) */
   bool funcidx = false;
   if (wat_is_kw(wat_peek(c, 0), "func")) {
     wat_next(c);
@@ -458,7 +463,9 @@ void wat_table_field(wat_ctx *c, uint32_t idx) {
     wat_u8(c, &c->scratch, 0);
     wat_u8(c, &c->scratch, 0x0B);
     wat_buf items = {.d = c->scratch.d + imark, .len = omark - imark};
-    put_elem(c, WEFT_SEG_ACTIVE, idx, c->scratch.d + omark, 3, et, &items, n);
+    /* function indices keep the compact funcidx form, of type (ref func) <: the table's type */
+    weft_valtype set = funcidx && et == WEFT_VT_FUNCREF ? WEFT_VT_MAKE_REF(0, WEFT_HT_ABS(WEFT_AHT_FUNC)) : et;
+    put_elem(c, WEFT_SEG_ACTIVE, idx, c->scratch.d + omark, 3, set, &items, n);
     c->scratch.len = imark;
     wat_expect_rpar(c);
     return;

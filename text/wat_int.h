@@ -152,7 +152,9 @@ typedef struct wat_ctx {
  * tell an explained difference from a real one. */
 enum {
   WAT_COMPAT_WABT_BLOCKTYPE = 1u << 0, /* "(type $t)" block type of [] -> [t?] written short */
-  WAT_COMPAT_WABT_SELECT = 1u << 1     /* "select (result)" with no types written as 0x1B */
+  WAT_COMPAT_WABT_SELECT = 1u << 1,    /* "select (result)" with no types written as 0x1B */
+  WAT_COMPAT_WABT_ELEM = 1u << 2       /* funcref segments of ref.func items in the funcidx form
+                                          (the Wasm 2.0 rule; in 3.0 that form has type (ref func)) */
 };
 #define WAT_NO_QUOTE 0x40000000u /* inside "(module quote ...)": no second level of quoting */
 int wat_to_wasm_compat(const char *src, size_t len, const char *filename, unsigned compat,

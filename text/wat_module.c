@@ -354,19 +354,21 @@ static uint32_t find_or_add_type(wat_ctx *c, const sig *s) {
 
 uint32_t wat_typeuse(wat_ctx *c, bool declare_params, bool allow_ids, uint32_t *out_nparams) {
   uint32_t idx = WEFT_NONE;
+  bool explicit_type = false; /* (type 0xffffffff) is an index, not "none" */
   const wat_tok *tt = NULL;
   if (wat_peek_lpar_kw(c, "type")) {
     wat_next(c);
     wat_next(c);
     tt = wat_peek(c, 0);
     idx = wat_resolve(c, WAT_SP_TYPE, tt);
+    explicit_type = true;
     wat_next(c);
     wat_expect_rpar(c);
   }
   sig s = {0};
   bool inline_sig = wat_peek_lpar_kw(c, "param") || wat_peek_lpar_kw(c, "result");
   parse_sig(c, &s, declare_params, allow_ids);
-  if (idx == WEFT_NONE) {
+  if (!explicit_type) {
     idx = find_or_add_type(c, &s);
     if (out_nparams) *out_nparams = s.np;
     return idx;
