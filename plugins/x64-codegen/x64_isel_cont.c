@@ -1,12 +1,8 @@
 /* plugins/x64-codegen/x64_isel_cont.c -- stack switching in the single-pass compiler: cont.new,
- * cont.bind, suspend, resume, resume_throw, resume_throw_ref, switch. A continuation reference is
- * one 8-byte word in generated code (core/cont.h: address | low 16 revision bits << 48). Each
- * instruction spills the value stack and hands its operand slots to the core's libcalls (the
- * operands in, the results out): resume, suspend and switch are a first-half libcall (chain
- * splicing, limits, handler list, payloads), the switch sequence inline, and a second-half
- * libcall; after resume the effect returned in rax selects the handler label. table.get / table.set of continuation tables (16-byte elements) are compiled here too,
- * which is why the dispatch asks this file before x64_isel_mem.c.
- * Depends on: x64_int.h, x64_emit.h, module.h, vm.h (libcall ids), plugin/contstacks.h.
+ * cont.bind, suspend, resume, resume_throw[_ref], switch, and get/set of continuation tables. A
+ * contref is one 8-byte word here (core/cont.h). Each switching instruction: spill, a first-half
+ * libcall over its operand slots, the switch sequence inline, a second-half libcall; resume then
+ * branches on the effect to its handler labels. Depends on: x64_int.h, vm.h, plugin/contstacks.h.
  */
 #include <string.h>
 
