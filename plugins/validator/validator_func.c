@@ -411,8 +411,8 @@ static inline int simple(vld_ctx *c, const weft_instr *in, const sig *g) {
   if ((g->checks || c->in_const) && simple_checks(c, in, g, &at)) return c->status;
   uint32_t n = g->npop;
   vld_ctrl *f = top_ctrl(c);
-  if (c->nvals - f->height >= n) {
-    /* Fast path: all operands are on the stack. */
+  if (n > 0 && c->nvals - f->height >= n) {
+    /* Fast path: all operands are on the stack (so vals is allocated: no NULL + 0). */
     weft_valtype *top = c->vals + c->nvals - n;
     for (uint32_t i = 0; i < n; i++) {
       weft_valtype a = top[i];
