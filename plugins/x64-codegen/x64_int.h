@@ -205,6 +205,10 @@ void x64_exn_free(x64_fn *c);
  * when handled, 0 when not a continuation instruction. */
 int x64_isel_cont(x64_fn *c, const weft_instr *in);
 
+/* x64_isel_gc.c: GC instructions (0xFB) compiled so far: i31, ref.test/cast, br_on_cast*. Returns 1
+ * when handled (or when it failed: check mc->err), 0 when not one of them. */
+int x64_isel_gc(x64_fn *c, const weft_instr *in);
+
 /* x64_isel.c: the 16-byte operand slot of a v128 value at `depth` (rbp-relative, below the
  * locals). */
 x64_mem x64_vslot(x64_fn *c, uint32_t depth);

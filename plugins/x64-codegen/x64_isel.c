@@ -1354,6 +1354,10 @@ static int compile_body(x64_fn *c) {
       }
       if (x64_isel_simd(c, in)) break;
       if (x64_isel_cont(c, in)) break;
+      if (x64_isel_gc(c, in)) {
+        if (c->mc->err) return c->mc->err;
+        break;
+      }
       if (x64_isel_mem(c, in)) break;
       return x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: instruction 0x%x not supported by x64-codegen",
                       c->fidx, in->op);
