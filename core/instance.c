@@ -64,6 +64,13 @@ int core_rt_eval_const(weft_instance_t *inst, const weft_expr *e, weft_val_raw *
       st[sp - 1].i64 = (int64_t)r;
       break;
     }
+    case WEFT_OP_REF_I31: { /* an unboxed i31ref: (v << 1) | 1 (include/weft/plugin/gc.h) */
+      if (sp < 1) goto bad;
+      uint32_t v = (uint32_t)st[sp - 1].i32;
+      memset(&st[sp - 1], 0, 16);
+      st[sp - 1].ref = (void *)(uintptr_t)((v << 1) | 1u);
+      break;
+    }
     default:
       return core_diagf(d, WEFT_ERR_UNSUPPORTED, in->off, "instance",
                         "constant expression instruction 0x%x needs the gc plugin", in->op);
