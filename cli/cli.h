@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "weft/engine.h"
@@ -77,6 +78,7 @@ typedef struct cli_wasi_opts {
   const char **dirs; /* "HOST" or "HOST::GUEST" */
   size_t ndirs;
   const struct cli_preload_opts *preload; /* --preload modules to link first, or NULL */
+  bool timings; /* --timings: print the instantiation time (cli/timings.c) */
 } cli_wasi_opts;
 
 /* Like cli_common_take for --env KEY=VALUE and --dir HOST[::GUEST] (also --env=..., --dir=...):
@@ -110,5 +112,17 @@ void cli_preload_usage(FILE *out);
  * after printing a one-line error naming the file. `o` may be NULL (nothing to do). */
 struct weft_linker;
 int cli_preload_link(weft_engine *engine, struct weft_linker *linker, const cli_preload_opts *o);
+
+/* -- Timings (cli/timings.c, part "perf"): `weft run --timings` -------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t cli_time_ns(void);
+/* The --timings line of `weft run --help`. */
+void cli_timings_usage(FILE *out);
+/* Prints to stderr the module's decode+validate and compile times (weft_module_stats), the code
+ * section's size and throughput, and `total_ns`, the time weft_module_new took as seen by the CLI. */
+void cli_timings_module(const struct weft_cmodule *mod, uint64_t total_ns);
+/* Prints "instantiate: X us" to stderr. */
+void cli_timings_instantiate(uint64_t ns);
 
 #endif /* WEFT_CLI_H */

@@ -30,6 +30,7 @@ static void usage(FILE *out) {
   cli_wasi_usage(out);
 #endif
   cli_preload_usage(out);
+  cli_timings_usage(out);
   cli_common_usage(out);
 }
 
@@ -177,6 +178,7 @@ typedef struct run_opts {
   int nargs;
   cli_wasi_opts wasi; /* --env, --dir (cli/run_wasi.c) */
   cli_preload_opts preload; /* --preload NAME=FILE (cli/preload.c) */
+  bool timings; /* --timings (cli/timings.c) */
 } run_opts;
 
 /* Calls `func` with the command-line arguments; prints the results. Returns the exit status. */
@@ -240,6 +242,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
   int rc = load_bytes(o->file, &bytes, &len);
   if (rc != 0) goto out;
   rc = CLI_EXIT_ERROR;
+  uint64_t t0 = cli_time_ns();
   if (weft_module_new(engine, bytes, len, &mod, &err) != WEFT_OK) {
     if (err.offset != UINT64_MAX)
       cli_error("%s: %s at offset 0x%llx: %s", o->file, err.origin[0] ? err.origin : "error",
@@ -248,6 +251,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
       cli_error("%s: %s", o->file, err.message);
     goto out;
   }
+  if (o->timings) cli_timings_module(mod, cli_time_ns() - t0);
   const char *name = o->invoke != NULL ? o->invoke : "_start";
 #ifdef WEFT_HAVE_WASI
   if (o->invoke == NULL) { /* _start under WASI preview1 */
@@ -282,10 +286,12 @@ static int run_module(weft_engine *engine, const run_opts *o) {
   rc = CLI_EXIT_ERROR;
   weft_instance_t *inst = NULL;
   weft_trap_t *trap = NULL;
+  uint64_t t1 = cli_time_ns();
   if (weft_linker_instantiate(linker, mod, &inst, &trap, &err) != WEFT_OK) {
     cli_error("%s: %s", o->file, err.message);
     goto out;
   }
+  if (o->timings && trap == NULL) cli_timings_instantiate(cli_time_ns() - t1);
   if (trap != NULL) {
     cli_error("trap: %s", weft_trap_message(trap));
     print_backtrace(trap);
@@ -344,6 +350,9 @@ int cli_cmd_run(int argc, char **argv) {
     } else if (strncmp(a, "--invoke=", 9) == 0) {
       o.invoke = a + 9;
       i++;
+    } else if (strcmp(a, "--timings") == 0) {
+      o.timings = true;
+      i++;
     } else if (strcmp(a, "--") == 0) {
       i++;
       if (i < argc) o.file = argv[i++];
@@ -367,6 +376,7 @@ int cli_cmd_run(int argc, char **argv) {
   o.nargs = argc - i;
 #ifdef WEFT_HAVE_WASI
   o.wasi.preload = &o.preload;
+  o.wasi.timings = o.timings;
 #endif
   weft_engine *engine = NULL;
   if (cli_engine_new(&common, &engine, NULL) != 0) goto out;

@@ -171,11 +171,13 @@ int cli_run_wasi(weft_engine *engine, struct weft_cmodule *module, const char *f
   if (rc != 0) goto out;
   rc = CLI_EXIT_ERROR;
   weft_instance_t *inst = NULL;
+  uint64_t t0 = cli_time_ns();
   if (weft_linker_instantiate(linker, module, &inst, &trap, &err) != WEFT_OK) {
     cli_error("%s: %s (weft run provides wasi_snapshot_preview1 and the --preload modules)", file,
               err.message);
     goto out;
   }
+  if (o->timings && trap == NULL) cli_timings_instantiate(cli_time_ns() - t0);
   if (trap != NULL) {
     rc = trap_status(trap);
     goto out;

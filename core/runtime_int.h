@@ -82,6 +82,7 @@ struct weft_cmodule {
   struct weft_engine *engine;
   weft_module *ir;       /* from core_decode */
   weft_code_info *code;  /* from core_engine_compile; NULL when the codegen is absent */
+  weft_module_stats_t stats; /* timings and sizes of weft_module_new (weft_module_stats) */
 };
 
 void core_rt_module_retain(const weft_module_t *m);

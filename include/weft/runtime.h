@@ -402,6 +402,25 @@ WEFT_API int weft_exn_get_tag(weft_store_t *store, const void *exnref, weft_tag_
  * significant bytes per slot except v128). WEFT_OK or WEFT_ERR_MISUSE. */
 WEFT_API int weft_exn_get_payload(const void *exnref, uint32_t *out_n, const weft_val_raw **out_vals);
 
+/* -- Module statistics (part "perf") --------------------------------------------------------- */
+
+/* Where weft_module_new spent its time, measured with CLOCK_MONOTONIC inside the call, and the
+ * sizes involved. Filled for every module made by weft_module_new. */
+typedef struct weft_module_stats_t {
+  uint64_t decode_ns;          /* binary decoding and the [wasm] feature switches */
+  uint64_t validate_ns;        /* the validator plugin and the plugin-availability check */
+  uint64_t compile_ns;         /* the codegen plugin alone (0 when there was nothing to compile) */
+  uint64_t register_ns;        /* code registry and backtrace names after compiling */
+  uint64_t code_section_bytes; /* payload size of the binary's code section (id 10), 0 if none */
+  uint64_t machine_code_bytes; /* size of the generated code, 0 if none */
+  uint32_t ndefined_funcs;     /* functions with a body */
+  uint32_t pad;
+} weft_module_stats_t;
+
+/* Copies the statistics of `module` into *out. WEFT_OK, or WEFT_ERR_MISUSE when either is NULL.
+ * Thread-safe (the statistics are immutable once the module exists). */
+WEFT_API int weft_module_stats(const weft_module_t *module, weft_module_stats_t *out);
+
 #ifdef __cplusplus
 }
 #endif
