@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "gcroots.h"
 #include "host.h"
 #include "runtime_int.h"
 
@@ -62,6 +63,29 @@ int core_rt_eval_const(weft_instance_t *inst, const weft_expr *e, weft_val_raw *
       uint64_t r = in->op == WEFT_OP_I64_ADD ? a + b : in->op == WEFT_OP_I64_SUB ? a - b : a * b;
       sp--;
       st[sp - 1].i64 = (int64_t)r;
+      break;
+    }
+    case WEFT_OP_STRUCT_NEW: case WEFT_OP_STRUCT_NEW_DEFAULT: case WEFT_OP_ARRAY_NEW:
+    case WEFT_OP_ARRAY_NEW_DEFAULT: case WEFT_OP_ARRAY_NEW_FIXED: { /* core/gcroots.c */
+      uint32_t t = in->imm.x.a, n = 0, len = 0;
+      bool fixed = true;
+      bool dflt = in->op == WEFT_OP_STRUCT_NEW_DEFAULT || in->op == WEFT_OP_ARRAY_NEW_DEFAULT;
+      if (t >= m->ntypes) goto bad;
+      if (in->op == WEFT_OP_STRUCT_NEW) n = m->types[t].u.strct.nfields;
+      else if (in->op == WEFT_OP_ARRAY_NEW) n = 2, fixed = false;
+      else if (in->op == WEFT_OP_ARRAY_NEW_DEFAULT) n = 1;
+      else if (in->op == WEFT_OP_ARRAY_NEW_FIXED) n = len = in->imm.x.b;
+      if (sp < n) goto bad;
+      if (in->op == WEFT_OP_ARRAY_NEW || in->op == WEFT_OP_ARRAY_NEW_DEFAULT)
+        len = (uint32_t)st[sp - 1].i32;
+      void *o = core_gc_new(inst, t, len, dflt ? NULL : &st[sp - n], fixed);
+      if (o == NULL)
+        return core_diagf(d, WEFT_ERR_NOMEM, in->off, "instance",
+                          "constant expression: cannot allocate a GC object (no gc plugin, or "
+                          "[gc] heap_limit reached)");
+      sp -= n;
+      memset(&st[sp], 0, 16);
+      st[sp++].ref = o;
       break;
     }
     case WEFT_OP_REF_I31: { /* an unboxed i31ref: (v << 1) | 1 (include/weft/plugin/gc.h) */

@@ -9,6 +9,7 @@
 #include "cont.h"
 #include "engine.h"
 #include "exn.h"
+#include "gcroots.h"
 #include "libcalls.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
@@ -191,6 +192,9 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_RESUME_END: return (void *)core_cont_lc_resume_end;
   case WEFT_LC_SUSPEND_END: return (void *)core_cont_lc_suspend_end;
   case WEFT_LC_SWITCH_END: return (void *)core_cont_lc_switch_end;
+  case WEFT_LC_GC_STRUCT_NEW: return (void *)core_gc_lc_struct_new;
+  case WEFT_LC_GC_ARRAY_NEW: return (void *)core_gc_lc_array_new;
+  case WEFT_LC_GC_ARRAY_NEW_FIXED: return (void *)core_gc_lc_array_new_fixed;
   default: return NULL;
   }
 }

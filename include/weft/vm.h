@@ -211,12 +211,19 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *   CONT_NEW_REF, CONT_BIND, RESUME, SUSPEND, SWITCH, RESUME_THROW, RESUME_END, SUSPEND_END,
  *   SWITCH_END    the continuation instructions over the 8-byte packed reference of generated
  *                 code, around its inline switches; signatures in core/cont.h
+ *   GC_STRUCT_NEW void *(vmctx, uint32_t typeidx, const uint64_t *fields)   struct.new(_default):
+ *                 a struct of module type typeidx (gc plugin layout) with its fields from
+ *                 fields[0..n) in 8-byte operand slots, or zeroed when fields is NULL. May trap
+ *   GC_ARRAY_NEW  void *(vmctx, uint32_t typeidx, uint32_t len, const uint64_t *init)
+ *                 array.new(_default): every element = *init, or zero when init is NULL. May trap
+ *   GC_ARRAY_NEW_FIXED void *(vmctx, uint32_t typeidx, uint32_t n, const uint64_t *vals)  may trap
  */
 #define WEFT_LIBCALL_LIST(X)                                                                       \
   X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
   X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)         \
   X(CONT_NEW) X(THROW) X(THROW_REF) X(CONT_NEW_REF) X(CONT_BIND) X(RESUME) X(SUSPEND) X(SWITCH)     \
-  X(RESUME_THROW) X(RESUME_END) X(SUSPEND_END) X(SWITCH_END)
+  X(RESUME_THROW) X(RESUME_END) X(SUSPEND_END) X(SWITCH_END)                                       \
+  X(GC_STRUCT_NEW) X(GC_ARRAY_NEW) X(GC_ARRAY_NEW_FIXED)
 
 typedef enum weft_libcall_id {
 #define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,

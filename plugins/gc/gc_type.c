@@ -8,17 +8,7 @@
 
 #include "gc_int.h"
 
-/* Bytes of one field of storage type t. */
-static uint32_t storage_size(weft_valtype t) {
-  switch (WEFT_VT_KIND(t)) {
-  case WEFT_VT_I8: return 1;
-  case WEFT_VT_I16: return 2;
-  case WEFT_VT_I32:
-  case WEFT_VT_F32: return 4;
-  case WEFT_VT_V128: return 16;
-  default: return 8; /* i64, f64, references */
-  }
-}
+static uint32_t storage_size(weft_valtype t) { return weft_gc_storage_size(t); }
 
 const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32_t idx,
                                    weft_diag *d) {

@@ -1,12 +1,14 @@
-/* plugins/x64-codegen/x64_isel_gc.c -- GC instructions (0xFB prefix) that need no heap access
- * beyond reading an object's header: ref.i31, i31.get_s/u, ref.test, ref.cast, br_on_cast and
- * br_on_cast_fail.
- *
- * Representation (include/weft/plugin/gc.h): an i31ref is (v << 1) | 1; any other non-null value
- * of the any hierarchy is a gc-plugin object whose header starts with a weft_gc_type pointer, whose
- * first word is the canonical weft_rtt (subtyping: supers[depth] of the value's rtt). struct.*,
- * array.* and the extern conversions are not compiled yet (the module is refused as unsupported).
- * Depends on: x64_int.h, x64_emit.h, plugin/gc.h (object layout), vm.h.
+/* plugins/x64-codegen/x64_isel_gc.c -- GC instructions (0xFB prefix): ref.i31, i31.get_s/u,
+ * ref.test, ref.cast, br_on_cast(_fail); struct.new(_default), struct.get(_s/_u), struct.set,
+ * array.new(_default/_fixed), array.get(_s/_u), array.set, array.len. Allocation is a libcall
+ * (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, core/gcroots.c); accesses are inline at the
+ * offsets of the shared layout rule (weft_gc_field_offset, plugin/gc.h).
+ * Representation: an i31ref is (v << 1) | 1; any other non-null value of the any hierarchy is a
+ * gc-plugin object whose header starts with a weft_gc_type pointer, whose first word is the
+ * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). Not compiled yet (refused as
+ * unsupported): array.fill, array.copy, array.init_data/elem, array.new_data/elem, the extern
+ * conversions, v128 fields, casts to function types; no stack maps yet.
+ * Depends on: x64_int.h, plugin/gc.h, vm.h.
  */
 #include "weft/plugin/gc.h"
 #include "x64_int.h"
@@ -43,7 +45,8 @@ static void jump_add(jumps *j, size_t at) {
 }
 
 static void jumps_here(x64_fn *c, const jumps *j) {
-  for (uint32_t i = 0; i < j->n; i++) x64_patch_rel32(c->b, j->at[i], c->b->len);
+  for (uint32_t i = 0; i < j->n; i++)
+    x64_patch_rel32(c->b, j->at[i], c->b->len);
 }
 
 /* Whether the test of heap type `ht` can be compiled: abstract types, and struct/array types with
@@ -73,7 +76,10 @@ static void emit_test(x64_fn *c, int v, int res, uint32_t ht, bool nullable) {
   if (WEFT_HT_IS_ABSTRACT(ht)) {
     uint32_t code = ht & 0xFFu;
     switch (code) {
-    case WEFT_AHT_ANY: case WEFT_AHT_FUNC: case WEFT_AHT_EXTERN: case WEFT_AHT_EXN:
+    case WEFT_AHT_ANY:
+    case WEFT_AHT_FUNC:
+    case WEFT_AHT_EXTERN:
+    case WEFT_AHT_EXN:
     case WEFT_AHT_CONT:
       jump_add(&yes, x64_emit_jmp(b)); /* every non-null value of the hierarchy */
       break;
@@ -82,7 +88,9 @@ static void emit_test(x64_fn *c, int v, int res, uint32_t ht, bool nullable) {
       jump_add(&yes, x64_emit_jcc(b, X64_CC_NE));
       jump_add(&no, x64_emit_jmp(b));
       break;
-    case WEFT_AHT_EQ: case WEFT_AHT_STRUCT: case WEFT_AHT_ARRAY:
+    case WEFT_AHT_EQ:
+    case WEFT_AHT_STRUCT:
+    case WEFT_AHT_ARRAY:
       i31_bit(c, v);
       jump_add(code == WEFT_AHT_EQ ? &yes : &no, x64_emit_jcc(b, X64_CC_NE));
       x64_emit_load(b, true, X64_SCRATCH, x64_m(v, 0)); /* the object's weft_gc_type */
@@ -107,13 +115,13 @@ static void emit_test(x64_fn *c, int v, int res, uint32_t ht, bool nullable) {
     x64_mem expect = x64_m(X64_VMCTX, (int32_t)(c->mc->lay.rtts + 8u * ht));
     i31_bit(c, v);
     jump_add(&no, x64_emit_jcc(b, X64_CC_NE));
-    x64_emit_load(b, true, X64_SCRATCH, x64_m(v, 0));            /* weft_gc_type */
-    x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_SCRATCH, 0));  /* its weft_rtt */
+    x64_emit_load(b, true, X64_SCRATCH, x64_m(v, 0));           /* weft_gc_type */
+    x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_SCRATCH, 0)); /* its weft_rtt */
     x64_emit_alu_rm(b, X64_CMP, true, X64_SCRATCH, expect);
     jump_add(&yes, x64_emit_jcc(b, X64_CC_E));
     x64_emit_alu_mi(b, X64_CMP, false, x64_m(X64_SCRATCH, 4), (int32_t)depth); /* rtt depth */
     jump_add(&no, x64_emit_jcc(b, X64_CC_B));
-    x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_SCRATCH, 8));  /* supers */
+    x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_SCRATCH, 8)); /* supers */
     x64_emit_load(b, true, X64_SCRATCH, x64_m(X64_SCRATCH, (int32_t)(8u * depth)));
     x64_emit_alu_rm(b, X64_CMP, true, X64_SCRATCH, expect);
     jump_add(&yes, x64_emit_jcc(b, X64_CC_E));
@@ -139,7 +147,7 @@ static int ref_test_cast(x64_fn *c, const weft_instr *in, bool cast, bool nullab
   if (cast) {
     x64_emit_test_rr(c->b, false, res, res);
     x64_trap_if(c, X64_CC_E, WEFT_TRAP_CAST_FAILURE);
-    c->gpr_used &= (uint16_t)~(1u << res);
+    c->gpr_used &= (uint16_t) ~(1u << res);
     x64_push_reg(c, X64_T_REF, v.reg);
   } else {
     x64_free_val(c, &v);
@@ -154,9 +162,9 @@ static int br_on_cast(x64_fn *c, const weft_instr *in, bool on_fail) {
   uint32_t ht = WEFT_VT_HEAP(in->imm.x.c);
   bool nullable = (in->b & 2u) != 0;
   if (!test_supported(c, ht))
-    return x64_fail(c, WEFT_ERR_UNSUPPORTED,
-                    "function %u: br_on_cast to a function type is not supported by x64-codegen yet",
-                    c->fidx);
+    return x64_fail(
+        c, WEFT_ERR_UNSUPPORTED,
+        "function %u: br_on_cast to a function type is not supported by x64-codegen yet", c->fidx);
   x64_val v = x64_pop(c);
   x64_to_reg(c, &v, 0);
   int res = x64_alloc_gpr(c, (uint16_t)(1u << v.reg));
@@ -165,15 +173,272 @@ static int br_on_cast(x64_fn *c, const weft_instr *in, bool on_fail) {
   x64_br_prepare(c, in->imm.x.a);
   x64_emit_test_rr(c->b, false, res, res);
   x64_br_if_cc(c, in->imm.x.a, on_fail ? X64_CC_E : X64_CC_NE);
-  c->gpr_used &= (uint16_t)~(1u << res);
+  c->gpr_used &= (uint16_t) ~(1u << res);
   return 1;
+}
+
+/* -- Heap objects ---------------------------------------------------------------------------- */
+
+/* Whether values of storage type t fit the 8-byte operand slots (v128 fields are not done yet). */
+static bool slot_storage(weft_valtype t) { return WEFT_VT_KIND(t) != WEFT_VT_V128; }
+
+static void call_prologue(x64_fn *c) {
+  x64_save_pinned(c);
+  x64_spill_all(c);
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+}
+
+static void push_rax_ref(x64_fn *c) {
+  c->gpr_used |= 1u << X64_RAX;
+  x64_push_reg(c, X64_T_REF, X64_RAX);
+}
+
+static bool struct_type(x64_fn *c, uint32_t t) {
+  return t < c->m->ntypes && c->m->types[t].comp == WEFT_COMP_STRUCT;
+}
+static bool array_type(x64_fn *c, uint32_t t) {
+  return t < c->m->ntypes && c->m->types[t].comp == WEFT_COMP_ARRAY;
+}
+
+static int unsupported(x64_fn *c, const char *what) {
+  return x64_fail(c, WEFT_ERR_UNSUPPORTED, "function %u: %s is not supported by x64-codegen yet",
+                  c->fidx, what);
+}
+
+/* struct.new / struct.new_default through GC_STRUCT_NEW: the fields are the top operand slots. */
+static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
+  uint32_t t = in->imm.x.a;
+  if (!struct_type(c, t)) return unsupported(c, "struct.new of a non-struct type");
+  const weft_type *ty = &c->m->types[t];
+  uint32_t n = dflt ? 0 : ty->u.strct.nfields;
+  for (uint32_t i = 0; i < ty->u.strct.nfields; i++)
+    if (!slot_storage(ty->u.strct.fields[i].type)) return unsupported(c, "a v128 struct field");
+  if (n > c->stk.n)
+    return x64_fail(c, WEFT_ERR_INVALID, "function %u: struct.new without its fields", c->fidx);
+  call_prologue(c);
+  uint32_t base = c->stk.n - n;
+  (void)x64_slot(c, base + n);
+  if (dflt)
+    x64_emit_mov_ri32(c->b, X64_RDX, 0);
+  else
+    x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
+  for (uint32_t i = 0; i < n; i++)
+    (void)x64_pop(c);
+  x64_emit_mov_ri32(c->b, X64_RSI, t);
+  x64_call_libcall(c, WEFT_LC_GC_STRUCT_NEW);
+  x64_after_libcall(c);
+  push_rax_ref(c);
+  return 1;
+}
+
+/* array.new / array.new_default / array.new_fixed. */
+static int array_new(x64_fn *c, const weft_instr *in, int form) {
+  uint32_t t = in->imm.x.a;
+  if (!array_type(c, t)) return unsupported(c, "array.new of a non-array type");
+  if (!slot_storage(c->m->types[t].u.array.type)) return unsupported(c, "an array of v128");
+  uint32_t nin = form == 0 ? 2 : form == 1 ? 1 : in->imm.x.b;
+  if (nin > c->stk.n)
+    return x64_fail(c, WEFT_ERR_INVALID, "function %u: array.new without its operands", c->fidx);
+  call_prologue(c);
+  uint32_t base = c->stk.n - nin;
+  (void)x64_slot(c, base + nin);
+  if (form == 0) { /* [init, len] */
+    x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base + 1));
+    x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
+  } else if (form == 1) { /* [len] */
+    x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base));
+    x64_emit_mov_ri32(c->b, X64_RCX, 0);
+  } else { /* [v0 .. vn-1] */
+    x64_emit_mov_ri32(c->b, X64_RDX, nin);
+    x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
+  }
+  for (uint32_t i = 0; i < nin; i++)
+    (void)x64_pop(c);
+  x64_emit_mov_ri32(c->b, X64_RSI, t);
+  x64_call_libcall(c, form == 2 ? WEFT_LC_GC_ARRAY_NEW_FIXED : WEFT_LC_GC_ARRAY_NEW);
+  x64_after_libcall(c);
+  push_rax_ref(c);
+  return 1;
+}
+
+/* Load a value of storage type `st` at m into a fresh stack entry; `gpr` is a register the caller
+ * owns and gives up (the base of m may be it). */
+static void load_field(x64_fn *c, weft_valtype st, bool sign, int gpr, x64_mem m) {
+  x64_buf *b = c->b;
+  switch (WEFT_VT_KIND(st)) {
+  case WEFT_VT_I8:
+    x64_emit_loadx(b, sign ? 0xBEu : 0xB6u, false, gpr, m);
+    x64_push_reg(c, X64_T_I32, gpr);
+    return;
+  case WEFT_VT_I16:
+    x64_emit_loadx(b, sign ? 0xBFu : 0xB7u, false, gpr, m);
+    x64_push_reg(c, X64_T_I32, gpr);
+    return;
+  case WEFT_VT_I32:
+    x64_emit_load(b, false, gpr, m);
+    x64_push_reg(c, X64_T_I32, gpr);
+    return;
+  case WEFT_VT_I64:
+    x64_emit_load(b, true, gpr, m);
+    x64_push_reg(c, X64_T_I64, gpr);
+    return;
+  case WEFT_VT_F32:
+  case WEFT_VT_F64: {
+    bool w = WEFT_VT_KIND(st) == WEFT_VT_F64;
+    x64_emit_load(b, w, gpr, m);
+    int x = x64_alloc_xmm(c);
+    x64_emit_movd_xr(b, w, x, gpr);
+    c->gpr_used &= (uint16_t) ~(1u << gpr);
+    x64_push_reg(c, w ? X64_T_F64 : X64_T_F32, x);
+    return;
+  }
+  default:
+    x64_emit_load(b, true, gpr, m);
+    x64_push_reg(c, X64_T_REF, gpr);
+    return;
+  }
+}
+
+/* Store value v (in a register) of storage type st at m; v is freed. Uses r11 for floats. */
+static void store_field(x64_fn *c, weft_valtype st, x64_val *v, x64_mem m) {
+  x64_buf *b = c->b;
+  int r = v->reg;
+  if (X64_IS_FLOAT(v->type)) {
+    x64_emit_movd_rx(b, v->type == X64_T_F64, X64_SCRATCH, v->reg);
+    r = X64_SCRATCH;
+  }
+  switch (weft_gc_storage_size(st)) {
+  case 1: x64_emit_store8(b, m, r); break;
+  case 2: x64_emit_store16(b, m, r); break;
+  case 4: x64_emit_store(b, false, m, r); break;
+  default: x64_emit_store(b, true, m, r); break;
+  }
+  x64_free_val(c, v);
+}
+
+static int struct_get(x64_fn *c, const weft_instr *in, bool sign) {
+  uint32_t t = in->imm.x.a, f = in->imm.x.b;
+  if (!struct_type(c, t) || f >= c->m->types[t].u.strct.nfields)
+    return unsupported(c, "struct.get of a bad field");
+  const weft_type *ty = &c->m->types[t];
+  weft_valtype st = ty->u.strct.fields[f].type;
+  if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
+  x64_val r = x64_pop(c);
+  x64_to_reg(c, &r, 0);
+  x64_emit_test_rr(c->b, true, r.reg, r.reg);
+  x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_STRUCT);
+  load_field(c, st, sign, r.reg, x64_m(r.reg, (int32_t)weft_gc_field_offset(ty, f)));
+  return 1;
+}
+
+static int struct_set(x64_fn *c, const weft_instr *in) {
+  uint32_t t = in->imm.x.a, f = in->imm.x.b;
+  if (!struct_type(c, t) || f >= c->m->types[t].u.strct.nfields)
+    return unsupported(c, "struct.set of a bad field");
+  const weft_type *ty = &c->m->types[t];
+  weft_valtype st = ty->u.strct.fields[f].type;
+  if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
+  x64_val v = x64_pop(c), r = x64_pop(c);
+  x64_to_reg(c, &v, 0);
+  x64_to_reg(c, &r, X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg));
+  x64_emit_test_rr(c->b, true, r.reg, r.reg);
+  x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_STRUCT);
+  store_field(c, st, &v, x64_m(r.reg, (int32_t)weft_gc_field_offset(ty, f)));
+  x64_free_val(c, &r);
+  return 1;
+}
+
+static uint8_t scale_of(uint32_t size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+
+/* Null and bounds checks of array ref r with index idx (both in registers); idx zero-extended. */
+static void array_check(x64_fn *c, const x64_val *r, const x64_val *idx) {
+  x64_emit_test_rr(c->b, true, r->reg, r->reg);
+  x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_ARRAY);
+  x64_emit_mov_rr(c->b, false, idx->reg, idx->reg);
+  x64_emit_alu_rm(c->b, X64_CMP, false, idx->reg, x64_m(r->reg, 8));
+  x64_trap_if(c, X64_CC_AE, WEFT_TRAP_ARRAY_OOB);
+}
+
+static int array_get(x64_fn *c, const weft_instr *in, bool sign) {
+  uint32_t t = in->imm.x.a;
+  if (!array_type(c, t)) return unsupported(c, "array.get of a non-array type");
+  weft_valtype st = c->m->types[t].u.array.type;
+  if (!slot_storage(st)) return unsupported(c, "an array of v128");
+  x64_val idx = x64_pop(c), r = x64_pop(c);
+  x64_to_reg(c, &idx, 0);
+  x64_to_reg(c, &r, (uint16_t)(1u << idx.reg));
+  array_check(c, &r, &idx);
+  uint32_t sz = weft_gc_storage_size(st);
+  x64_mem m = x64_mi(r.reg, idx.reg, scale_of(sz), (int32_t)WEFT_GC_HEADER_SIZE);
+  x64_free_val(c, &idx);
+  load_field(c, st, sign, r.reg, m);
+  return 1;
+}
+
+static int array_set(x64_fn *c, const weft_instr *in) {
+  uint32_t t = in->imm.x.a;
+  if (!array_type(c, t)) return unsupported(c, "array.set of a non-array type");
+  weft_valtype st = c->m->types[t].u.array.type;
+  if (!slot_storage(st)) return unsupported(c, "an array of v128");
+  x64_val v = x64_pop(c), idx = x64_pop(c), r = x64_pop(c);
+  x64_to_reg(c, &v, 0);
+  uint16_t avoid = X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg);
+  x64_to_reg(c, &idx, avoid);
+  x64_to_reg(c, &r, (uint16_t)(avoid | (1u << idx.reg)));
+  array_check(c, &r, &idx);
+  store_field(
+      c, st, &v,
+      x64_mi(r.reg, idx.reg, scale_of(weft_gc_storage_size(st)), (int32_t)WEFT_GC_HEADER_SIZE));
+  x64_free_val(c, &idx);
+  x64_free_val(c, &r);
+  return 1;
+}
+
+static void array_len(x64_fn *c) {
+  x64_val r = x64_pop(c);
+  x64_to_reg(c, &r, 0);
+  x64_emit_test_rr(c->b, true, r.reg, r.reg);
+  x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_ARRAY);
+  x64_emit_load(c->b, false, r.reg, x64_m(r.reg, 8));
+  x64_push_reg(c, X64_T_I32, r.reg);
 }
 
 /* -- Dispatch -------------------------------------------------------------------------------- */
 
+/* Operands an instruction pops (those with a count in their immediate check it themselves). */
+static uint32_t operands(uint16_t op) {
+  switch (op) {
+  case WEFT_OP_STRUCT_SET:
+  case WEFT_OP_ARRAY_GET:
+  case WEFT_OP_ARRAY_GET_S:
+  case WEFT_OP_ARRAY_GET_U:
+  case WEFT_OP_ARRAY_NEW: return 2;
+  case WEFT_OP_ARRAY_SET: return 3;
+  case WEFT_OP_STRUCT_NEW:
+  case WEFT_OP_ARRAY_NEW_FIXED: return 0;
+  default: return 1;
+  }
+}
+
 int x64_isel_gc(x64_fn *c, const weft_instr *in) {
+  /* an operand stack too short means an unvalidated module: leave it to the caller's refusal */
+  if (c->stk.n < operands(in->op) && in->op != WEFT_OP_STRUCT_NEW_DEFAULT) return 0;
   switch (in->op) {
   case WEFT_OP_REF_I31: ref_i31(c); return 1;
+  case WEFT_OP_STRUCT_NEW: return struct_new(c, in, false);
+  case WEFT_OP_STRUCT_NEW_DEFAULT: return struct_new(c, in, true);
+  case WEFT_OP_STRUCT_GET:
+  case WEFT_OP_STRUCT_GET_U: return struct_get(c, in, false);
+  case WEFT_OP_STRUCT_GET_S: return struct_get(c, in, true);
+  case WEFT_OP_STRUCT_SET: return struct_set(c, in);
+  case WEFT_OP_ARRAY_NEW: return array_new(c, in, 0);
+  case WEFT_OP_ARRAY_NEW_DEFAULT: return array_new(c, in, 1);
+  case WEFT_OP_ARRAY_NEW_FIXED: return array_new(c, in, 2);
+  case WEFT_OP_ARRAY_GET:
+  case WEFT_OP_ARRAY_GET_U: return array_get(c, in, false);
+  case WEFT_OP_ARRAY_GET_S: return array_get(c, in, true);
+  case WEFT_OP_ARRAY_SET: return array_set(c, in);
+  case WEFT_OP_ARRAY_LEN: array_len(c); return 1;
   case WEFT_OP_I31_GET_S: i31_get(c, true); return 1;
   case WEFT_OP_I31_GET_U: i31_get(c, false); return 1;
   case WEFT_OP_REF_TEST: return ref_test_cast(c, in, false, false);

@@ -1,7 +1,7 @@
 /* include/weft/plugin/gc.h -- interface of a plugin of kind "gc": the heap of GC objects.
  *
  * One heap per store holds structs, arrays and externref boxes (i31ref is unboxed: (v << 1) | 1).
- * The collector is precise, non-moving mark-sweep (DESIGN §9). The core supplies the roots through a
+ * The collector is precise, non-moving mark-sweep (DESIGN §9). The core supplies the roots via a
  * weft_gc_roots provider (core/gcroots.c); the plugin walks Wasm frames itself through the host
  * table's walk_frames slot and the stack maps the provider looks up. Depends on: plugin.h, vm.h,
  * module.h, plugin/backtrace.h (weft_activation).
@@ -45,6 +45,35 @@ typedef struct weft_gc_header {
 } weft_gc_header;
 #define WEFT_GC_HEADER_SIZE 16u
 _Static_assert(sizeof(weft_gc_header) == WEFT_GC_HEADER_SIZE, "weft_gc_header layout");
+
+/* The layout rule, shared by the plugin (gc_type.c) and the codegen, which compiles field accesses
+ * to fixed offsets: fields in declaration order after the header, each at its natural alignment
+ * (references 8 bytes); an array's elements start at WEFT_GC_HEADER_SIZE. */
+static inline uint32_t weft_gc_storage_size(weft_valtype t) {
+  switch (WEFT_VT_KIND(t)) {
+  case WEFT_VT_I8: return 1;
+  case WEFT_VT_I16: return 2;
+  case WEFT_VT_I32:
+  case WEFT_VT_F32: return 4;
+  case WEFT_VT_V128: return 16;
+  default: return 8; /* i64, f64, references */
+  }
+}
+
+/* Byte offset of field `i` of struct type `t` (i == nfields: the unaligned end of the fields). */
+static inline uint64_t weft_gc_field_offset(const weft_type *t, uint32_t i) {
+  uint64_t off = WEFT_GC_HEADER_SIZE;
+  for (uint32_t k = 0; k < i && k < t->u.strct.nfields; k++) {
+    uint32_t sz = weft_gc_storage_size(t->u.strct.fields[k].type);
+    off = (off + sz - 1) & ~(uint64_t)(sz - 1);
+    off += sz;
+  }
+  if (i < t->u.strct.nfields) {
+    uint32_t sz = weft_gc_storage_size(t->u.strct.fields[i].type);
+    off = (off + sz - 1) & ~(uint64_t)(sz - 1);
+  }
+  return off;
+}
 
 #define WEFT_GC_I31_TAG 1u /* an i31ref value is (v << 1) | 1; no heap pointer has bit 0 set */
 

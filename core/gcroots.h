@@ -1,0 +1,31 @@
+/* core/gcroots.h -- the core side of the gc plugin: one heap per store, made on first use, and the
+ * libcalls that allocate GC objects (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, vm.h).
+ * Implemented in core/gcroots.c. Depends on: core/runtime_int.h, weft/plugin/gc.h.
+ */
+#ifndef WEFT_CORE_GCROOTS_H
+#define WEFT_CORE_GCROOTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weft/vm.h"
+
+/* Libcalls (signatures in vm.h). They trap "out of memory" when the heap limit is reached or no gc
+ * plugin is loaded. */
+void *core_gc_lc_struct_new(void *vmctx, uint32_t typeidx, const uint64_t *fields);
+void *core_gc_lc_array_new(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *init);
+void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, const uint64_t *vals);
+
+/* For constant expressions (core/instance.c): a struct of module type `typeidx` with its fields
+ * from vals[0..nfields) (NULL: zeroed), or an array of `len` elements, each vals[0] (NULL: zero)
+ * unless `fixed`, then element i = vals[i]. NULL when no gc plugin is loaded or memory or the heap
+ * limit ran out. */
+struct weft_instance;
+void *core_gc_new(struct weft_instance *inst, uint32_t typeidx, uint32_t len,
+                  const weft_val_raw *vals, bool fixed);
+
+/* Free the heap of the store whose context is `ctx` (every object in it). To be called when the
+ * store dies, before the engine's plugins are unloaded. A no-op when the store has no heap. */
+void core_gc_store_free(weft_store_ctx *ctx);
+
+#endif /* WEFT_CORE_GCROOTS_H */
