@@ -1,7 +1,9 @@
 /* core/memory.c -- linear memories: address-space reservation (4 GiB + 2 GiB guard, so 32-bit
- * accesses need no bounds checks), growth within the limits, and the memory part of the API.
- * Depends on: core/runtime_int.h, mmap/mprotect.
+ * accesses need no bounds checks) with a small pool of freed reservations, growth within the
+ * limits, and the memory part of the API.
+ * Depends on: core/runtime_int.h, mmap/mprotect/madvise, pthread mutex (the pool).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -16,6 +18,49 @@
 #define RESERVATION (6 * GIB)
 #define MAX_PAGES_32 ((uint64_t)65536)
 
+/* -- Reservation pool ------------------------------------------------------------------------- */
+
+/* Unmapping a 6 GiB reservation frees its page tables, and the next reservation's first touches
+ * must allocate them again: for a small instance with a memory these were most of the cost of
+ * instantiate + free (perf: unmap_page_range, free_pgd_range, __pmd_alloc/__pte_alloc under the
+ * data-segment copy). So up to POOL_MAX freed reservations are kept, process-wide: each goes back
+ * to PROT_NONE with its pages dropped (MADV_DONTNEED: anonymous private pages read as zero when
+ * touched again), so a reused one behaves exactly like a fresh mmap. */
+#define POOL_MAX 32
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *pool[POOL_MAX];
+static size_t pool_n;
+
+/* A PROT_NONE reservation of RESERVATION bytes: from the pool, else a new mapping. NULL on failure. */
+static void *reservation_take(void) {
+  void *base = NULL;
+  pthread_mutex_lock(&pool_lock);
+  if (pool_n > 0) base = pool[--pool_n];
+  pthread_mutex_unlock(&pool_lock);
+  if (base != NULL) return base;
+  base = mmap(NULL, RESERVATION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return base != MAP_FAILED ? base : NULL;
+}
+
+/* Gives back a reservation whose first `used` bytes are accessible: to the pool once reset, or to
+ * the kernel when the pool is full or the reset fails. */
+static void reservation_give(void *base, uint64_t used) {
+  bool keep = used == 0 || (madvise(base, (size_t)used, MADV_DONTNEED) == 0 &&
+                            mprotect(base, (size_t)used, PROT_NONE) == 0);
+  if (keep) {
+    pthread_mutex_lock(&pool_lock);
+    if (pool_n < POOL_MAX)
+      pool[pool_n++] = base;
+    else
+      keep = false;
+    pthread_mutex_unlock(&pool_lock);
+  }
+  if (!keep) munmap(base, RESERVATION);
+}
+
+/* -- Memories --------------------------------------------------------------------------------- */
+
 static uint64_t max_pages(const weft_limits *l) {
   uint64_t cap = MAX_PAGES_32; /* also the implementation limit of memory64 */
   if (l->has_max && l->max < cap) return l->max;
@@ -29,14 +74,14 @@ int core_rt_memory_create(const weft_limits *limits, weft_vm_memory *vm, core_me
   if (m == NULL) return WEFT_ERR_NOMEM;
   m->vm = vm != NULL ? vm : &m->storage;
   m->limits = *limits;
-  void *base = mmap(NULL, RESERVATION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) {
+  uint8_t *base = reservation_take();
+  if (base == NULL) {
     free(m);
     return WEFT_ERR_NOMEM;
   }
   uint64_t bytes = limits->min * WEFT_WASM_PAGE_SIZE;
   if (bytes > 0 && mprotect(base, (size_t)bytes, PROT_READ | PROT_WRITE) != 0) {
-    munmap(base, RESERVATION);
+    munmap(base, RESERVATION); /* a failed mprotect may have changed part of it */
     free(m);
     return WEFT_ERR_NOMEM;
   }
@@ -49,7 +94,7 @@ int core_rt_memory_create(const weft_limits *limits, weft_vm_memory *vm, core_me
 
 void core_rt_memory_destroy(core_memory *m) {
   if (m == NULL) return;
-  if (m->vm->base != NULL) munmap(m->vm->base, m->reserved);
+  if (m->vm->base != NULL) reservation_give(m->vm->base, m->vm->length);
   free(m);
 }
 
