@@ -145,3 +145,95 @@ void *core_gc_new(weft_instance_t *inst, uint32_t typeidx, uint32_t len, const w
                   bool fixed) {
   return alloc_obj(inst->store->ctx, inst->ir, typeidx, len, vals, sizeof(weft_val_raw), fixed);
 }
+
+/* -- Bulk array instructions ----------------------------------------------------------------- */
+
+static _Noreturn void trap(void *vmctx, uint32_t code) {
+  core_rt_trap_raise(((weft_vmctx_header *)vmctx)->store_ctx, code);
+}
+
+/* [off, off + n) within an array of `len` elements (no overflow). */
+static bool fits(uint64_t off, uint64_t n, uint64_t len) { return off <= len && n <= len - off; }
+
+static uint8_t *elems(weft_gc_header *a) { return (uint8_t *)a + a->type->size; }
+
+void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops) {
+  weft_vmctx_header *h = vmctx;
+  weft_instance_t *inst = h->instance;
+  const weft_module *ir = inst->ir;
+  switch (op) {
+  case WEFT_OP_ARRAY_FILL: { /* [arr, off, val, n] */
+    weft_gc_header *arr = (weft_gc_header *)(uintptr_t)ops[0];
+    uint32_t off = (uint32_t)ops[1], n = (uint32_t)ops[3];
+    if (arr == NULL) trap(vmctx, WEFT_TRAP_NULL_ARRAY);
+    if (!fits(off, n, arr->length)) trap(vmctx, WEFT_TRAP_ARRAY_OOB);
+    uint32_t z = arr->type->elem_size;
+    for (uint32_t i = 0; i < n; i++)
+      put(elems(arr) + (size_t)(off + i) * z, z, (const uint8_t *)&ops[2]);
+    return NULL;
+  }
+  case WEFT_OP_ARRAY_COPY: { /* [dst, doff, src, soff, n] */
+    weft_gc_header *dst = (weft_gc_header *)(uintptr_t)ops[0],
+                   *src = (weft_gc_header *)(uintptr_t)ops[2];
+    uint32_t doff = (uint32_t)ops[1], soff = (uint32_t)ops[3], n = (uint32_t)ops[4];
+    if (dst == NULL || src == NULL) trap(vmctx, WEFT_TRAP_NULL_ARRAY);
+    if (!fits(doff, n, dst->length) || !fits(soff, n, src->length))
+      trap(vmctx, WEFT_TRAP_ARRAY_OOB);
+    uint32_t z = dst->type->elem_size;
+    if (n > 0) memmove(elems(dst) + (size_t)doff * z, elems(src) + (size_t)soff * z, (size_t)n * z);
+    return NULL;
+  }
+  case WEFT_OP_ARRAY_INIT_DATA:
+  case WEFT_OP_ARRAY_INIT_ELEM: { /* [arr, off, soff, n] */
+    weft_gc_header *arr = (weft_gc_header *)(uintptr_t)ops[0];
+    uint32_t off = (uint32_t)ops[1], soff = (uint32_t)ops[2], n = (uint32_t)ops[3];
+    if (arr == NULL) trap(vmctx, WEFT_TRAP_NULL_ARRAY);
+    if (!fits(off, n, arr->length)) trap(vmctx, WEFT_TRAP_ARRAY_OOB);
+    uint32_t z = arr->type->elem_size;
+    if (op == WEFT_OP_ARRAY_INIT_DATA) {
+      if (b >= ir->ndatas) trap(vmctx, WEFT_TRAP_MEMORY_OOB);
+      uint64_t seglen = inst->data_dropped[b] ? 0 : ir->datas[b].len;
+      if (!fits(soff, (uint64_t)n * z, seglen)) trap(vmctx, WEFT_TRAP_MEMORY_OOB);
+      if (n > 0) memcpy(elems(arr) + (size_t)off * z, ir->datas[b].bytes + soff, (size_t)n * z);
+    } else {
+      if (b >= ir->nelems) trap(vmctx, WEFT_TRAP_TABLE_OOB);
+      uint64_t seglen = inst->elem_dropped[b] ? 0 : ir->elems[b].nitems;
+      if (!fits(soff, n, seglen)) trap(vmctx, WEFT_TRAP_TABLE_OOB);
+      for (uint32_t i = 0; i < n; i++) {
+        weft_val_raw v;
+        if (core_rt_elem_item(inst, b, soff + i, &v) != WEFT_OK)
+          trap(vmctx, WEFT_TRAP_OUT_OF_MEMORY);
+        put(elems(arr) + (size_t)(off + i) * z, z, (const uint8_t *)&v);
+      }
+    }
+    return NULL;
+  }
+  case WEFT_OP_ARRAY_NEW_DATA:
+  case WEFT_OP_ARRAY_NEW_ELEM: { /* [soff, n] */
+    uint32_t soff = (uint32_t)ops[0], n = (uint32_t)ops[1];
+    if (a >= ir->ntypes || ir->types[a].comp != WEFT_COMP_ARRAY) trap(vmctx, WEFT_TRAP_UNREACHABLE);
+    uint32_t z = weft_gc_storage_size(ir->types[a].u.array.type);
+    if (op == WEFT_OP_ARRAY_NEW_DATA) {
+      uint64_t seglen = b < ir->ndatas && !inst->data_dropped[b] ? ir->datas[b].len : 0;
+      if (!fits(soff, (uint64_t)n * z, seglen)) trap(vmctx, WEFT_TRAP_MEMORY_OOB);
+    } else {
+      uint64_t seglen = b < ir->nelems && !inst->elem_dropped[b] ? ir->elems[b].nitems : 0;
+      if (!fits(soff, n, seglen)) trap(vmctx, WEFT_TRAP_TABLE_OOB);
+    }
+    weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false);
+    if (arr == NULL) out_of_memory(vmctx);
+    if (op == WEFT_OP_ARRAY_NEW_DATA) {
+      if (n > 0) memcpy(elems(arr), ir->datas[b].bytes + soff, (size_t)n * z);
+    } else {
+      for (uint32_t i = 0; i < n; i++) {
+        weft_val_raw v;
+        if (core_rt_elem_item(inst, b, soff + i, &v) != WEFT_OK)
+          trap(vmctx, WEFT_TRAP_OUT_OF_MEMORY);
+        put(elems(arr) + (size_t)i * z, z, (const uint8_t *)&v);
+      }
+    }
+    return arr;
+  }
+  default: trap(vmctx, WEFT_TRAP_UNREACHABLE);
+  }
+}

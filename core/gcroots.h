@@ -16,6 +16,11 @@ void *core_gc_lc_struct_new(void *vmctx, uint32_t typeidx, const uint64_t *field
 void *core_gc_lc_array_new(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *init);
 void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, const uint64_t *vals);
 
+/* GC_ARRAY_OP: array.fill (a = type), array.copy (a, b = types), array.init_data / init_elem
+ * (a = type, b = segment), array.new_data / new_elem (a = type, b = segment; returns the array),
+ * `op` the weft_op, `ops` the instruction's operands in 8-byte operand slots. May trap. */
+void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops);
+
 /* For constant expressions (core/instance.c): a struct of module type `typeidx` with its fields
  * from vals[0..nfields) (NULL: zeroed), or an array of `len` elements, each vals[0] (NULL: zero)
  * unless `fixed`, then element i = vals[i]. NULL when no gc plugin is loaded or memory or the heap

@@ -1,13 +1,13 @@
 /* plugins/x64-codegen/x64_isel_gc.c -- GC instructions (0xFB prefix): ref.i31, i31.get_s/u,
  * ref.test, ref.cast, br_on_cast(_fail); struct.new(_default), struct.get(_s/_u), struct.set,
- * array.new(_default/_fixed), array.get(_s/_u), array.set, array.len. Allocation is a libcall
+ * array.new(_default/_fixed), array.get(_s/_u), array.set, array.len; array.fill/copy/init_data/
+ * init_elem/new_data/new_elem through the GC_ARRAY_OP libcall. Allocation is a libcall
  * (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, core/gcroots.c); accesses are inline at the
  * offsets of the shared layout rule (weft_gc_field_offset, plugin/gc.h).
  * Representation: an i31ref is (v << 1) | 1; any other non-null value of the any hierarchy is a
  * gc-plugin object whose header starts with a weft_gc_type pointer, whose first word is the
  * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). Not compiled yet (refused as
- * unsupported): array.fill, array.copy, array.init_data/elem, array.new_data/elem, the extern
- * conversions, v128 fields, casts to function types; no stack maps yet.
+ * unsupported): the extern conversions, v128 fields, casts to function types; no stack maps yet.
  * Depends on: x64_int.h, plugin/gc.h, vm.h.
  */
 #include "weft/plugin/gc.h"
@@ -403,6 +403,29 @@ static void array_len(x64_fn *c) {
   x64_push_reg(c, X64_T_I32, r.reg);
 }
 
+/* array.fill/copy/init_data/init_elem/new_data/new_elem through GC_ARRAY_OP: rsi = the opcode,
+ * edx/ecx = its immediates, r8 = its operands (the top `n` operand slots). */
+static int array_op(x64_fn *c, const weft_instr *in, uint32_t n, bool result) {
+  if (c->stk.n < n) return 0;
+  call_prologue(c);
+  uint32_t base = c->stk.n - n;
+  (void)x64_slot(c, base + n);
+  x64_emit_lea(c->b, true, X64_R8, x64_slot(c, base));
+  for (uint32_t i = 0; i < n; i++)
+    (void)x64_pop(c);
+  x64_emit_mov_ri32(c->b, X64_RSI, in->op);
+  x64_emit_mov_ri32(c->b, X64_RDX, in->imm.x.a);
+  x64_emit_mov_ri32(c->b, X64_RCX, in->imm.x.b);
+  x64_call_libcall(c, WEFT_LC_GC_ARRAY_OP);
+  x64_after_libcall(c);
+  if (result) push_rax_ref(c);
+  return 1;
+}
+
+static bool v128_array(x64_fn *c, uint32_t t) {
+  return array_type(c, t) && !slot_storage(c->m->types[t].u.array.type);
+}
+
 /* -- Dispatch -------------------------------------------------------------------------------- */
 
 /* Operands an instruction pops (those with a count in their immediate check it themselves). */
@@ -439,6 +462,19 @@ int x64_isel_gc(x64_fn *c, const weft_instr *in) {
   case WEFT_OP_ARRAY_GET_S: return array_get(c, in, true);
   case WEFT_OP_ARRAY_SET: return array_set(c, in);
   case WEFT_OP_ARRAY_LEN: array_len(c); return 1;
+  case WEFT_OP_ARRAY_FILL:
+  case WEFT_OP_ARRAY_COPY:
+  case WEFT_OP_ARRAY_INIT_DATA:
+  case WEFT_OP_ARRAY_INIT_ELEM:
+  case WEFT_OP_ARRAY_NEW_DATA:
+  case WEFT_OP_ARRAY_NEW_ELEM: {
+    if (!array_type(c, in->imm.x.a))
+      return unsupported(c, "a bulk array instruction on a non-array type");
+    if (v128_array(c, in->imm.x.a)) return unsupported(c, "an array of v128");
+    bool made = in->op == WEFT_OP_ARRAY_NEW_DATA || in->op == WEFT_OP_ARRAY_NEW_ELEM;
+    uint32_t n = made ? 2 : in->op == WEFT_OP_ARRAY_COPY ? 5 : 4;
+    return array_op(c, in, n, made);
+  }
   case WEFT_OP_I31_GET_S: i31_get(c, true); return 1;
   case WEFT_OP_I31_GET_U: i31_get(c, false); return 1;
   case WEFT_OP_REF_TEST: return ref_test_cast(c, in, false, false);
