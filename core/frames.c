@@ -339,9 +339,10 @@ static void walk_into(pending *p, const core_frames_act *act, const weft_activat
   p->status = bi->walk(bs, &acts[0], &v);
 }
 
-/* Runs on the stack region below the trapped frames. */
-static void capture_body(void *arg) {
-  const core_frames_act *act = arg;
+/* Runs on the stack region below the trapped frames; called only by core_frames_capture (the
+ * assembly below), hence not static: a static function's assembler name is not guaranteed. */
+__attribute__((visibility("hidden"))) void core_frames_capture_body(const core_frames_act *act);
+void core_frames_capture_body(const core_frames_act *act) {
   pending *p = &tls_pending;
   if (pending_is_this_trap(p, act->ctx, act)) return; /* a resume site saw it with its stacks */
   pending_clear(p);
@@ -382,30 +383,118 @@ void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
   p->trap_fp = ctx->trap_fp;
 }
 
-/* Calls fn(arg) with rsp = top (16-aligned), then comes back. */
-static void call_on(uintptr_t top, void (*fn)(void *), void *arg) {
-  __asm__ volatile("movq %%rsp, %%rbx\n\t"
-                   "movq %[top], %%rsp\n\t"
-                   "callq *%[fn]\n\t"
-                   "movq %%rbx, %%rsp\n\t"
-                   : "+D"(arg)
-                   : [top] "r"(top), [fn] "r"(fn)
-                   : "rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc",
-                     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                     "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-}
+/* core_frames_capture(act) in assembly, so that nothing but its return address is written below
+ * the entry before the switch, whatever the optimization level (at -O0 a C frame here plus a call
+ * overwrote the outermost Wasm frame's saved rbp, and every trace after it was cut). It picks the
+ * stack top as start_ok does -- the innermost trapped frame, or 4 KiB below the entry when that is
+ * higher, minus GAP, 16-aligned -- then runs core_frames_capture_body(act) there and comes back.
+ * The word offsets it reads are checked against the C layouts here. */
+#define CAP_ACT_CTX 8
+#define CAP_ACT_ENTRY 16
+#define CAP_CTX_LIMIT 0
+#define CAP_CTX_EXIT_FP 40
+#define CAP_CTX_CHAIN_KIND 48
+#define CAP_CTX_CHAIN_PAYLOAD 56
+#define CAP_CTX_TRAP_PC 72
+#define CAP_CTX_TRAP_FP 80
+#define CAP_CONT_TOP 96
+#define CAP_CONT_SIZE 104
+#define CAP_CHAIN_CONT 2
+#define CAP_MAX_SPAN 0x40000000
+#define CAP_BELOW_LIMIT 0x20000
+#define CAP_GAP 512
+_Static_assert(offsetof(core_frames_act, ctx) == CAP_ACT_CTX, "capture stub layout");
+_Static_assert(offsetof(core_frames_act, entry_call_fp) == CAP_ACT_ENTRY, "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, limits.stack_limit) == CAP_CTX_LIMIT, "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, last_wasm_exit_fp) == CAP_CTX_EXIT_FP, "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, stack_chain.kind) == CAP_CTX_CHAIN_KIND, "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, stack_chain.payload) == CAP_CTX_CHAIN_PAYLOAD,
+               "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, trap_pc) == CAP_CTX_TRAP_PC, "capture stub layout");
+_Static_assert(offsetof(weft_store_ctx, trap_fp) == CAP_CTX_TRAP_FP, "capture stub layout");
+_Static_assert(offsetof(weft_contref, stack_top) == CAP_CONT_TOP, "capture stub layout");
+_Static_assert(offsetof(weft_contref, stack_size) == CAP_CONT_SIZE, "capture stub layout");
+_Static_assert(WEFT_CHAIN_CONTINUATION == CAP_CHAIN_CONT, "capture stub layout");
+_Static_assert(MAX_SPAN == CAP_MAX_SPAN && BELOW_LIMIT == CAP_BELOW_LIMIT && GAP == CAP_GAP,
+               "capture stub constants");
 
-/* Kept tiny, out of line and free of calls: its frame sits just below the entry, where only the
- * array-call trampoline's saved registers were, never a Wasm frame. Everything else runs on the
- * stack below the innermost trapped frame (or 4 KiB below the entry when that is higher), which
- * lies inside the host margin the entry keeps below the Wasm stack limit. */
-__attribute__((noinline)) void core_frames_capture(const core_frames_act *act) {
-  const weft_store_ctx *ctx = act->ctx;
-  uintptr_t below = act->entry_call_fp - 4096;
-  uintptr_t fp = (ctx->trap_pc != 0 || ctx->trap_fp != 0) ? ctx->trap_fp : ctx->last_wasm_exit_fp;
-  if (start_ok(ctx, fp, act->entry_call_fp) && fp < below) below = fp;
-  call_on((below - GAP) & ~(uintptr_t)15, capture_body, (void *)(uintptr_t)act);
-}
+#define CAP_S(x) #x
+#define CAP_STR(x) CAP_S(x)
+/* rdi = act throughout; rax = ctx, rcx = end (the entry), rdx = fp, r8 = the new stack top. */
+__asm__(".pushsection .text\n"
+        ".globl core_frames_capture\n"
+        ".hidden core_frames_capture\n"
+        ".type core_frames_capture, @function\n"
+        ".p2align 4\n"
+        "core_frames_capture:\n"
+        "  .cfi_startproc\n"
+        "  movq " CAP_STR(CAP_ACT_CTX) "(%rdi), %rax\n"
+        "  movq " CAP_STR(CAP_ACT_ENTRY) "(%rdi), %rcx\n"
+        "  leaq -4096(%rcx), %r8\n"
+        /* fp: the trap's (fault or raised in C), else the last exit to the host */
+        "  movq " CAP_STR(CAP_CTX_TRAP_FP) "(%rax), %rdx\n"
+        "  cmpq $0, " CAP_STR(CAP_CTX_TRAP_PC) "(%rax)\n"
+        "  jne 1f\n"
+        "  testq %rdx, %rdx\n"
+        "  jne 1f\n"
+        "  movq " CAP_STR(CAP_CTX_EXIT_FP) "(%rax), %rdx\n"
+        /* start_ok(ctx, fp, end), else 9f */
+        "1:\n"
+        "  testq %rdx, %rdx\n"
+        "  je 9f\n"
+        "  cmpq %rcx, %rdx\n"
+        "  jae 9f\n"
+        "  cmpq $" CAP_STR(CAP_CHAIN_CONT) ", " CAP_STR(CAP_CTX_CHAIN_KIND) "(%rax)\n"
+        "  jne 3f\n"
+        "  movq " CAP_STR(CAP_CTX_CHAIN_PAYLOAD) "(%rax), %rsi\n"
+        "  testq %rsi, %rsi\n"
+        "  je 9f\n"
+        "  movq " CAP_STR(CAP_CONT_TOP) "(%rsi), %r9\n"
+        "  movq " CAP_STR(CAP_CONT_SIZE) "(%rsi), %r10\n"
+        "  cmpq %r9, %r10\n" /* size > top */
+        "  ja 9f\n"
+        "  cmpq %r9, %rcx\n" /* end >= top */
+        "  jae 9f\n"
+        "  movq %r9, %r11\n"
+        "  subq %r10, %r11\n"
+        "  cmpq %r11, %rdx\n" /* fp < top - size */
+        "  jb 9f\n"
+        "  jmp 8f\n"
+        "3:\n"
+        "  movq " CAP_STR(CAP_CTX_LIMIT) "(%rax), %r9\n"
+        "  testq %r9, %r9\n"
+        "  jne 4f\n"
+        "  movq %rcx, %r11\n"
+        "  subq %rdx, %r11\n"
+        "  cmpq $" CAP_STR(CAP_MAX_SPAN) ", %r11\n" /* end - fp >= MAX_SPAN */
+        "  jae 9f\n"
+        "  jmp 8f\n"
+        "4:\n"
+        "  xorl %r11d, %r11d\n"
+        "  cmpq $" CAP_STR(CAP_BELOW_LIMIT) ", %r9\n"
+        "  jbe 5f\n"
+        "  leaq -" CAP_STR(CAP_BELOW_LIMIT) "(%r9), %r11\n"
+        "5:\n"
+        "  cmpq %r11, %rdx\n" /* fp below limit - BELOW_LIMIT */
+        "  jb 9f\n"
+        "8:\n" /* fp is a frame of this activation: below it if that is lower */
+        "  cmpq %r8, %rdx\n"
+        "  jae 9f\n"
+        "  movq %rdx, %r8\n"
+        "9:\n"
+        "  subq $" CAP_STR(CAP_GAP) ", %r8\n"
+        "  andq $-16, %r8\n"
+        "  movq %rsp, %r9\n"
+        "  movq %r8, %rsp\n"
+        "  pushq %r9\n"
+        "  subq $8, %rsp\n"
+        "  call core_frames_capture_body@PLT\n"
+        "  addq $8, %rsp\n"
+        "  popq %rsp\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size core_frames_capture, .-core_frames_capture\n"
+        ".popsection\n");
 
 /* -- Trap frames ------------------------------------------------------------------------------ */
 
