@@ -31,6 +31,9 @@ void cli_timings_module(const struct weft_cmodule *mod, uint64_t total_ns) {
   fprintf(stderr, "decode+validate: %.3f ms (decode %.3f ms, validate %.3f ms)\n", dv,
           (double)st.decode_ns / 1e6, (double)st.validate_ns / 1e6);
   fprintf(stderr, "compile: %.3f ms\n", c);
+  fprintf(stderr, "cpu time: decode %.3f ms, validate %.3f ms, codegen %.3f ms\n",
+          (double)st.decode_cpu_ns / 1e6, (double)st.validate_cpu_ns / 1e6,
+          (double)st.compile_cpu_ns / 1e6);
   fprintf(stderr, "code section: %" PRIu64 " B, %" PRIu32 " functions -> %" PRIu64
                   " B of machine code\n",
           st.code_section_bytes, st.ndefined_funcs, st.machine_code_bytes);

@@ -415,6 +415,9 @@ typedef struct weft_module_stats_t {
   uint64_t machine_code_bytes; /* size of the generated code, 0 if none */
   uint32_t ndefined_funcs;     /* functions with a body */
   uint32_t pad;
+  /* The same three phases in CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): on a loaded
+   * machine the wall times above include waiting for a core. */
+  uint64_t decode_cpu_ns, validate_cpu_ns, compile_cpu_ns;
 } weft_module_stats_t;
 
 /* Copies the statistics of `module` into *out. WEFT_OK, or WEFT_ERR_MISUSE when either is NULL.
