@@ -7,7 +7,7 @@
  * Representation: an i31ref is (v << 1) | 1; any other non-null value of the any hierarchy is a
  * gc-plugin object whose header starts with a weft_gc_type pointer, whose first word is the
  * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). Not compiled yet (refused as
- * unsupported): the extern conversions, v128 fields, casts to function types; no stack maps yet.
+ * unsupported): the extern conversions, v128 fields; no stack maps yet.
  * Depends on: x64_int.h, plugin/gc.h, vm.h.
  */
 #include "weft/plugin/gc.h"
@@ -132,10 +132,52 @@ static void emit_test(x64_fn *c, int v, int res, uint32_t ht, bool nullable) {
   jumps_here(c, &no);
 }
 
+/* Whether heap type ht is a concrete function type (tested through FUNC_SUBTYPE). */
+static bool func_type(x64_fn *c, uint32_t ht) {
+  return !WEFT_HT_IS_ABSTRACT(ht) && ht < c->m->ntypes && c->m->types[ht].comp == WEFT_COMP_FUNC;
+}
+
+/* eax = 1 when the funcref on top of the (spilled) stack matches (ref null? ht), else 0: null
+ * checks and an exact id match inline, subtyping through the FUNC_SUBTYPE libcall. The value stays
+ * in its operand slot; rax is marked used. */
+static void emit_func_test(x64_fn *c, uint32_t ht, bool nullable) {
+  x64_buf *b = c->b;
+  x64_save_pinned(c);
+  x64_spill_all(c);
+  jumps done = {{0}, 0};
+  x64_emit_load(b, true, X64_SCRATCH, x64_slot(c, c->stk.n - 1));
+  x64_emit_mov_ri32(b, X64_RAX, nullable ? 1u : 0u);
+  x64_emit_test_rr(b, true, X64_SCRATCH, X64_SCRATCH);
+  jump_add(&done, x64_emit_jcc(b, X64_CC_E));
+  x64_emit_mov_ri32(b, X64_RAX, 1);
+  x64_emit_load(b, false, X64_RDX, x64_m(X64_VMCTX, (int32_t)(c->mc->lay.type_ids + 4u * ht)));
+  x64_emit_load(b, false, X64_RSI, x64_m(X64_SCRATCH, 16)); /* weft_funcref.type_index */
+  x64_emit_alu_rr(b, X64_CMP, false, X64_RSI, X64_RDX);
+  jump_add(&done, x64_emit_jcc(b, X64_CC_E));
+  x64_emit_mov_rr(b, true, X64_RDI, X64_VMCTX);
+  x64_call_libcall(c, WEFT_LC_FUNC_SUBTYPE);
+  x64_after_libcall(c);
+  jumps_here(c, &done);
+  c->gpr_used |= 1u << X64_RAX;
+}
+
 /* ref.test / ref.cast: the value stays in its register; the result replaces it (test) or the
  * value is kept after a check that traps with "cast failure" (cast). */
 static int ref_test_cast(x64_fn *c, const weft_instr *in, bool cast, bool nullable) {
   uint32_t ht = WEFT_VT_HEAP(in->imm.x.a);
+  if (func_type(c, ht)) {
+    emit_func_test(c, ht, nullable);
+    if (cast) {
+      x64_emit_test_rr(c->b, false, X64_RAX, X64_RAX);
+      x64_trap_if(c, X64_CC_E, WEFT_TRAP_CAST_FAILURE);
+      c->gpr_used &= (uint16_t)~(1u << X64_RAX);
+    } else {
+      x64_val v = x64_pop(c);
+      x64_free_val(c, &v);
+      x64_push_reg(c, X64_T_I32, X64_RAX);
+    }
+    return 1;
+  }
   if (!test_supported(c, ht))
     return x64_fail(c, WEFT_ERR_UNSUPPORTED,
                     "function %u: %s to a function type is not supported by x64-codegen yet",
@@ -161,6 +203,14 @@ static int ref_test_cast(x64_fn *c, const weft_instr *in, bool cast, bool nullab
 static int br_on_cast(x64_fn *c, const weft_instr *in, bool on_fail) {
   uint32_t ht = WEFT_VT_HEAP(in->imm.x.c);
   bool nullable = (in->b & 2u) != 0;
+  if (func_type(c, ht)) {
+    emit_func_test(c, ht, nullable);
+    x64_br_prepare(c, in->imm.x.a);
+    x64_emit_test_rr(c->b, false, X64_RAX, X64_RAX);
+    x64_br_if_cc(c, in->imm.x.a, on_fail ? X64_CC_E : X64_CC_NE);
+    c->gpr_used &= (uint16_t)~(1u << X64_RAX);
+    return 1;
+  }
   if (!test_supported(c, ht))
     return x64_fail(
         c, WEFT_ERR_UNSUPPORTED,
