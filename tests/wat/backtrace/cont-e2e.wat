@@ -13,6 +13,8 @@
   (type $ck (cont $fk))
   (type $fr (func (result i32)))
   (type $cr (cont $fr))
+  (type $fx (func (param (ref $cr)) (result i32)))
+  (type $cx (cont $fx))
   (tag $t)            ;; suspended by the innermost code, handled only by the outermost handler
   (tag $u)            ;; handled by the middle handler, never suspended
   (tag $y)            ;; a generator's yield
@@ -166,7 +168,30 @@
   (func $c_unh_main (export "unhandled") (param $x i32) (result i32)
     (resume $ci (local.get $x) (cont.new $ci (ref.func $c_unh_cont))))
 
+  ;; -- Handed over: ho_main starts ho_leaf, which yields; ho_main hands the suspended -------
+  ;; continuation to a new one, ho_x, which resumes it; ho_leaf traps under ho_x.
+  (func $ho_leaf (param $x i32) (result i32)
+    (suspend $y)
+    (i32.div_u (i32.const 1) (local.get $x)))
+  (func $ho_x (param $k (ref $cr)) (result i32)
+    (block $h (result (ref $cr))
+      (return (i32.add (i32.const 1) (resume $cr (on $y $h) (local.get $k)))))
+    (drop) (i32.const -1))
+  (func $ho_main (export "handover") (param $x i32) (result i32)
+    (local $k (ref null $cr))
+    (block $h (result (ref $cr))
+      (return (resume $ci (on $y $h) (local.get $x) (cont.new $ci (ref.func $ho_leaf)))))
+    (local.set $k)
+    (resume $cx (ref.as_non_null (local.get $k)) (cont.new $cx (ref.func $ho_x))))
+
+  ;; -- Overflow: unbounded recursion on a continuation's stack ------------------------------
+  (func $ov_rec (param $n i32) (result i32)
+    (i32.add (i32.const 1) (call $ov_rec (i32.add (local.get $n) (i32.const 1)))))
+  (func $ov_cont (param $n i32) (result i32) (call $ov_rec (local.get $n)))
+  (func $ov_main (export "overflow") (param $n i32) (result i32)
+    (resume $ci (local.get $n) (cont.new $ci (ref.func $ov_cont))))
+
   (elem declare func $nest_a $nest_b $deep_a $deep_b $deep_c $fwd_mid $fwd_leaf $sw_a $sw_b $gen
     $sw2_a $sw2_b $nsw_a $nsw_b $nsw_c $done_child $susp_child $c_fill_cont $c_stale_cont
-    $c_unh_cont $c_unh_inner)
+    $c_unh_cont $c_unh_inner $ho_leaf $ho_x $ov_cont)
 )
