@@ -284,14 +284,14 @@ def cell(res, base):
 
 
 def render(results, engines, sizes, info, reps, notes, quick):
-    head = ["kernel", "n", "checksum"] + engines
+    head = ["kernel", "n", "checksum", "wasm B"] + engines
     rows = []
     for name, n in sizes:
         r = results[name]
         cs = r.get("reference")
-        rows.append([name, str(n), "%u" % cs if cs is not None else "?"] +
+        rows.append([name, str(n), "%u" % cs if cs is not None else "?", str(r.get("wasm_bytes", "?"))] +
                     [cell(r.get(e), r.get("native") if e != "native" else None) for e in engines])
-    geo = ["geomean vs native", "", ""]
+    geo = ["geomean vs native", "", "", ""]
     for e in engines:
         ratios = [results[k][e]["median"] / results[k]["native"]["median"] for k, _ in sizes
                   if ok(results[k].get(e)) and ok(results[k].get("native"))]
@@ -388,6 +388,7 @@ def main(argv):
             elif r is not None and "error" in r:
                 notes.append("%s on %s: %s" % (e, name, r["error"]))
         res["n"] = n
+        res["wasm_bytes"] = os.path.getsize(os.path.join(OUT, "wasm", name + ".wasm"))
         results[name] = res
 
     info = machine_info(tools)
