@@ -237,3 +237,33 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
   default: trap(vmctx, WEFT_TRAP_UNREACHABLE);
   }
 }
+
+/* -- any.convert_extern / extern.convert_any --------------------------------------------------- */
+
+/* Host values and i31 values cross between the hierarchies in extern boxes (kind WEFT_GC_EXTERN):
+ * an anyref that holds a host value is a box around it, and so is an externref that holds an i31
+ * (a host value may have bit 0 set). Structs and arrays cross as they are. */
+bool core_gc_convert(weft_store_ctx *ctx, void *ref, bool to_any, void **out) {
+  *out = NULL;
+  if (ref == NULL) return true;
+  heap_entry *e = heap_of(ctx);
+  if (e == NULL) return false;
+  bool obj = e->gi->is_object(e->heap, ref);
+  if (obj && ((weft_gc_header *)ref)->type->kind == WEFT_GC_EXTERN) {
+    memcpy(out, (uint8_t *)ref + WEFT_GC_HEADER_SIZE, sizeof *out); /* unbox */
+    return true;
+  }
+  if (obj || (!to_any && ((uintptr_t)ref & WEFT_GC_I31_TAG) == 0)) {
+    *out = ref;
+    return true;
+  }
+  *out = e->gi->alloc_extern(e->heap, ref); /* a host value into any, an i31 into extern */
+  return *out != NULL;
+}
+
+void *core_gc_lc_extern_convert(void *vmctx, void *ref, uint32_t to_any) {
+  void *out;
+  if (!core_gc_convert(((weft_vmctx_header *)vmctx)->store_ctx, ref, to_any != 0, &out))
+    out_of_memory(vmctx);
+  return out;
+}

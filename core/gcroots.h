@@ -21,6 +21,12 @@ void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, cons
  * `op` the weft_op, `ops` the instruction's operands in 8-byte operand slots. May trap. */
 void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops);
 
+/* GC_EXTERN_CONVERT: any.convert_extern (to_any = 1) or extern.convert_any (0) of `ref`. May trap
+ * (out of memory: host values entering any and i31 values entering extern are boxed). */
+void *core_gc_lc_extern_convert(void *vmctx, void *ref, uint32_t to_any);
+/* The same for constant expressions: false when no gc plugin is loaded or memory ran out. */
+bool core_gc_convert(weft_store_ctx *ctx, void *ref, bool to_any, void **out);
+
 /* For constant expressions (core/instance.c): a struct of module type `typeidx` with its fields
  * from vals[0..nfields) (NULL: zeroed), or an array of `len` elements, each vals[0] (NULL: zero)
  * unless `fixed`, then element i = vals[i]. NULL when no gc plugin is loaded or memory or the heap

@@ -88,6 +88,18 @@ int core_rt_eval_const(weft_instance_t *inst, const weft_expr *e, weft_val_raw *
       st[sp++].ref = o;
       break;
     }
+    case WEFT_OP_ANY_CONVERT_EXTERN: case WEFT_OP_EXTERN_CONVERT_ANY: { /* core/gcroots.c */
+      void *r;
+      if (sp < 1) goto bad;
+      bool to_any = in->op == WEFT_OP_ANY_CONVERT_EXTERN;
+      if (!core_gc_convert(inst->store->ctx, st[sp - 1].ref, to_any, &r))
+        return core_diagf(d, WEFT_ERR_NOMEM, in->off, "instance",
+                          "constant expression: cannot convert a reference (no gc plugin, or "
+                          "[gc] heap_limit reached)");
+      memset(&st[sp - 1], 0, 16);
+      st[sp - 1].ref = r;
+      break;
+    }
     case WEFT_OP_REF_I31: { /* an unboxed i31ref: (v << 1) | 1 (include/weft/plugin/gc.h) */
       if (sp < 1) goto bad;
       uint32_t v = (uint32_t)st[sp - 1].i32;

@@ -196,6 +196,7 @@ void *core_libcall_addr(uint32_t id) {
   case WEFT_LC_GC_ARRAY_NEW: return (void *)core_gc_lc_array_new;
   case WEFT_LC_GC_ARRAY_NEW_FIXED: return (void *)core_gc_lc_array_new_fixed;
   case WEFT_LC_GC_ARRAY_OP: return (void *)core_gc_lc_array_op;
+  case WEFT_LC_GC_EXTERN_CONVERT: return (void *)core_gc_lc_extern_convert;
   default: return NULL;
   }
 }

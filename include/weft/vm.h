@@ -220,13 +220,15 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *   GC_ARRAY_OP   void *(vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *operands)
  *                 array.fill/copy/init_data/init_elem/new_data/new_elem (op = weft_op, a and b
  *                 its immediates); returns the new array of new_data/new_elem. May trap
+ *   GC_EXTERN_CONVERT void *(vmctx, void *ref, uint32_t to_any)  any.convert_extern (1) /
+ *                 extern.convert_any (0); may trap (out of memory)
  */
 #define WEFT_LIBCALL_LIST(X)                                                                       \
   X(TRAP) X(RAISE) X(MEMORY_GROW) X(MEMORY_FILL) X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)         \
   X(TABLE_GROW) X(TABLE_FILL) X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(FUNC_SUBTYPE)         \
   X(CONT_NEW) X(THROW) X(THROW_REF) X(CONT_NEW_REF) X(CONT_BIND) X(RESUME) X(SUSPEND) X(SWITCH)     \
   X(RESUME_THROW) X(RESUME_END) X(SUSPEND_END) X(SWITCH_END)                                       \
-  X(GC_STRUCT_NEW) X(GC_ARRAY_NEW) X(GC_ARRAY_NEW_FIXED) X(GC_ARRAY_OP)
+  X(GC_STRUCT_NEW) X(GC_ARRAY_NEW) X(GC_ARRAY_NEW_FIXED) X(GC_ARRAY_OP) X(GC_EXTERN_CONVERT)
 
 typedef enum weft_libcall_id {
 #define WEFT_LIBCALL_ENUM(id) WEFT_LC_##id,
