@@ -358,6 +358,21 @@ void core_frames_capture_body(const core_frames_act *act) {
  * trapped continuation, whose frames are dead but intact, and its control context still holds the
  * resume site this runs in, whose frames are live above this one. Outer resume sites and the entry
  * keep what the innermost one captured for the same trap. */
+/* The lowest frame the initial stack's part of the running chain from `c` can have: the rbp in
+ * the control context of the continuation whose parent is the initial stack (where that stack
+ * resumed it); 0 when the chain does not reach the initial stack below `entry`. */
+static uintptr_t initial_resume_fp(const weft_contref *c, uintptr_t entry) {
+  for (uint32_t n = 0; c != NULL && n < (1u << 20); n++) {
+    if (c->parent_chain.kind == WEFT_CHAIN_INITIAL_STACK) {
+      uintptr_t rbp = weft_contref_cc(c)->rbp;
+      return rbp != 0 && rbp < entry ? rbp : 0;
+    }
+    if (c->parent_chain.kind != WEFT_CHAIN_CONTINUATION) return 0;
+    c = c->parent_chain.payload;
+  }
+  return 0;
+}
+
 void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
   (void)host;
   const core_frames_act *act = core_frames_top;
@@ -369,10 +384,17 @@ void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
   uintptr_t fp = ctx->trap_fp, top = c != NULL ? (uintptr_t)c->stack_top : 0;
   if (top == 0 || c->stack_size > top || fp < top - c->stack_size || fp >= top) return;
   pending_clear(p);
+  /* The initial stack's frames lie between its resume point and the entry. This function runs
+   * on the resumer's stack, which is that stack only when the resumer is not a continuation;
+   * when the host re-entered Wasm from a continuation, the initial stack is memory of that
+   * continuation and can lie below the resumer's, so the bound comes from the chain. */
+  uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t base = initial_resume_fp(c, act->entry_call_fp);
+  if (base != 0 && base < lo) lo = base;
   weft_activation first = {.pc = ctx->trap_pc,
                            .fp = fp,
                            .entry_fp = 0, /* to the continuation's bottom */
-                           .stack_lo = (uintptr_t)__builtin_frame_address(0),
+                           .stack_lo = lo,
                            .stack_hi = act->entry_call_fp + 16,
                            .chain = ctx->stack_chain,
                            .flags = ctx->trap_pc != 0 ? WEFT_ACT_TRAP_PC : 0u};
