@@ -14,13 +14,37 @@
 #include "weft/vm.h"
 
 /* Inside generated code a continuation reference is one 8-byte word: the contref's address in
- * bits 0-47 and the low 16 bits of its revision in bits 48-63 (0 is null). The same word is what
- * the array-call slots and the embedding API carry in weft_val_raw.cont.contref. */
+ * bits 0-47 and the low 16 bits of its revision in bits 48-63 (0 is null); the array-call slots,
+ * tables and globals carry it in weft_val_raw.cont.contref. Known hole: only 16 bits of the
+ * revision are checked (docs/STACK-SWITCHING.md); the embedding API converts (below). */
 #define CORE_CONT_REV_SHIFT 48
 #define CORE_CONT_ADDR_MASK ((UINT64_C(1) << CORE_CONT_REV_SHIFT) - 1)
 
 static inline uint64_t core_cont_pack(const weft_contref *c) {
   return (uint64_t)(uintptr_t)c | ((c->revision & 0xFFFFu) << CORE_CONT_REV_SHIFT);
+}
+
+/* The embedding API's contref value is the real {contref, revision} (core/func.c converts at the
+ * boundary). From generated code's word: the full revision is the newest one <= the object's
+ * current revision with those low 16 bits (exact for a live reference; a stale one stays stale).
+ * Into generated code's word: a reference whose revision is not the current one gets low bits
+ * that do not match now, so a host-held stale reference traps even if its low 16 bits agree. */
+static inline weft_val_raw core_cont_word_to_val(uint64_t word) {
+  weft_val_raw v;
+  v.cont.contref = NULL;
+  v.cont.revision = 0;
+  weft_contref *c = (weft_contref *)(uintptr_t)(word & CORE_CONT_ADDR_MASK);
+  if (c == NULL) return v;
+  uint64_t cur = c->revision, low = word >> CORE_CONT_REV_SHIFT;
+  v.cont.contref = c;
+  v.cont.revision = cur - ((cur - low) & 0xFFFFu);
+  return v;
+}
+
+static inline uint64_t core_cont_val_to_word(const weft_contref *c, uint64_t revision) {
+  if (c == NULL) return 0;
+  uint64_t low = revision == c->revision ? revision : c->revision + 1;
+  return (uint64_t)(uintptr_t)c | ((low & 0xFFFFu) << CORE_CONT_REV_SHIFT);
 }
 
 /* Entry hooks (core/entry.c): install `csi` as the running initial stack of ctx (host frames are

@@ -26,6 +26,13 @@
       (drop (resume $c (on $t $h) (cont.new $c (ref.func $body))))
       (return (ref.null $ci)))
     (return))
+  ;; the same, stored by Wasm in the global for the host to read
+  (func (export "start-into-global")
+    (block $h (result i32 (ref $ci))
+      (drop (resume $c (on $t $h) (cont.new $c (ref.func $body))))
+      (return))
+    (global.set $g)
+    (drop))
   ;; resumes a continuation the host passes in
   (func (export "finish") (param $k (ref null $ci)) (param $x i32) (result i32)
     (resume $ci (local.get $x) (local.get $k)))

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
+#include "weft/vm.h"
 #include "weft/text.h"
 #include "weft/weft.h"
 
@@ -169,6 +170,62 @@ static void test_global_and_table(void **state) {
   weft_trap_free(t);
 }
 
+/* The API value is the real {contref, revision}: the address of a weft_contref whose current
+ * revision it carries. A copy with any other revision is stale, also one 65,536 behind (the low
+ * 16 bits generated code compares agree), and using it leaves the real one intact. */
+static void test_real_revision(void **state) {
+  (void)state;
+  weft_val_t k = start();
+  const weft_contref *c = k.of.cont.contref;
+  assert_int_equal((uintptr_t)c >> 48, 0);
+  assert_int_equal(k.of.cont.revision, c->revision);
+  weft_trap_t *t = NULL;
+  static const int64_t off[] = {1, -1, 65536, -65536};
+  for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+    weft_val_t a[2] = {k, {.kind = WEFT_VAL_I32, .of.i32 = 21}};
+    a[0].of.cont.revision = k.of.cont.revision + (uint64_t)off[i];
+    assert_int_equal(call_i32("finish", a, 2, &t), -1000);
+    assert_string_equal(weft_trap_message(t), "continuation already consumed");
+    weft_trap_free(t);
+  }
+  weft_val_t a[2] = {k, {.kind = WEFT_VAL_I32, .of.i32 = 21}};
+  assert_int_equal(call_i32("finish", a, 2, &t), 42);
+  assert_true(c->revision > k.of.cont.revision);
+}
+
+/* A global of continuation type set from Wasm and read by the host, then set by the host and
+ * resumed by Wasm: the value keeps both words. */
+static void test_global_from_wasm(void **state) {
+  (void)state;
+  weft_extern_t g;
+  assert_int_equal(weft_instance_export(fx.inst, "g", &g), WEFT_OK);
+  weft_trap_t *t = NULL;
+  weft_val_t r;
+  assert_int_equal(weft_func_call(fx.store, export_func("start-into-global"), NULL, 0, &r, 0, &t),
+                   WEFT_OK);
+  assert_null(t);
+  weft_val_t k;
+  assert_int_equal(weft_global_get(fx.store, g.of.global, &k), WEFT_OK);
+  assert_int_equal(k.kind, WEFT_VAL_CONTREF);
+  const weft_contref *c = k.of.cont.contref;
+  assert_non_null(c);
+  assert_int_equal(k.of.cont.revision, c->revision);
+  weft_val_t x = {.kind = WEFT_VAL_I32, .of.i32 = 8};
+  assert_int_equal(call_i32("finish-global", &x, 1, &t), 16);
+  /* the host puts the (now consumed) value back: stale */
+  assert_int_equal(weft_global_set(fx.store, g.of.global, &k), WEFT_OK);
+  assert_int_equal(call_i32("finish-global", &x, 1, &t), -1000);
+  assert_string_equal(weft_trap_message(t), "continuation already consumed");
+  weft_trap_free(t);
+  /* a fresh one set by the host round-trips with both words */
+  weft_val_t k2 = start(), back;
+  assert_int_equal(weft_global_set(fx.store, g.of.global, &k2), WEFT_OK);
+  assert_int_equal(weft_global_get(fx.store, g.of.global, &back), WEFT_OK);
+  assert_ptr_equal(back.of.cont.contref, k2.of.cont.contref);
+  assert_int_equal(back.of.cont.revision, k2.of.cont.revision);
+  assert_int_equal(call_i32("finish-global", &x, 1, &t), 16);
+}
+
 static void test_host_barrier(void **state) {
   (void)state;
   weft_trap_t *t = NULL;
@@ -184,6 +241,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pass_back),
       cmocka_unit_test(test_global_and_table),
+      cmocka_unit_test(test_real_revision),
+      cmocka_unit_test(test_global_from_wasm),
       cmocka_unit_test(test_host_barrier),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
