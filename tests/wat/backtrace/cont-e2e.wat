@@ -191,7 +191,26 @@
   (func $ov_main (export "overflow") (param $n i32) (result i32)
     (resume $ci (local.get $n) (cont.new $ci (ref.func $ov_cont))))
 
+  ;; -- Parked: a chain suspended through a handler of another tag, handed to the host -------
+  ;; (test_bt_e2e_api.c walks it with walk_frames' suspended mode, then "unpark" finishes it).
+  (func $park_inner (suspend $t))
+  (func $park_leaf (call $park_inner) (global.set $g (i32.add (global.get $g) (i32.const 1))))
+  (func $park_mid
+    (block $h (result (ref $cv))
+      (resume $cv (on $u $h) (cont.new $cv (ref.func $park_leaf)))
+      (return))
+    (drop))
+  (func $park_main (export "park") (result (ref null $cv))
+    (block $h (result (ref $cv))
+      (resume $cv (on $t $h) (cont.new $cv (ref.func $park_mid)))
+      (return (ref.null $cv))))
+  (func $unpark (export "unpark") (param $k (ref null $cv)) (result i32)
+    (global.set $g (i32.const 41))
+    (resume $cv (local.get $k))
+    (global.get $g))
+
   (elem declare func $nest_a $nest_b $deep_a $deep_b $deep_c $fwd_mid $fwd_leaf $sw_a $sw_b $gen
     $sw2_a $sw2_b $nsw_a $nsw_b $nsw_c $done_child $susp_child $c_fill_cont $c_stale_cont
-    $c_unh_cont $c_unh_inner $ho_leaf $ho_x $ov_cont)
+    $c_unh_cont $c_unh_inner $ho_leaf $ho_x $ov_cont
+    $park_leaf $park_mid)
 )

@@ -1,7 +1,8 @@
 /* tests/wat/backtrace/test_bt_e2e_api.c -- the frames a trap inside continuations carries through
  * the embedding API (weft_trap_frame_*): for each export of cont-e2e.wat, the exact names, the
  * boundary of each frame and the kind of stack it ran on, twice in one store (the second time on
- * recycled stacks); and a trap in Wasm the host re-entered from a continuation (cont-host.wat).
+ * recycled stacks); a suspended chain walked as the gc does; and a trap in Wasm the host
+ * re-entered from a continuation (cont-host.wat).
  * The CLI side of the same cases: wat.backtrace_e2e_* (CMakeLists.txt).
  * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), cmocka.
  */
@@ -15,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"      /* core_engine_host, core_engine_iface: the walk of a suspended chain */
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
+#include "weft/plugin/backtrace.h" /* weft_frame, the walk visitor, the plugin vtable */
 #include "weft/text.h"
 #include "weft/weft.h"
 
@@ -243,6 +246,89 @@ static void test_again_recycled(void **state) {
   }
 }
 
+/* -- A suspended chain ------------------------------------------------------------------------ */
+
+typedef struct seen_frames {
+  size_t n;
+  weft_frame f[16];
+} seen_frames;
+
+static bool collect(void *ud, const weft_frame *f) {
+  seen_frames *s = ud;
+  if (s->n == sizeof s->f / sizeof s->f[0]) return false;
+  s->f[s->n++] = *f;
+  return true;
+}
+
+/* "<module>!<func>" of a walked frame, through the backtrace plugin. */
+static void frame_name(const weft_frame *f, char *buf, size_t cap) {
+  const weft_backtrace_iface *bi = core_engine_iface(fx.engine, WEFT_PLUGIN_BACKTRACE);
+  void *st = core_engine_state(fx.engine, WEFT_PLUGIN_BACKTRACE);
+  assert_non_null(bi);
+  weft_frame_sym sym;
+  memset(&sym, 0, sizeof sym);
+  assert_true(bi->symbolize(st, f, &sym));
+  bi->format_name(st, &sym, buf, cap);
+}
+
+/* park_inner suspended $t through park_mid's handler (of $u) to park_main, which hands the chain
+ * to the host: walking it (the host table's walk_frames on a suspended contref, as the gc does)
+ * gives park_inner and park_leaf on the leaf's stack, then park_mid at its resume site. Resumed
+ * from unpark, the chain finishes; afterwards nothing is left to walk. */
+static void test_suspended_walk(void **state) {
+  (void)state;
+  assert_int_equal(core_rt_signals_reinstall(), WEFT_OK);
+  weft_extern_t park, unpark;
+  assert_int_equal(weft_instance_export(fx.inst, "park", &park), WEFT_OK);
+  assert_int_equal(weft_instance_export(fx.inst, "unpark", &unpark), WEFT_OK);
+  weft_val_t k;
+  memset(&k, 0, sizeof k);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(fx.store, park.of.func, NULL, 0, &k, 1, &t), WEFT_OK);
+  assert_null(t);
+  assert_int_equal(k.kind, WEFT_VAL_CONTREF);
+  assert_non_null(k.of.cont.contref);
+
+  const weft_host_api *h = core_engine_host(fx.engine);
+  assert_true(WEFT_HAS(h, weft_host_api, walk_frames));
+  seen_frames seen;
+  memset(&seen, 0, sizeof seen);
+  weft_frame_visitor v = {&seen, collect, false, 0};
+  assert_int_equal(h->walk_frames(h->host, NULL, k.of.cont.contref, &v), WEFT_OK);
+  static const struct {
+    const char *name;
+    uint32_t stack;
+    bool resumed;
+  } want[] = {
+      {"e2e!park_inner", 0, false},
+      {"e2e!park_leaf", 0, false},
+      {"e2e!park_mid", 1, true},
+  };
+  char name[128];
+  for (size_t i = 0; i < seen.n; i++) {
+    frame_name(&seen.f[i], name, sizeof name);
+    print_message("  %zu: %s stack %u flags %#x\n", i, name, seen.f[i].stack, seen.f[i].flags);
+  }
+  assert_int_equal(seen.n, sizeof want / sizeof want[0]);
+  for (size_t i = 0; i < seen.n; i++) {
+    frame_name(&seen.f[i], name, sizeof name);
+    assert_string_equal(name, want[i].name);
+    assert_int_equal(seen.f[i].stack, want[i].stack);
+    assert_int_equal(seen.f[i].stack_kind, WEFT_CHAIN_CONTINUATION);
+    assert_int_equal((seen.f[i].flags & WEFT_FRAME_RESUMED) != 0, want[i].resumed);
+  }
+
+  weft_val_t r;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(weft_func_call(fx.store, unpark.of.func, &k, 1, &r, 1, &t), WEFT_OK);
+  assert_null(t);
+  assert_int_equal(r.of.i32, 42);
+  seen.n = 0;
+  int rc = h->walk_frames(h->host, NULL, k.of.cont.contref, &v);
+  print_message("  after the chain returned: status %d, %zu frames\n", rc, seen.n);
+  assert_int_equal(seen.n, 0);
+}
+
 /* The host re-entered Wasm from a continuation (h_cont, resumed by h_main); the inner activation
  * traps two continuations deep. Every frame with its boundary and the stack it ran on, twice.
  * `full` false leaves out what fails as of this writing (the older activation's frames: stack
@@ -312,6 +398,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_host_frames),
       cmocka_unit_test(test_each_case),
       cmocka_unit_test(test_again_recycled),
+      cmocka_unit_test(test_suspended_walk),
   };
   const struct CMUnitTest host_tests[] = {
       cmocka_unit_test(test_host_between),
