@@ -1,18 +1,22 @@
 /* core/gcroots.c -- the core side of the gc plugin: the heap of each store and the allocation
  * libcalls generated code calls (struct.new, array.new, array.new_fixed).
  *
- * Heaps are made on first allocation and found by store context. No root provider is given to the
- * plugin yet: until the codegen publishes stack maps, a collection could not see the references
- * held in frames, so the heap never collects (it grows up to [gc] heap_limit, then allocation
- * traps "out of memory"). Depends on: core/runtime_int.h, core/engine.h, weft/plugin/gc.h.
+ * Heaps are made on first allocation and found by store context. The roots are found here
+ * (conservatively for now, see Roots) and handed to the plugin through weft_gc_roots. Known gaps:
+ * a store's heap is freed only by core_gc_store_free, which weft_store_delete does not call yet;
+ * FRESH continuations' bound arguments are not roots (contstacks has no way to list them).
+ * Depends on: core/runtime_int.h, core/engine.h, core/exn.h, weft/plugin/gc.h, contstacks.h.
  */
+#define _GNU_SOURCE 1 /* pthread_getattr_np */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+#include "exn.h"
 #include "gcroots.h"
 #include "runtime_int.h"
+#include "weft/plugin/contstacks.h"
 #include "weft/plugin/gc.h"
 
 /* -- Heaps by store -------------------------------------------------------------------------- */
@@ -27,6 +31,130 @@ typedef struct heap_entry {
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static heap_entry *heaps;
+
+/* -- Roots ----------------------------------------------------------------------------------- */
+
+/* The roots are scanned conservatively: the plugin's tracer ignores every word that is not the
+ * exact start of a live object, and the heap never moves, so a word that merely looks like a
+ * reference only keeps an object alive longer. At every allocation libcall the codegen has spilled
+ * every value and stored every pinned local (x64_save_pinned, x64_spill_all), so the frames of the
+ * running chain are whole in memory. Precise stack maps replace the stack scan later. */
+
+static void scan_range(weft_gc_tracer *t, uintptr_t lo, uintptr_t hi) {
+  lo = (lo + 7) & ~(uintptr_t)7;
+  if (hi <= lo) return;
+  t->mark_slots(t, (const void *const *)lo, (hi - lo) / 8, 8);
+}
+
+static void scan_payloads(weft_gc_tracer *t, const weft_contref *c) {
+  if (c->args.data != NULL && c->args.length <= c->args.capacity)
+    scan_range(t, (uintptr_t)c->args.data, (uintptr_t)(c->args.data + c->args.capacity));
+  if (c->values.data != NULL && c->values.length <= c->values.capacity)
+    scan_range(t, (uintptr_t)c->values.data, (uintptr_t)(c->values.data + c->values.capacity));
+}
+
+/* The high end of the current thread's stack (0 when unknown). */
+static uintptr_t thread_stack_hi(uintptr_t *lo_out) {
+  static __thread uintptr_t lo, hi;
+  if (hi == 0) {
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+      if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+        lo = (uintptr_t)addr;
+        hi = (uintptr_t)addr + size;
+      }
+      pthread_attr_destroy(&a);
+    }
+  }
+  *lo_out = lo;
+  return hi;
+}
+
+typedef struct roots_ud {
+  weft_store_ctx *ctx;
+  weft_gc_tracer *t;
+} roots_ud;
+
+static void visit_suspended(void *ud, weft_contref *c) {
+  weft_gc_tracer *t = ud;
+  const weft_contref *la = c->last_ancestor;
+  scan_payloads(t, c);
+  if (la == NULL) return;
+  /* c's stack from the suspension point in la's control context (docs/STACK-SWITCHING.md §8) */
+  scan_range(t, weft_contref_cc(la)->rsp, (uintptr_t)c->stack_top);
+  /* then each parent up to la: parent(x)'s stack from cc(x) */
+  const weft_contref *x = c;
+  for (uint32_t guard = 0; x != la && guard < 100000; guard++) {
+    if (x->parent_chain.kind != WEFT_CHAIN_CONTINUATION) break;
+    const weft_contref *p = x->parent_chain.payload;
+    scan_payloads(t, p);
+    scan_range(t, weft_contref_cc(x)->rsp, (uintptr_t)p->stack_top);
+    x = p;
+  }
+}
+
+/* The store's roots, or false (no collection) when they cannot all be found: a nested host -> Wasm
+ * entry, or a stack this code does not recognise. */
+static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s == NULL || s->entry_depth > 1) return false;
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0), tlo, thi = thread_stack_hi(&tlo);
+  if (thi == 0) return false;
+  /* the running chain: each stack from where it stopped up to its top */
+  const weft_stack_chain *ch = &ctx->stack_chain;
+  if (s->entry_depth == 0) { /* instantiation (constant expressions) or the host: its C stack */
+    if (sp < tlo || sp >= thi) return false;
+    if (!dry) scan_range(t, sp, thi);
+  } else {
+    if (ch->kind == WEFT_CHAIN_CONTINUATION) {
+      const weft_contref *r = ch->payload;
+      uintptr_t top = (uintptr_t)r->stack_top;
+      if (sp < top - r->stack_size || sp >= top) return false;
+      uintptr_t from = sp;
+      for (uint32_t guard = 0; guard < 100000; guard++) {
+        if (!dry) {
+          scan_payloads(t, r);
+          scan_range(t, from, (uintptr_t)r->stack_top);
+        }
+        from = weft_contref_cc(r)->rsp;
+        if (r->parent_chain.kind != WEFT_CHAIN_CONTINUATION) break;
+        r = r->parent_chain.payload;
+      }
+      if (from < tlo || from >= thi) return false;
+      if (!dry) scan_range(t, from, thi);
+    } else {
+      if (sp < tlo || sp >= thi) return false;
+      if (!dry) scan_range(t, sp, thi);
+    }
+  }
+  if (dry) return true;
+  /* globals and tables of the store (imported ones are another store's or the host's) */
+  for (size_t i = 0; i < s->globals.n; i++) {
+    core_global *g = s->globals.items[i];
+    if (g != NULL && g->vm != NULL) scan_range(t, (uintptr_t)g->vm, (uintptr_t)(g->vm + 1));
+  }
+  for (size_t i = 0; i < s->tables.n; i++) {
+    core_table *tb = s->tables.items[i];
+    if (tb != NULL && tb->vm != NULL && tb->vm->base != NULL)
+      scan_range(t, (uintptr_t)tb->vm->base,
+                 (uintptr_t)tb->vm->base + (uintptr_t)tb->vm->size * tb->vm->elem_size);
+  }
+  /* exception objects and the pending one */
+  for (core_exn *e = ctx->exn_objects; e != NULL; e = e->next)
+    scan_range(t, (uintptr_t)e->vals, (uintptr_t)(e->vals + e->nvals));
+  t->mark(t, ctx->pending_exn);
+  /* suspended continuations, with their payload buffers */
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  if (WEFT_HAS(cs, weft_contstacks_iface, for_each_suspended) && cs->for_each_suspended != NULL)
+    cs->for_each_suspended(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), ctx,
+                           visit_suspended, t);
+  return true;
+}
+
+static void roots_enumerate(void *ud, weft_gc_tracer *t) { (void)enumerate_roots(ud, t, false); }
+static bool roots_can_collect(void *ud) { return enumerate_roots(ud, NULL, true); }
 
 /* The heap of the store of `ctx`, made on first use; NULL when no gc plugin is loaded or memory
  * ran out. */
@@ -47,7 +175,9 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
     memset(&d, 0, sizeof d);
     if (WEFT_HAS(gi, weft_gc_iface, heap_new) && gi->heap_new != NULL &&
         (e = calloc(1, sizeof *e)) != NULL) {
-      if (gi->heap_new(st, NULL, &e->heap, &d) == WEFT_OK) {
+      weft_gc_roots roots = {.ud = ctx, .enumerate = roots_enumerate, .stack_map = NULL,
+                             .can_collect = roots_can_collect};
+      if (gi->heap_new(st, &roots, &e->heap, &d) == WEFT_OK) {
         e->ctx = ctx;
         e->store_id = s->id;
         e->gi = gi;

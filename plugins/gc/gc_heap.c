@@ -267,6 +267,7 @@ void gc_sweep(weft_gc_heap *h) {
 
 void gc_collect(weft_gc_heap *h) {
   if (h == NULL || h->collecting) return;
+  if (h->has_roots && h->roots.can_collect != NULL && !h->roots.can_collect(h->roots.ud)) return;
   h->collecting = true;
   gc_mark_from_roots(h);
   gc_sweep(h);

@@ -110,6 +110,9 @@ typedef struct weft_gc_roots {
   /* The stack map of the safepoint whose return address (or pc) is `pc`; false when pc is no
    * safepoint of compiled code (the frame then holds no references). */
   bool (*stack_map)(void *ud, uintptr_t pc, weft_gc_stack_map *out);
+  /* Whether every root can be found now; when false the heap does not collect (it grows instead,
+   * up to heap_limit). May be NULL (always true). */
+  bool (*can_collect)(void *ud);
 } weft_gc_roots;
 
 /* -- Statistics ------------------------------------------------------------------------------ */

@@ -623,6 +623,47 @@ static void test_stress(void **state) {
   assert_false(f->gi->is_object(f->h, last));
 }
 
+/* A provider that cannot find its roots now vetoes the collection: nothing is freed. */
+static bool veto;
+static bool can_collect(void *ud) {
+  (void)ud;
+  return !veto;
+}
+
+static void test_can_collect_veto(void **state) {
+  fixture *f = *state;
+  weft_gc_roots r = fake_roots;
+  r.can_collect = can_collect;
+  weft_gc_heap *h = NULL;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  assert_int_equal(f->gi->heap_new(f->st, &r, &h, &d), WEFT_OK);
+  const weft_gc_type *ty = f->gi->type_layout(h, &fake_mod, 0, &d);
+  void *o = f->gi->alloc_struct(h, ty);
+  nroots = 0;
+  veto = true;
+  f->gi->collect(h);
+  assert_true(f->gi->is_object(h, o));
+  weft_gc_stats s;
+  memset(&s, 0, sizeof s);
+  s.struct_size = sizeof s;
+  f->gi->stats(h, &s);
+  assert_int_equal(s.collections, 0);
+  veto = false;
+  f->gi->collect(h);
+  assert_false(f->gi->is_object(h, o));
+  f->gi->heap_free(h);
+}
+
+/* The codegen's field offsets (weft_gc_field_offset) agree with the plugin's layouts. */
+static void test_shared_layout_rule(void **state) {
+  fixture *f = *state;
+  for (uint32_t i = 0; i < 6; i++)
+    assert_int_equal(weft_gc_field_offset(&fake_types[0], i), f->node->field_offs[i]);
+  assert_int_equal(weft_gc_storage_size(WEFT_VT_I16), 2);
+  assert_int_equal(weft_gc_storage_size(WEFT_VT_V128), 16);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_entry_abi),
@@ -638,6 +679,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_heap_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_alloc_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_can_collect_veto, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_layout_rule, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
