@@ -352,12 +352,6 @@ void core_frames_capture_body(const core_frames_act *act) {
 
 /* -- Capture at a resume site ------------------------------------------------------------------ */
 
-/* A trap inside a continuation unwinds stack by stack (docs/STACK-SWITCHING.md §5): by the time it
- * reaches the host entry the chain is gone. The resume site that receives the TRAP effect calls
- * this (host slot capture_trap) before it restores the chain: ctx->stack_chain still starts at the
- * trapped continuation, whose frames are dead but intact, and its control context still holds the
- * resume site this runs in, whose frames are live above this one. Outer resume sites and the entry
- * keep what the innermost one captured for the same trap. */
 /* The lowest frame the initial stack's part of the running chain from `c` can have: the rbp in
  * the control context of the continuation whose parent is the initial stack (where that stack
  * resumed it); 0 when the chain does not reach the initial stack below `entry`. */
@@ -373,6 +367,12 @@ static uintptr_t initial_resume_fp(const weft_contref *c, uintptr_t entry) {
   return 0;
 }
 
+/* A trap inside a continuation unwinds stack by stack (docs/STACK-SWITCHING.md §5): by the time it
+ * reaches the host entry the chain is gone. The resume site that receives the TRAP effect calls
+ * this (host slot capture_trap) before it restores the chain: ctx->stack_chain still starts at the
+ * trapped continuation, whose frames are dead but intact, and its control context still holds the
+ * resume site this runs in, whose frames are live above this one. Outer resume sites and the entry
+ * keep what the innermost one captured for the same trap. */
 void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
   (void)host;
   const core_frames_act *act = core_frames_top;
@@ -404,6 +404,8 @@ void core_frames_host_capture_trap(void *host, weft_store_ctx *ctx) {
   p->trap_pc = ctx->trap_pc;
   p->trap_fp = ctx->trap_fp;
 }
+
+/* -- Capture entry (assembly) ------------------------------------------------------------------ */
 
 /* core_frames_capture(act) in assembly, so that nothing but its return address is written below
  * the entry before the switch, whatever the optimization level (at -O0 a C frame here plus a call
