@@ -129,7 +129,7 @@ static void compare(const char *file, const weft_wast_module *m) {
   snprintf(out, sizeof out, "%s/m.wasm", tmpdir);
   FILE *f = fopen(in, "wb");
   if (!f) return;
-  fwrite(m->src, 1, m->src_len, f);
+  if (m->src_len > 0) fwrite(m->src, 1, m->src_len, f); /* src may be NULL when empty */
   fclose(f);
   unlink(out);
   if (run_wat2wasm(in, out) != 0) {
