@@ -66,12 +66,13 @@ static uint32_t max3(uint32_t a, uint32_t b, uint32_t c) {
   return m > c ? m : c;
 }
 
-/* The revision check of a packed reference: null, stale or finished traps; otherwise the
- * reference is consumed (revision bumped) and the contref returned. */
-static weft_contref *take(weft_store_ctx *ctx, uint64_t ref) {
-  weft_contref *c = (weft_contref *)(uintptr_t)(ref & CORE_CONT_ADDR_MASK);
+/* The revision check of a reference {contref, revision}: null, stale (any revision but the
+ * current one, all 64 bits compared) or finished traps; otherwise the reference is consumed
+ * (revision bumped) and the contref returned. */
+static weft_contref *take(weft_store_ctx *ctx, const weft_val_raw *ref) {
+  weft_contref *c = ref->cont.contref;
   if (c == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
-  if ((c->revision & 0xFFFFu) != (ref >> CORE_CONT_REV_SHIFT)) core_rt_trap_raise(ctx, WEFT_TRAP_CONT_CONSUMED);
+  if (c->revision != ref->cont.revision) core_rt_trap_raise(ctx, WEFT_TRAP_CONT_CONSUMED);
   if (c->csi.state != WEFT_STACK_FRESH && c->csi.state != WEFT_STACK_SUSPENDED)
     core_rt_trap_raise(ctx, WEFT_TRAP_CONT_CONSUMED);
   c->revision++;
@@ -79,16 +80,13 @@ static weft_contref *take(weft_store_ctx *ctx, uint64_t ref) {
 }
 
 /* The payload a consumer appends to: the args of a Fresh one, else the values its suspender
- * waits for. Appends n words from io, capacity checked. */
-static void append(weft_store_ctx *ctx, weft_contref *c, const uint64_t *io, uint32_t n) {
+ * waits for. Appends n values from io, capacity checked. */
+static void append(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw *io, uint32_t n) {
   weft_payloads *pl = c->csi.state == WEFT_STACK_FRESH ? &c->args : &c->values;
   if (n == 0) return;
   if (pl->data == NULL || pl->length > pl->capacity || n > pl->capacity - pl->length)
     core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
-  for (uint32_t i = 0; i < n; i++) {
-    memset(&pl->data[pl->length + i], 0, sizeof(weft_val_raw));
-    pl->data[pl->length + i].i64 = (int64_t)io[i];
-  }
+  memcpy(&pl->data[pl->length], io, n * sizeof(weft_val_raw));
   pl->length += n;
 }
 
@@ -180,7 +178,7 @@ int core_cont_check_module(const weft_engine *e, const weft_module *m, weft_diag
 
 /* -- cont.new, cont.bind ---------------------------------------------------------------------- */
 
-uint64_t core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
+core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
   weft_store_t *s = core_rt_store_of_ctx(ctx);
@@ -196,20 +194,20 @@ uint64_t core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, 
   if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
     snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
   else if (cs->cont_new(st, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
-    return core_cont_pack(c);
+    return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   if (s->pending_trap == NULL)
     s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);
   core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
 }
 
-uint64_t core_cont_lc_bind(void *vmctx, uint64_t ref, uint64_t *io, uint32_t src, uint32_t dst) {
+core_cont_pair core_cont_lc_bind(void *vmctx, weft_val_raw *io, uint32_t src, uint32_t dst) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   const weft_type *fs = cont_func(vmctx, src), *fd = cont_func(vmctx, dst);
   if (fd->u.func.nparams > fs->u.func.nparams) core_rt_trap_raise(ctx, WEFT_TRAP_HOST);
   uint32_t n = fs->u.func.nparams - fd->u.func.nparams;
-  weft_contref *c = take(ctx, ref);
+  weft_contref *c = take(ctx, &io[n]);
   append(ctx, c, io, n);
-  return core_cont_pack(c);
+  return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
 }
 
 /* -- Resume ----------------------------------------------------------------------------------- */
@@ -290,8 +288,8 @@ static weft_control_ctx *splice(void *vmctx, weft_contref *c, uint64_t *save, ui
   return weft_contref_cc(la);
 }
 
-core_cont_pair core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc, uint64_t pt,
-                                   uintptr_t fp) {
+core_cont_pair core_cont_lc_resume(void *vmctx, const weft_val_raw *ref, weft_val_raw *io, uint64_t tc,
+                                   uint64_t pt, uintptr_t fp) {
   (void)fp;
   weft_store_ctx *ctx = ctx_of(vmctx);
   uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
@@ -300,12 +298,12 @@ core_cont_pair core_cont_lc_resume(void *vmctx, uint64_t ref, uint64_t *io, uint
   uint32_t words = resume_words(vmctx, ft, ft->u.func.nparams, pool, count);
   weft_contref *c = take(ctx, ref);
   append(ctx, c, io, ft->u.func.nparams);
-  weft_control_ctx *cc = splice(vmctx, c, io + words, pool, count);
+  weft_control_ctx *cc = splice(vmctx, c, (uint64_t *)(void *)(io + words), pool, count);
   return (core_cont_pair){(uint64_t)(uintptr_t)cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0)};
 }
 
-core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io, uint64_t tc,
-                                         uint64_t pt, uintptr_t fp) {
+core_cont_pair core_cont_lc_resume_throw(void *vmctx, const weft_val_raw *ref, weft_val_raw *io,
+                                         uint64_t tc, uint64_t pt, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ctx_of(vmctx);
   uint32_t ct = (uint32_t)(tc >> 32), count = (uint32_t)tc, pool = (uint32_t)(pt >> 32);
@@ -315,7 +313,7 @@ core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io
   uint32_t words = resume_words(vmctx, ft, resume_nops(vmctx, ft, tagidx), pool, count);
   core_exn *e;
   if (tagidx == UINT32_MAX) {
-    e = (core_exn *)(uintptr_t)io[0];
+    e = io[0].ref;
     if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_EXN);
   } else {
     const weft_type *tt = NULL;
@@ -323,7 +321,7 @@ core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io
     uint32_t np = tt->u.func.nparams;
     e = core_exn_new(ctx, tag, np);
     if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
-    for (uint32_t i = 0; i < np; i++) e->vals[i].i64 = (int64_t)io[i];
+    for (uint32_t i = 0; i < np; i++) e->vals[i] = io[i];
   }
   weft_contref *c = take(ctx, ref);
   if (c->csi.state == WEFT_STACK_FRESH) {
@@ -342,11 +340,11 @@ core_cont_pair core_cont_lc_resume_throw(void *vmctx, uint64_t ref, uint64_t *io
   memset(&pl->data[0], 0, sizeof(weft_val_raw));
   pl->data[0].ref = e;
   pl->length = 1;
-  weft_control_ctx *cc = splice(vmctx, c, io + words, pool, count);
+  weft_control_ctx *cc = splice(vmctx, c, (uint64_t *)(void *)(io + words), pool, count);
   return (core_cont_pair){(uint64_t)(uintptr_t)cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME_THROW, 0)};
 }
 
-uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t tc, uint64_t pt,
+uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, weft_val_raw *io, uint64_t tc, uint64_t pt,
                                  uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ctx_of(vmctx);
@@ -356,7 +354,7 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t
   const weft_type *ft = cont_func(vmctx, ct);
   uint32_t nops = resume_nops(vmctx, ft, tag);
   uint32_t words = resume_words(vmctx, ft, nops, pool, count);
-  uint64_t *save = io + words;
+  uint64_t *save = (uint64_t *)(void *)(io + words);
   weft_stack_chain orig = {(uintptr_t)save[count], (void *)(uintptr_t)save[count + 1]};
   weft_common_stack_info *ocsi = orig.payload;
   ASAN_CALL(vmctx, asan_after_resume, (void *)(uintptr_t)save[count + 2]);
@@ -372,7 +370,7 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t
   if (kind == WEFT_EFFECT_RETURN) {
     nc->csi.state = WEFT_STACK_RETURNED;
     uint32_t nr = ft->u.func.nresults;
-    for (uint32_t i = 0; i < nr && i < nc->args.length; i++) io[i] = (uint64_t)nc->args.data[i].i64;
+    for (uint32_t i = 0; i < nr && i < nc->args.length; i++) io[i] = nc->args.data[i];
   } else if (kind == WEFT_EFFECT_SUSPEND) {
     nc->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
     nc->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
@@ -388,8 +386,9 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t
     }
     out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, clause);
     uint32_t np = nc->values.length;
-    for (uint32_t i = 0; i < np; i++) io[i] = (uint64_t)nc->values.data[i].i64;
-    io[np] = core_cont_pack(nc);
+    for (uint32_t i = 0; i < np; i++) io[i] = nc->values.data[i];
+    io[np].cont.contref = nc;
+    io[np].cont.revision = nc->revision;
     nc->values.length = 0;
   } else {
     nc->csi.state = WEFT_STACK_TRAPPED;
@@ -421,26 +420,13 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, uint64_t *io, uint64_t
 
 /* -- Suspend, switch -------------------------------------------------------------------------- */
 
-/* io as the suspender's payload buffer: cap 16-byte slots (x64_isel_cont.c reserves 2 * cap
- * words). The first n words are spread into slots, last first, so no word is overwritten before
- * it is read. */
-static weft_val_raw *spread(uint64_t *io, uint32_t n) {
-  weft_val_raw *buf = (weft_val_raw *)(void *)io;
-  for (uint32_t i = n; i-- > 0;) {
-    uint64_t v = io[i];
-    memset(&buf[i], 0, sizeof buf[i]);
-    buf[i].i64 = (int64_t)v;
-  }
-  return buf;
-}
-
 /* Woken after suspend/switch: RESUME or SWITCH leave the values in the buffer (io as 16-byte
  * slots); RESUME_THROW throws the exnref in its first slot from here. */
-static void woken(void *vmctx, uint64_t r, uint64_t *io, uint32_t nr, uintptr_t fp, uintptr_t pc) {
+static void woken(void *vmctx, uint64_t r, weft_val_raw *io, uint32_t nr, uintptr_t fp, uintptr_t pc) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   weft_contref *a = ctx->stack_chain.payload;
   ASAN_CALL(vmctx, asan_after_suspend, a);
-  weft_val_raw *buf = (weft_val_raw *)(void *)io;
+  weft_val_raw *buf = io;
   uint32_t got = a->values.length;
   a->values = (weft_payloads){0, 0, NULL};
   if (WEFT_EFFECT_KIND(r) == WEFT_EFFECT_RESUME_THROW) {
@@ -448,10 +434,10 @@ static void woken(void *vmctx, uint64_t r, uint64_t *io, uint32_t nr, uintptr_t 
     if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_EXN);
     core_exn_throw(ctx, e, fp, pc);
   }
-  for (uint32_t i = 0; i < nr; i++) io[i] = i < got ? (uint64_t)buf[i].i64 : 0;
+  for (uint32_t i = got; i < nr; i++) memset(&io[i], 0, sizeof io[i]);
 }
 
-core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, uintptr_t fp) {
+core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, weft_val_raw *io, uintptr_t fp) {
   (void)fp;
   weft_store_ctx *ctx = ctx_of(vmctx);
   const weft_type *tt = NULL;
@@ -461,9 +447,8 @@ core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, 
   weft_contref *a = ctx->stack_chain.payload, *la = NULL;
   uint32_t idx = 0;
   if (!find_handler(ctx, tag, false, &la, &idx)) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
-  weft_val_raw *buf = spread(io, np);
   a->last_ancestor = la;
-  a->values = (weft_payloads){np, max3(1, np, nr), buf};
+  a->values = (weft_payloads){np, max3(1, np, nr), io};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
   ASAN_CALL(vmctx, asan_before_suspend, a, la);
@@ -471,7 +456,7 @@ core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, uint64_t *io, 
                           WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, idx)};
 }
 
-void core_cont_lc_suspend_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t tagidx, uintptr_t fp) {
+void core_cont_lc_suspend_end(void *vmctx, uint64_t r, weft_val_raw *io, uint32_t tagidx, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   const weft_type *tt = NULL;
   (void)tag_addr(vmctx, tagidx, &tt);
@@ -488,15 +473,15 @@ static uint32_t switch_n2(void *vmctx, const weft_type *ft) {
   return cont_func(vmctx, ct2)->u.func.nparams;
 }
 
-core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint32_t typeidx,
-                                   uint32_t tagidx, uintptr_t fp) {
+core_cont_pair core_cont_lc_switch(void *vmctx, const weft_val_raw *ref, weft_val_raw *io,
+                                   uint32_t typeidx, uint32_t tagidx, uintptr_t fp) {
   (void)fp;
   weft_store_ctx *ctx = ctx_of(vmctx);
   const weft_type *ft = cont_func(vmctx, typeidx);
   uint32_t np1 = ft->u.func.nparams, n2 = switch_n2(vmctx, ft);
-  uint32_t words = np1 > 2 * (n2 > 1 ? n2 : 1) ? np1 : 2 * (n2 > 1 ? n2 : 1);
+  uint32_t words = max3(1, np1, n2);
   const weft_vm_tag *tag = tag_addr(vmctx, tagidx, NULL);
-  weft_contref *s = (weft_contref *)(uintptr_t)(ref & CORE_CONT_ADDR_MASK);
+  weft_contref *s = ref->cont.contref;
   if (s == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
   weft_contref *la = NULL;
   uint32_t idx = 0;
@@ -514,9 +499,10 @@ core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint
   append(ctx, s, io, nargs);
   weft_val_raw *self = &pl->data[pl->length++];
   memset(self, 0, sizeof *self);
-  self->i64 = (int64_t)core_cont_pack(a);
+  self->cont.contref = a;
+  self->cont.revision = a->revision;
   a->last_ancestor = la;
-  a->values = (weft_payloads){0, n2 > 1 ? n2 : 1, (weft_val_raw *)(void *)io};
+  a->values = (weft_payloads){0, n2 > 1 ? n2 : 1, io};
   a->csi.state = WEFT_STACK_SUSPENDED;
   la->parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
   a->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
@@ -536,7 +522,7 @@ core_cont_pair core_cont_lc_switch(void *vmctx, uint64_t ref, uint64_t *io, uint
   return (core_cont_pair){(uint64_t)(uintptr_t)weft_contref_cc(la), (uint64_t)(uintptr_t)tmp};
 }
 
-void core_cont_lc_switch_end(void *vmctx, uint64_t r, uint64_t *io, uint32_t typeidx, uintptr_t fp) {
+void core_cont_lc_switch_end(void *vmctx, uint64_t r, weft_val_raw *io, uint32_t typeidx, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   const weft_type *ft = cont_func(vmctx, typeidx);
   woken(vmctx, r, io, switch_n2(vmctx, ft), fp, pc);

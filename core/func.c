@@ -1,11 +1,10 @@
 /* core/func.c -- functions: API values <-> raw slots, signatures of funcrefs, weft_func_call and its
  * unchecked twin, and host functions (their array_call, the caller context, their lifetime).
- * Depends on: core/runtime_int.h, core/engine.h (trampolines for host functions), core/cont.h.
+ * Depends on: core/runtime_int.h, core/engine.h (trampolines for host functions).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cont.h"
 #include "engine.h"
 #include "types.h"
 #include "runtime_int.h"
@@ -76,9 +75,8 @@ int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, con
   }
   case WEFT_VAL_CONTREF:
     if (v->of.cont.contref == NULL && !WEFT_VT_NULLABLE(t)) return WEFT_ERR_MISUSE;
-    /* generated code's packed word (core/cont.h) */
-    out->cont.contref = (void *)(uintptr_t)core_cont_val_to_word(v->of.cont.contref, v->of.cont.revision);
-    out->cont.revision = 0;
+    out->cont.contref = v->of.cont.contref;
+    out->cont.revision = v->of.cont.revision;
     return WEFT_OK;
   default:
     if (v->of.ref == NULL && !WEFT_VT_NULLABLE(t)) return WEFT_ERR_MISUSE;
@@ -103,12 +101,10 @@ void core_rt_raw_to_val(weft_store_t *s, const weft_val_raw *raw, weft_valtype t
     out->of.funcref.store_id = s != NULL ? s->id : 0;
     out->of.funcref.ref = copy.ref;
     break;
-  case WEFT_VAL_CONTREF: {
-    weft_val_raw v = core_cont_word_to_val((uint64_t)(uintptr_t)copy.cont.contref);
-    out->of.cont.contref = v.cont.contref;
-    out->of.cont.revision = v.cont.revision;
+  case WEFT_VAL_CONTREF:
+    out->of.cont.contref = copy.cont.contref;
+    out->of.cont.revision = copy.cont.revision;
     break;
-  }
   default: out->of.ref = copy.ref; break;
   }
 }

@@ -47,6 +47,20 @@ int x64_fail(x64_fn *c, int code, const char *fmt, ...) {
   return mc->err;
 }
 
+/* The module whose types x64_type_of resolves (continuation references are 16 bytes: they take
+ * the v128 path), set by x64_module.c before it compiles anything of `m`. */
+static _Thread_local const weft_module *type_mod;
+
+void x64_set_type_module(const weft_module *m) { type_mod = m; }
+
+bool x64_is_cont_heap(const weft_module *m, uint32_t h) {
+  if (WEFT_HT_IS_ABSTRACT(h)) {
+    uint32_t code = h & 0xFFu;
+    return code == WEFT_AHT_CONT || code == WEFT_AHT_NOCONT;
+  }
+  return m != NULL && h < m->ntypes && m->types[h].comp == WEFT_COMP_CONT;
+}
+
 int x64_type_of(weft_valtype t) {
   switch (WEFT_VT_KIND(t)) {
   case WEFT_VT_I32: return X64_T_I32;
@@ -54,7 +68,7 @@ int x64_type_of(weft_valtype t) {
   case WEFT_VT_F32: return X64_T_F32;
   case WEFT_VT_F64: return X64_T_F64;
   case WEFT_VT_V128: return X64_T_V128;
-  default: return X64_T_REF;
+  default: return x64_is_cont_heap(type_mod, WEFT_VT_HEAP(t)) ? X64_T_V128 : X64_T_REF;
   }
 }
 
@@ -1183,6 +1197,10 @@ static void do_select(x64_fn *c) {
 
 static void br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null) {
   if (bad(c) || c->stk.n == 0) return;
+  if (c->stk.v[c->stk.n - 1].type == X64_T_V128) { /* a continuation reference */
+    x64_cont_br_on_null(c, in, on_non_null);
+    return;
+  }
   x64_val r = x64_pop(c);
   x64_to_reg(c, &r, 0);
   if (!on_non_null) {

@@ -1,9 +1,10 @@
 /* plugins/x64-codegen/x64_isel_cont.c -- stack switching in the single-pass compiler: cont.new,
- * cont.bind, suspend, resume, resume_throw[_ref], switch, and get/set of continuation tables. A
- * contref is one 8-byte word here (core/cont.h). Each switching instruction: spill, a first-half
- * libcall over its operand slots, the switch sequence inline, a second-half libcall; resume then
- * branches on the effect to its handler labels. Depends on: x64_int.h, vm.h, plugin/contstacks.h.
+ * cont.bind, suspend, resume, resume_throw[_ref], switch, continuation tables and the null tests of
+ * continuation references, which are 16 bytes {contref, revision} (X64_T_V128 on the value stack).
+ * Each switching instruction: spill, a first-half libcall over its operands as 16-byte values,
+ * the switch sequence inline, a second-half libcall. Depends on: x64_int.h, vm.h, core/cont.h.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "weft/plugin/contstacks.h"
@@ -36,21 +37,20 @@ static const weft_type *tag_ft(x64_fn *c, uint32_t tag) {
   return &c->m->types[c->m->tags[tag].type];
 }
 
-static bool has_v128(x64_fn *c, const weft_valtype *t, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++)
-    if (x64_type_of(t[i]) == X64_T_V128) {
-      x64_fail(c, WEFT_ERR_UNSUPPORTED,
-               "function %u: v128 values through continuations are not supported by x64-codegen",
-               c->fidx);
-      return true;
-    }
-  return false;
-}
-
 static uint32_t umax(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
-/* Spills everything, checks `nops` operands exist, reserves `words` operand slots from the first
- * operand's slot (the libcall's io area) and pops the operands. Returns that first slot's depth. */
+/* 16-byte moves through xmm15 (SSE2 movdqu). */
+static void copy16(x64_fn *c, x64_mem dst, x64_mem src) {
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, src);
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, dst);
+}
+
+/* The io area: value i is 16 bytes at operand slot base + 2 i (weft_val_raw, core/cont.h). */
+static x64_mem io_at(x64_fn *c, uint32_t base, uint32_t i) { return x64_slot(c, base + 2 * i); }
+
+/* Spills everything, checks `nops` operands exist, reserves `words` 8-byte operand slots from the
+ * first operand's slot (the libcall's io area), moves operand i to io value i (last first: value i
+ * only lands on slots of operands above i) and pops the operands. Returns the first slot's depth. */
 static bool begin(x64_fn *c, uint32_t nops, uint32_t words, uint32_t *base) {
   if (nops > c->stk.n) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: continuation instruction without its %u operands",
@@ -60,7 +60,16 @@ static bool begin(x64_fn *c, uint32_t nops, uint32_t words, uint32_t *base) {
   x64_save_pinned(c);
   x64_spill_all(c);
   *base = c->stk.n - nops;
-  (void)x64_slot(c, *base + (words > nops ? words : nops)); /* reserves the io area */
+  (void)x64_slot(c, *base + (words > 2 * nops ? words : 2 * nops)); /* reserves the io area */
+  for (uint32_t i = nops; i-- > 0;) {
+    const x64_val *v = &c->stk.v[*base + i];
+    if (v->type == X64_T_V128) {
+      copy16(c, io_at(c, *base, i), x64_vslot(c, *base + i));
+    } else if (i > 0) {
+      x64_emit_load(c->b, true, X64_SCRATCH, x64_slot(c, *base + i));
+      x64_emit_store(c->b, true, io_at(c, *base, i), X64_SCRATCH);
+    }
+  }
   while (c->stk.n > *base) {
     x64_val v = x64_pop(c);
     x64_free_val(c, &v);
@@ -73,15 +82,38 @@ static void after(x64_fn *c) {
   x64_after_libcall(c);
 }
 
-static void push_slots(x64_fn *c, const weft_valtype *t, uint32_t n, bool with_ref) {
+static void push_mem(x64_fn *c, int type) {
+  x64_val v;
+  memset(&v, 0, sizeof v);
+  v.kind = X64_VK_MEM;
+  v.type = (uint8_t)type;
+  v.depth = c->stk.n;
+  X64_PUSH(c, c->stk, v);
+}
+
+/* Pushes io values 0..n (and a continuation reference after them when with_ref), each moved from
+ * the io area at `base` to its own operand slot (first first: slot base + i <= io slot base + 2 i). */
+static void push_slots(x64_fn *c, uint32_t base, const weft_valtype *t, uint32_t n, bool with_ref) {
   for (uint32_t i = 0; i < n + (with_ref ? 1u : 0u); i++) {
-    x64_val v;
-    memset(&v, 0, sizeof v);
-    v.kind = X64_VK_MEM;
-    v.type = (uint8_t)(i < n ? x64_type_of(t[i]) : X64_T_REF);
-    v.depth = c->stk.n;
-    X64_PUSH(c, c->stk, v);
+    int type = i < n ? x64_type_of(t[i]) : X64_T_V128;
+    if (type == X64_T_V128) {
+      copy16(c, x64_vslot(c, base + i), io_at(c, base, i));
+    } else if (i > 0) {
+      x64_emit_load(c->b, true, X64_SCRATCH, io_at(c, base, i));
+      x64_emit_store(c->b, true, x64_slot(c, base + i), X64_SCRATCH);
+    }
+    push_mem(c, type);
   }
+}
+
+/* rax:rdx = {contref, revision} from a libcall: to the 16-byte slot of a new top value. */
+static void push_rax_rdx(x64_fn *c) {
+  uint32_t d = c->stk.n;
+  x64_emit_store(c->b, true, x64_vslot(c, d), X64_RAX);
+  x64_mem hi = x64_vslot(c, d);
+  hi.disp += 8;
+  x64_emit_store(c->b, true, hi, X64_RDX);
+  push_mem(c, X64_T_V128);
 }
 
 static void drop_to(x64_fn *c, uint32_t h) {
@@ -130,14 +162,14 @@ static void emit_switch(x64_fn *c, bool same) {
 static void do_cont_new(x64_fn *c, uint32_t ct) {
   const weft_type *ft = cont_ft(c, ct);
   uint32_t base;
-  if (!ft || !begin(c, 1, 1, &base)) return;
+  if (!ft || !begin(c, 1, 2, &base)) return;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base));
   x64_emit_mov_ri32(c->b, X64_RDX, ft->u.func.nparams);
   x64_emit_mov_ri32(c->b, X64_RCX, ft->u.func.nresults);
   x64_call_libcall(c, WEFT_LC_CONT_NEW_REF);
   after(c);
-  x64_push_reg(c, X64_T_REF, X64_RAX);
+  push_rax_rdx(c);
 }
 
 static void do_cont_bind(x64_fn *c, uint32_t src, uint32_t dst) {
@@ -148,15 +180,14 @@ static void do_cont_bind(x64_fn *c, uint32_t src, uint32_t dst) {
     return;
   }
   uint32_t n = fs->u.func.nparams - fd->u.func.nparams, base;
-  if (!begin(c, n + 1, n + 1, &base)) return;
+  if (!begin(c, n + 1, 2 * (n + 1), &base)) return;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + n));
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri32(c->b, X64_RCX, src);
-  x64_emit_mov_ri32(c->b, X64_R8, dst);
+  x64_emit_lea(c->b, true, X64_RSI, io_at(c, base, 0));
+  x64_emit_mov_ri32(c->b, X64_RDX, src);
+  x64_emit_mov_ri32(c->b, X64_RCX, dst);
   x64_call_libcall(c, WEFT_LC_CONT_BIND);
   after(c);
-  x64_push_reg(c, X64_T_REF, X64_RAX);
+  push_rax_rdx(c);
 }
 
 /* -- suspend, switch ------------------------------------------------------------------------- */
@@ -165,7 +196,6 @@ static void do_suspend(x64_fn *c, uint32_t tag) {
   const weft_type *tt = tag_ft(c, tag);
   if (!tt) return;
   uint32_t np = tt->u.func.nparams, nr = tt->u.func.nresults, base;
-  if (has_v128(c, tt->u.func.params, np) || has_v128(c, tt->u.func.results, nr)) return;
   /* io doubles as the suspender's payload buffer: max(1, np, nr) 16-byte slots */
   if (!begin(c, np, 2 * umax(1, umax(np, nr)), &base)) return;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
@@ -179,7 +209,7 @@ static void do_suspend(x64_fn *c, uint32_t tag) {
   x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SUSPEND_END);
   after(c);
-  push_slots(c, tt->u.func.results, nr, false);
+  push_slots(c, base, tt->u.func.results, nr, false);
 }
 
 static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
@@ -193,12 +223,11 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   const weft_type *f2 = cont_ft(c, WEFT_VT_HEAP(ft->u.func.params[np1 - 1]));
   if (!f2) return;
   uint32_t n2 = f2->u.func.nparams, base;
-  if (has_v128(c, ft->u.func.params, np1) || has_v128(c, f2->u.func.params, n2)) return;
   /* io: the operands / the switcher's payload buffer, then the switchee's old control context */
-  uint32_t words = umax(np1, 2 * umax(1, n2));
-  if (!begin(c, np1, words + 3, &base)) return;
+  uint32_t words = umax(np1, umax(1, n2));
+  if (!begin(c, np1, 2 * words + 3, &base)) return;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + np1 - 1));
+  x64_emit_lea(c->b, true, X64_RSI, io_at(c, base, np1 - 1));
   x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   x64_emit_mov_ri32(c->b, X64_RCX, ct);
   x64_emit_mov_ri32(c->b, X64_R8, tag);
@@ -210,7 +239,7 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SWITCH_END);
   after(c);
-  push_slots(c, f2->u.func.params, n2, false);
+  push_slots(c, base, f2->u.func.params, n2, false);
 }
 
 /* -- resume, resume_throw, resume_throw_ref -------------------------------------------------- */
@@ -229,17 +258,14 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
   uint32_t nops;
   if (tag == UINT32_MAX - 1) {
     nops = ft->u.func.nparams;
-    if (has_v128(c, ft->u.func.params, nops)) return;
   } else if (tag == UINT32_MAX) {
     nops = 1;
   } else {
     const weft_type *tt = tag_ft(c, tag);
     if (!tt) return;
     nops = tt->u.func.nparams;
-    if (has_v128(c, tt->u.func.params, nops)) return;
   }
   uint32_t nr = ft->u.func.nresults;
-  if (has_v128(c, ft->u.func.results, nr)) return;
   uint32_t words = umax(1, umax(nops, nr));
   const uint32_t *w = c->m->pool + pool;
   for (uint32_t i = 0; i < count; i++) {
@@ -250,16 +276,15 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
       x64_fail(c, WEFT_ERR_INVALID, "function %u: resume handler label out of range", c->fidx);
       return;
     }
-    if (has_v128(c, tt->u.func.params, tt->u.func.nparams)) return;
     words = umax(words, tt->u.func.nparams + 1);
   }
   uint32_t base;
   /* io: operands / results / handler payloads, then the handler list, the original chain and an
    * ASan slot (core/cont.c) */
-  if (!begin(c, nops + 1, words + count + 3, &base)) return;
+  if (!begin(c, nops + 1, 2 * words + count + 3, &base)) return;
   uint32_t libcall = tag == UINT32_MAX - 1 ? WEFT_LC_RESUME : WEFT_LC_RESUME_THROW;
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_load(c->b, true, X64_RSI, x64_slot(c, base + nops));
+  x64_emit_lea(c->b, true, X64_RSI, io_at(c, base, nops));
   x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   x64_emit_mov_ri(c->b, X64_RCX, ((uint64_t)ct << 32) | count);
   x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | tag);
@@ -277,37 +302,36 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
   for (uint32_t i = 0; i < count; i++) {
     if (w[3 * i] == WEFT_HANDLER_ON_SWITCH) continue;
     const weft_type *tt = &c->m->types[c->m->tags[w[3 * i + 1]].type];
-    push_slots(c, tt->u.func.params, tt->u.func.nparams, true);
+    /* not this clause: skip the moves out of io, which the next clause reads again */
+    x64_emit_mov_ri(c->b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, i));
+    x64_emit_alu_rr(c->b, X64_CMP, true, X64_RAX, X64_SCRATCH);
+    size_t skip = x64_emit_jcc(c->b, X64_CC_NE);
+    push_slots(c, base, tt->u.func.params, tt->u.func.nparams, true);
     uint32_t depth = w[3 * i + 2];
     x64_br_prepare(c, depth);
     x64_emit_mov_ri(c->b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, i));
     x64_emit_alu_rr(c->b, X64_CMP, true, X64_RAX, X64_SCRATCH);
     x64_br_if_cc(c, depth, X64_CC_E);
     drop_to(c, base);
+    x64_patch_rel32(c->b, skip, c->b->len);
   }
-  push_slots(c, ft->u.func.results, nr, false);
+  push_slots(c, base, ft->u.func.results, nr, false);
 }
 
 /* -- Tables of continuations ----------------------------------------------------------------- */
 
-/* Elements of a continuation table are 16-byte slots (weft_vm_table.elem_size); generated code
- * keeps the packed reference in the low 8 bytes. */
+/* Elements of a continuation table are 16-byte slots (weft_vm_table.elem_size), the whole
+ * {contref, revision}. */
 static bool is_cont_table(x64_fn *c, uint32_t t) {
-  if (t >= c->m->ntables) return false;
-  uint32_t h = WEFT_VT_HEAP(c->m->tables[t].type.elem);
-  if (WEFT_HT_IS_ABSTRACT(h)) {
-    uint32_t code = h & 0xFFu;
-    return code == WEFT_AHT_CONT || code == WEFT_AHT_NOCONT;
-  }
-  return h < c->m->ntypes && c->m->types[h].comp == WEFT_COMP_CONT;
+  return t < c->m->ntables && x64_is_cont_heap(c->m, WEFT_VT_HEAP(c->m->tables[t].type.elem));
 }
 
 /* idx (in a register) becomes the byte offset of its element after a bounds check; the scratch
  * register holds the table's base. */
-static void cont_elem(x64_fn *c, uint32_t t, x64_val *idx, uint16_t avoid) {
-  x64_to_reg(c, idx, avoid);
+static void cont_elem(x64_fn *c, uint32_t t, x64_val *idx) {
+  x64_to_reg(c, idx, 0);
   if (idx->kind != X64_VK_REG) { /* a pinned local read in place: shifted below, so copy it */
-    int r = x64_alloc_gpr(c, (uint16_t)(avoid | (1u << idx->reg)));
+    int r = x64_alloc_gpr(c, (uint16_t)(1u << idx->reg));
     x64_emit_mov_rr(c->b, true, r, idx->reg);
     idx->kind = X64_VK_REG;
     idx->reg = (uint8_t)r;
@@ -321,20 +345,180 @@ static void cont_elem(x64_fn *c, uint32_t t, x64_val *idx, uint16_t avoid) {
 }
 
 static void cont_table_get(x64_fn *c, uint32_t t) {
+  int x = x64_alloc_xmm(c); /* first: a spill may use r11 */
   x64_val idx = x64_pop(c);
-  cont_elem(c, t, &idx, 0);
-  x64_emit_load(c->b, true, idx.reg, x64_mi(X64_SCRATCH, idx.reg, 0, 0));
-  x64_push_reg(c, X64_T_REF, idx.reg);
+  cont_elem(c, t, &idx);
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, x, x64_mi(X64_SCRATCH, idx.reg, 0, 0));
+  x64_free_val(c, &idx);
+  x64_push_reg(c, X64_T_V128, x);
 }
 
 static void cont_table_set(x64_fn *c, uint32_t t) {
   x64_val v = x64_pop(c);
   x64_val idx = x64_pop(c);
   x64_to_reg(c, &v, 0);
-  cont_elem(c, t, &idx, X64_IN_REG(&v) ? (uint16_t)(1u << v.reg) : 0);
-  x64_emit_store(c->b, true, x64_mi(X64_SCRATCH, idx.reg, 0, 0), v.reg);
+  cont_elem(c, t, &idx);
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, v.reg, x64_mi(X64_SCRATCH, idx.reg, 0, 0));
   x64_free_val(c, &idx);
   x64_free_val(c, &v);
+}
+
+/* table.grow (init, delta) and table.fill (i, value, n): the libcalls take a pointer to the
+ * 16-byte value, here its spill slot. */
+static void cont_table_grow(x64_fn *c, uint32_t t) {
+  x64_save_pinned(c);
+  x64_spill_all(c);
+  uint32_t d = c->stk.n - 2;
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+  x64_emit_lea(c->b, true, X64_RDX, x64_vslot(c, d));
+  x64_emit_load(c->b, true, X64_RCX, x64_slot(c, d + 1));
+  drop_to(c, d);
+  x64_emit_mov_ri(c->b, X64_RSI, t);
+  x64_call_libcall(c, WEFT_LC_TABLE_GROW);
+  x64_after_libcall(c);
+  bool is64 = c->m->tables[t].type.limits.is64;
+  if (!is64) x64_emit_mov_rr(c->b, false, X64_RAX, X64_RAX);
+  c->gpr_used |= 1u << X64_RAX;
+  x64_push_reg(c, is64 ? X64_T_I64 : X64_T_I32, X64_RAX);
+}
+
+static void cont_table_fill(x64_fn *c, uint32_t t) {
+  x64_save_pinned(c);
+  x64_spill_all(c);
+  uint32_t d = c->stk.n - 3;
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+  x64_emit_load(c->b, true, X64_RDX, x64_slot(c, d));
+  x64_emit_lea(c->b, true, X64_RCX, x64_vslot(c, d + 1));
+  x64_emit_load(c->b, true, X64_R8, x64_slot(c, d + 2));
+  drop_to(c, d);
+  x64_emit_mov_ri(c->b, X64_RSI, t);
+  x64_call_libcall(c, WEFT_LC_TABLE_FILL);
+  x64_after_libcall(c);
+}
+
+/* -- Null tests of continuation references ---------------------------------------------------- */
+
+/* The contref half of a 16-byte value into GPR r (null iff 0). */
+static void low_word(x64_fn *c, const x64_val *v, int r) {
+  if (v->kind == X64_VK_MEM)
+    x64_emit_load(c->b, true, r, x64_vslot(c, v->depth));
+  else
+    x64_emit_movd_rx(c->b, true, r, v->reg);
+}
+
+static bool top_is_cont(x64_fn *c) { return c->stk.n > 0 && c->stk.v[c->stk.n - 1].type == X64_T_V128; }
+
+static void cont_ref_null(x64_fn *c) {
+  int x = x64_alloc_xmm(c);
+  x64_emit_sse_rr(c->b, 0, X64_SSE_XOR, x, x);
+  x64_push_reg(c, X64_T_V128, x);
+}
+
+static void cont_is_null(x64_fn *c) {
+  int r = x64_alloc_gpr(c, 0);
+  x64_val a = x64_pop(c);
+  low_word(c, &a, r);
+  x64_free_val(c, &a);
+  x64_emit_test_rr(c->b, true, r, r);
+  x64_emit_setcc(c->b, X64_CC_E, r);
+  x64_emit_movzx8_rr(c->b, r, r);
+  x64_push_reg(c, X64_T_I32, r);
+}
+
+static void cont_as_non_null(x64_fn *c) {
+  low_word(c, &c->stk.v[c->stk.n - 1], X64_SCRATCH);
+  x64_emit_test_rr(c->b, true, X64_SCRATCH, X64_SCRATCH);
+  x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_REF);
+}
+
+void x64_cont_br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null) {
+  if (!on_non_null) {
+    int r = x64_alloc_gpr(c, 0); /* holds the test word across the label's moves */
+    low_word(c, &c->stk.v[c->stk.n - 1], r);
+    x64_val v = x64_pop(c);
+    x64_br_prepare(c, in->imm.x.a);
+    x64_emit_test_rr(c->b, true, r, r);
+    x64_br_if_cc(c, in->imm.x.a, X64_CC_E);
+    c->gpr_used &= (uint16_t)~(1u << r);
+    X64_PUSH(c, c->stk, v);
+  } else {
+    x64_br_prepare(c, in->imm.x.a);
+    low_word(c, &c->stk.v[c->stk.n - 1], X64_SCRATCH);
+    x64_emit_test_rr(c->b, true, X64_SCRATCH, X64_SCRATCH);
+    x64_br_if_cc(c, in->imm.x.a, X64_CC_NE);
+    x64_val v = x64_pop(c);
+    x64_free_val(c, &v);
+  }
+}
+
+/* -- Continuation references in GC fields ------------------------------------------------ */
+
+/* The gc layout rule (plugin/gc.h) gives every reference field 8 bytes, so a continuation
+ * reference stored in a struct or array field is packed: address | low 16 bits of the revision
+ * << 48; reading it back takes the newest revision <= the object's current one with those bits.
+ * Only these fields keep the 16-bit check (docs/STACK-SWITCHING.md). */
+bool x64_cont_field(x64_fn *c, weft_valtype st) {
+  return WEFT_VT_IS_REF(st) && x64_is_cont_heap(c->m, WEFT_VT_HEAP(st));
+}
+
+static x64_mem hi_half(x64_mem m) {
+  m.disp += 8;
+  return m;
+}
+
+void x64_cont_pack_slot(x64_fn *c, uint32_t depth) {
+  x64_mem lo = x64_vslot(c, depth);
+  x64_emit_load(c->b, true, X64_SCRATCH, hi_half(lo));
+  x64_emit_shift_ri(c->b, X64_SHL, true, X64_SCRATCH, 48);
+  x64_emit_alu_rm(c->b, X64_OR, true, X64_SCRATCH, lo);
+  x64_emit_store(c->b, true, x64_slot(c, depth), X64_SCRATCH);
+}
+
+void x64_cont_pack_val(x64_fn *c, x64_val *v) {
+  int g = x64_alloc_gpr(c, 0);
+  if (v->kind == X64_VK_MEM) {
+    x64_mem lo = x64_vslot(c, v->depth);
+    x64_emit_load(c->b, true, g, hi_half(lo));
+    x64_emit_shift_ri(c->b, X64_SHL, true, g, 48);
+    x64_emit_alu_rm(c->b, X64_OR, true, g, lo);
+  } else {
+    x64_emit_simd_rri(c->b, X64_P66, 0x0F70, X64_XSCRATCH, v->reg, 0xEE); /* pshufd: high down */
+    x64_emit_movd_rx(c->b, true, g, X64_XSCRATCH);
+    x64_emit_shift_ri(c->b, X64_SHL, true, g, 48);
+    x64_emit_movd_rx(c->b, true, X64_SCRATCH, v->reg);
+    x64_emit_alu_rr(c->b, X64_OR, true, g, X64_SCRATCH);
+  }
+  x64_free_val(c, v);
+  v->kind = X64_VK_REG;
+  v->type = X64_T_REF;
+  v->reg = (uint8_t)g;
+}
+
+void x64_cont_unpack_push(x64_fn *c, int r) {
+  int t = x64_alloc_gpr(c, (uint16_t)(1u << r));
+  int x = x64_alloc_xmm(c);
+  x64_buf *b = c->b;
+  int32_t rev = (int32_t)offsetof(weft_contref, revision);
+  x64_emit_mov_rr(b, true, X64_SCRATCH, r);
+  x64_emit_shift_ri(b, X64_SHR, true, X64_SCRATCH, 48);
+  x64_emit_shift_ri(b, X64_SHL, true, r, 16);
+  x64_emit_shift_ri(b, X64_SHR, true, r, 16);
+  x64_emit_test_rr(b, true, r, r);
+  size_t nonnull = x64_emit_jcc(b, X64_CC_NE);
+  x64_emit_alu_rr(b, X64_XOR, true, X64_SCRATCH, X64_SCRATCH);
+  size_t done = x64_emit_jmp(b);
+  x64_patch_rel32(b, nonnull, b->len);
+  x64_emit_load(b, true, t, x64_m(r, rev));
+  x64_emit_alu_rr(b, X64_SUB, true, t, X64_SCRATCH);
+  x64_emit_movx_rr(b, 0xB7u, false, t, t); /* (current - low) mod 2^16 */
+  x64_emit_load(b, true, X64_SCRATCH, x64_m(r, rev));
+  x64_emit_alu_rr(b, X64_SUB, true, X64_SCRATCH, t);
+  x64_patch_rel32(b, done, b->len);
+  x64_emit_movd_xr(b, true, x, r);
+  x64_emit_movd_xr(b, true, X64_XSCRATCH, X64_SCRATCH);
+  x64_emit_simd_rr(b, X64_P66, 0x0F6C, x, X64_XSCRATCH); /* punpcklqdq */
+  c->gpr_used &= (uint16_t)~((1u << r) | (1u << t));
+  x64_push_reg(c, X64_T_V128, x);
 }
 
 /* -- Dispatch -------------------------------------------------------------------------------- */
@@ -355,6 +539,33 @@ int x64_isel_cont(x64_fn *c, const weft_instr *in) {
   case WEFT_OP_TABLE_SET:
     if (!is_cont_table(c, in->imm.x.a)) return 0;
     cont_table_set(c, in->imm.x.a);
+    return 1;
+  case WEFT_OP_TABLE_GROW:
+    if (!is_cont_table(c, in->imm.x.a) || c->stk.n < 2) return 0;
+    cont_table_grow(c, in->imm.x.a);
+    return 1;
+  case WEFT_OP_TABLE_FILL:
+    if (!is_cont_table(c, in->imm.x.a) || c->stk.n < 3) return 0;
+    cont_table_fill(c, in->imm.x.a);
+    return 1;
+  case WEFT_OP_REF_NULL:
+    if (!x64_is_cont_heap(c->m, WEFT_VT_HEAP(in->imm.x.a))) return 0;
+    cont_ref_null(c);
+    return 1;
+  case WEFT_OP_REF_IS_NULL:
+    if (!top_is_cont(c)) return 0;
+    cont_is_null(c);
+    return 1;
+  case WEFT_OP_REF_AS_NON_NULL:
+    if (!top_is_cont(c)) return 0;
+    cont_as_non_null(c);
+    return 1;
+  case WEFT_OP_REF_TEST: case WEFT_OP_REF_TEST_NULL: case WEFT_OP_REF_CAST: case WEFT_OP_REF_CAST_NULL:
+  case WEFT_OP_BR_ON_CAST: case WEFT_OP_BR_ON_CAST_FAIL:
+    if (!top_is_cont(c)) return 0; /* x64_isel_gc.c casts 8-byte references only */
+    x64_fail(c, WEFT_ERR_UNSUPPORTED,
+             "function %u: casts of continuation references are not supported by x64-codegen",
+             c->fidx);
     return 1;
   default: return 0;
   }

@@ -65,7 +65,7 @@ static uint32_t tag_nparams(x64_fn *c, uint32_t tag) {
 static bool tag_wide(x64_fn *c, uint32_t tag) {
   const weft_type *t = &c->m->types[c->m->tags[tag].type];
   for (uint32_t i = 0; i < t->u.func.nparams; i++)
-    if (WEFT_VT_KIND(t->u.func.params[i]) == WEFT_VT_V128) return true;
+    if (x64_type_of(t->u.func.params[i]) == X64_T_V128) return true; /* v128 or a contref */
   return false;
 }
 

@@ -274,6 +274,8 @@ static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
   else
     x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   for (uint32_t i = 0; i < n; i++)
+    if (x64_cont_field(c, ty->u.strct.fields[i].type)) x64_cont_pack_slot(c, base + i);
+  for (uint32_t i = 0; i < n; i++)
     (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
   x64_call_libcall(c, WEFT_LC_GC_STRUCT_NEW);
@@ -303,6 +305,8 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
     x64_emit_mov_ri32(c->b, X64_RDX, nin);
     x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
   }
+  if (x64_cont_field(c, c->m->types[t].u.array.type) && form != 1)
+    for (uint32_t i = 0; i < (form == 0 ? 1u : nin); i++) x64_cont_pack_slot(c, base + i);
   for (uint32_t i = 0; i < nin; i++)
     (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
@@ -345,6 +349,10 @@ static void load_field(x64_fn *c, weft_valtype st, bool sign, int gpr, x64_mem m
   }
   default:
     x64_emit_load(b, true, gpr, m);
+    if (x64_cont_field(c, st)) {
+      x64_cont_unpack_push(c, gpr);
+      return;
+    }
     x64_push_reg(c, X64_T_REF, gpr);
     return;
   }
@@ -390,6 +398,7 @@ static int struct_set(x64_fn *c, const weft_instr *in) {
   weft_valtype st = ty->u.strct.fields[f].type;
   if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
   x64_val v = x64_pop(c), r = x64_pop(c);
+  if (x64_cont_field(c, st)) x64_cont_pack_val(c, &v);
   x64_to_reg(c, &v, 0);
   x64_to_reg(c, &r, X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg));
   x64_emit_test_rr(c->b, true, r.reg, r.reg);
@@ -432,6 +441,7 @@ static int array_set(x64_fn *c, const weft_instr *in) {
   weft_valtype st = c->m->types[t].u.array.type;
   if (!slot_storage(st)) return unsupported(c, "an array of v128");
   x64_val v = x64_pop(c), idx = x64_pop(c), r = x64_pop(c);
+  if (x64_cont_field(c, st)) x64_cont_pack_val(c, &v);
   x64_to_reg(c, &v, 0);
   uint16_t avoid = X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg);
   x64_to_reg(c, &idx, avoid);

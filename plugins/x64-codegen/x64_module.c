@@ -63,6 +63,7 @@ int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out
   mc.st = st;
   mc.m = m;
   mc.d = d;
+  x64_set_type_module(m);
   *out = NULL;
   const weft_host_api *h = st->host;
   x64_buf_init(&mc.buf, h);
@@ -183,6 +184,7 @@ int x64_host_trampoline(x64_state *st, const weft_module *m, uint32_t type, void
                         weft_diag *d) {
   const weft_host_api *h = st->host;
   *out_entry = NULL;
+  x64_set_type_module(m);
   if (!m || type >= m->ntypes || m->types[type].comp != WEFT_COMP_FUNC ||
       m->types[type].u.func.nparams > 4000 || m->types[type].u.func.nresults > 8000)
     return weft_host_diag(h, d, WEFT_ERR_MISUSE, UINT64_MAX, "x64-codegen",
