@@ -27,10 +27,23 @@ typedef struct heap_entry {
   uint64_t store_id; /* a store context address may be reused by a later store */
   const weft_gc_iface *gi;
   weft_gc_heap *heap;
+  struct { /* layouts by type index, direct-mapped (the plugin's lookup is a list walk) */
+    const weft_module *ir;
+    uint32_t idx;
+    const weft_gc_type *ty;
+  } layouts[64];
 } heap_entry;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static heap_entry *heaps;
+static uint64_t heaps_freed; /* bumped by core_gc_store_free: invalidates the per-thread cache */
+
+/* The last heap this thread used (valid while heaps_freed is unchanged). */
+static __thread struct {
+  weft_store_ctx *ctx;
+  uint64_t store_id, freed;
+  heap_entry *e;
+} last_heap;
 
 /* -- Roots ----------------------------------------------------------------------------------- */
 
@@ -161,6 +174,9 @@ static bool roots_can_collect(void *ud) { return enumerate_roots(ud, NULL, true)
 static heap_entry *heap_of(weft_store_ctx *ctx) {
   weft_store_t *s = core_rt_store_of_ctx(ctx);
   heap_entry *found = NULL;
+  if (last_heap.e != NULL && last_heap.ctx == ctx && last_heap.store_id == s->id &&
+      last_heap.freed == __atomic_load_n(&heaps_freed, __ATOMIC_ACQUIRE))
+    return last_heap.e;
   pthread_mutex_lock(&heaps_lock);
   for (heap_entry *e = heaps; e != NULL; e = e->next)
     if (e->ctx == ctx && e->store_id == s->id) {
@@ -189,6 +205,12 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
       }
     }
   }
+  if (found != NULL) {
+    last_heap.ctx = ctx;
+    last_heap.store_id = s->id;
+    last_heap.freed = __atomic_load_n(&heaps_freed, __ATOMIC_ACQUIRE);
+    last_heap.e = found;
+  }
   pthread_mutex_unlock(&heaps_lock);
   return found;
 }
@@ -200,6 +222,7 @@ void core_gc_store_free(weft_store_ctx *ctx) {
     heap_entry *e = *p;
     if (e->ctx == ctx && (s == NULL || e->store_id == s->id)) {
       *p = e->next;
+      __atomic_add_fetch(&heaps_freed, 1, __ATOMIC_RELEASE);
       e->gi->heap_free(e->heap);
       free(e);
       break;
@@ -226,8 +249,17 @@ static void *alloc_obj(weft_store_ctx *ctx, const weft_module *ir, uint32_t type
   if (e == NULL || typeidx >= ir->ntypes) return NULL;
   weft_diag d;
   memset(&d, 0, sizeof d);
-  const weft_gc_type *ty = e->gi->type_layout(e->heap, ir, typeidx, &d);
-  if (ty == NULL) return NULL;
+  const weft_gc_type *ty;
+  uint32_t slot = typeidx & 63u;
+  if (e->layouts[slot].ty != NULL && e->layouts[slot].ir == ir && e->layouts[slot].idx == typeidx) {
+    ty = e->layouts[slot].ty;
+  } else {
+    ty = e->gi->type_layout(e->heap, ir, typeidx, &d);
+    if (ty == NULL) return NULL;
+    e->layouts[slot].ir = ir;
+    e->layouts[slot].idx = typeidx;
+    e->layouts[slot].ty = ty;
+  }
   const uint8_t *v = vals;
   uint8_t *o;
   if (ty->kind == WEFT_GC_STRUCT) {
