@@ -171,8 +171,8 @@ static void test_global_and_table(void **state) {
 }
 
 /* The API value is the real {contref, revision}: the address of a weft_contref whose current
- * revision it carries. A copy with any other revision is stale, also one 65,536 behind (the low
- * 16 bits generated code compares agree), and using it leaves the real one intact. */
+ * revision it carries. A copy with any other revision is stale, also one 65,536 apart (all 64
+ * bits are compared), and using it leaves the real one intact. */
 static void test_real_revision(void **state) {
   (void)state;
   weft_val_t k = start();
