@@ -106,10 +106,13 @@ weft_trap_t *core_rt_entry_call(weft_store_t *s, weft_funcref *f, weft_val_raw *
   s->entry_depth++;
   core_rt_set_current_ctx(ctx);
   ctx->trap_code = WEFT_TRAP_NONE;
-  weft_common_stack_info initial; /* this entry's initial stack: host frames are barriers */
-  core_cont_entry_begin(ctx, &initial, s->entry_depth == 1);
+  /* The activation record first: it keeps the outer activation's stack chain (the continuation
+   * the host re-entered Wasm from), which core_cont_entry_begin then replaces with this entry's
+   * initial stack. In the other order a trace lost the outer continuation's boundary. */
   core_frames_act act; /* this activation, for backtraces (core/frames.h) */
   core_frames_enter(&act, ctx, (uintptr_t)__builtin_frame_address(0));
+  weft_common_stack_info initial; /* this entry's initial stack: host frames are barriers */
+  core_cont_entry_begin(ctx, &initial, s->entry_depth == 1);
   bool ok = f->array_call(f->vmctx, NULL, slots, n);
   if (!ok) core_frames_capture(&act); /* first: the trapped frames below are still intact */
   core_frames_leave(&act);
