@@ -59,7 +59,17 @@ static void scan_range(weft_gc_tracer *t, uintptr_t lo, uintptr_t hi) {
   t->mark_slots(t, (const void *const *)lo, (hi - lo) / 8, 8);
 }
 
+/* Continuation c's stack from `from` to its top; nothing when `from` is not on that stack (a stack
+ * this code misreads is never read outside its mapping). */
+static bool scan_cont_stack(weft_gc_tracer *t, const weft_contref *c, uintptr_t from) {
+  uintptr_t top = (uintptr_t)c->stack_top;
+  if (c->stack_top == NULL || from < top - c->stack_size || from >= top) return false;
+  if (t != NULL) scan_range(t, from, top);
+  return true;
+}
+
 static void scan_payloads(weft_gc_tracer *t, const weft_contref *c) {
+  if (t == NULL) return;
   if (c->args.data != NULL && c->args.length <= c->args.capacity)
     scan_range(t, (uintptr_t)c->args.data, (uintptr_t)(c->args.data + c->args.capacity));
   if (c->values.data != NULL && c->values.length <= c->values.capacity)
@@ -90,20 +100,31 @@ typedef struct roots_ud {
   weft_gc_tracer *t;
 } roots_ud;
 
+typedef struct susp_ctx {
+  weft_gc_tracer *t; /* NULL: only check that every region is found */
+  bool ok;
+} susp_ctx;
+
 static void visit_suspended(void *ud, weft_contref *c) {
-  weft_gc_tracer *t = ud;
+  susp_ctx *sc = ud;
   const weft_contref *la = c->last_ancestor;
-  scan_payloads(t, c);
-  if (la == NULL) return;
+  scan_payloads(sc->t, c);
+  if (la == NULL) {
+    sc->ok = false;
+    return;
+  }
   /* c's stack from the suspension point in la's control context (docs/STACK-SWITCHING.md §8) */
-  scan_range(t, weft_contref_cc(la)->rsp, (uintptr_t)c->stack_top);
+  if (!scan_cont_stack(sc->t, c, weft_contref_cc(la)->rsp)) sc->ok = false;
   /* then each parent up to la: parent(x)'s stack from cc(x) */
   const weft_contref *x = c;
   for (uint32_t guard = 0; x != la && guard < 100000; guard++) {
-    if (x->parent_chain.kind != WEFT_CHAIN_CONTINUATION) break;
+    if (x->parent_chain.kind != WEFT_CHAIN_CONTINUATION) {
+      sc->ok = false;
+      break;
+    }
     const weft_contref *p = x->parent_chain.payload;
-    scan_payloads(t, p);
-    scan_range(t, weft_contref_cc(x)->rsp, (uintptr_t)p->stack_top);
+    scan_payloads(sc->t, p);
+    if (!scan_cont_stack(sc->t, p, weft_contref_cc(x)->rsp)) sc->ok = false;
     x = p;
   }
 }
@@ -127,10 +148,8 @@ static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
       if (sp < top - r->stack_size || sp >= top) return false;
       uintptr_t from = sp;
       for (uint32_t guard = 0; guard < 100000; guard++) {
-        if (!dry) {
-          scan_payloads(t, r);
-          scan_range(t, from, (uintptr_t)r->stack_top);
-        }
+        scan_payloads(dry ? NULL : t, r);
+        if (!scan_cont_stack(dry ? NULL : t, r, from)) return false;
         from = weft_contref_cc(r)->rsp;
         if (r->parent_chain.kind != WEFT_CHAIN_CONTINUATION) break;
         r = r->parent_chain.payload;
@@ -142,7 +161,16 @@ static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
       if (!dry) scan_range(t, sp, thi);
     }
   }
-  if (dry) return true;
+  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  bool have_cs = WEFT_HAS(cs, weft_contstacks_iface, for_each_suspended) &&
+                 cs->for_each_suspended != NULL;
+  if (dry) {
+    susp_ctx sc = {NULL, true};
+    if (have_cs)
+      cs->for_each_suspended(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), ctx,
+                             visit_suspended, &sc);
+    return sc.ok;
+  }
   /* globals and tables of the store (imported ones are another store's or the host's) */
   for (size_t i = 0; i < s->globals.n; i++) {
     core_global *g = s->globals.items[i];
@@ -159,10 +187,10 @@ static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
     scan_range(t, (uintptr_t)e->vals, (uintptr_t)(e->vals + e->nvals));
   t->mark(t, ctx->pending_exn);
   /* suspended continuations, with their payload buffers */
-  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
-  if (WEFT_HAS(cs, weft_contstacks_iface, for_each_suspended) && cs->for_each_suspended != NULL)
+  susp_ctx sc = {t, true};
+  if (have_cs)
     cs->for_each_suspended(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), ctx,
-                           visit_suspended, t);
+                           visit_suspended, &sc);
   return true;
 }
 
