@@ -373,6 +373,7 @@ def main(argv):
             engines.remove("weft")
 
     load_start = loadavg()
+    info = machine_info(tools)  # before the runs: the date and repo commit are those the run started at
     results = {}
     for name in names:
         n = sizes[name]
@@ -391,7 +392,6 @@ def main(argv):
         res["wasm_bytes"] = os.path.getsize(os.path.join(OUT, "wasm", name + ".wasm"))
         results[name] = res
 
-    info = machine_info(tools)
     info.update(load_start=load_start, load_end=loadavg(),
                 command="bench/wasi/run.sh " + " ".join(argv) if argv else "bench/wasi/run.sh")
     table = render(results, engines, [(k, sizes[k]) for k in names], info, reps, notes, args.quick)
