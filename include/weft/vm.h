@@ -209,8 +209,8 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  *                 thrown from the frame `fp` (the caller's rbp); core/exn.c
  *   THROW_REF     void (vmctx, void *exnref, uintptr_t fp)   rethrow; null traps  never returns
  *   CONT_NEW_REF, CONT_BIND, RESUME, SUSPEND, SWITCH, RESUME_THROW, RESUME_END, SUSPEND_END,
- *   SWITCH_END    the continuation instructions over the 8-byte packed reference of generated
- *                 code, around its inline switches; signatures in core/cont.h
+ *   SWITCH_END    the continuation instructions over the 16-byte {contref, revision} values of
+ *                 generated code, around its inline switches; signatures in core/cont.h
  *   GC_STRUCT_NEW void *(vmctx, uint32_t typeidx, const uint64_t *fields)   struct.new(_default):
  *                 a struct of module type typeidx (gc plugin layout) with its fields from
  *                 fields[0..n) in 8-byte operand slots, or zeroed when fields is NULL. May trap
