@@ -2,9 +2,9 @@
  * libcalls generated code calls (struct.new, array.new, array.new_fixed).
  *
  * Heaps are made on first allocation and found by store context. The roots are found here
- * (conservatively for now, see Roots) and handed to the plugin through weft_gc_roots. Known gaps:
- * a store's heap is freed only by core_gc_store_free, which weft_store_delete does not call yet;
- * FRESH continuations' bound arguments are not roots (contstacks has no way to list them).
+ * (conservatively for now, see Roots) and handed to the plugin through weft_gc_roots; a store's
+ * heap is freed by core_gc_store_free when the store is deleted. Known gap: FRESH continuations'
+ * bound arguments are not roots (contstacks has no way to list them).
  * Depends on: core/runtime_int.h, core/engine.h, core/exn.h, weft/plugin/gc.h, contstacks.h.
  */
 #define _GNU_SOURCE 1 /* pthread_getattr_np */

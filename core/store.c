@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exn.h"
+#include "gcroots.h"
 #include "runtime_int.h"
 
 /* -- Pointer lists ---------------------------------------------------------------------------- */
@@ -137,6 +138,7 @@ void weft_store_free(weft_store_t *s) {
   free(s->rtts.keys);
   free((void *)s->rtts.vals);
   weft_trap_free(s->pending_trap);
+  core_gc_store_free(s->ctx);  /* the store's GC heap, if the gc plugin made one (core/gcroots.c) */
   core_exn_store_free(s->ctx); /* exception objects live as long as their store (core/exn.c) */
   free(s->ctx);
   free(s);
