@@ -487,12 +487,6 @@ static bool v128_array(x64_fn *c, uint32_t t) {
   return array_type(c, t) && !slot_storage(c->m->types[t].u.array.type);
 }
 
-/* The extern conversions are compiled but off: with them the gc spec scripts give 707 passed and
- * 3 failed, all in extern.wast, where the wast runner hands (ref.host N) to an anyref parameter
- * as an externref (refused as API misuse) and matches (ref.host N) results by pointer against
- * its own numbering. Turn this on once cli/cmd_wast.c passes host values as anyref. */
-#define CONVERT_ENABLED 0
-
 /* any.convert_extern / extern.convert_any through GC_EXTERN_CONVERT (host values and i31 values
  * cross in boxes, core/gcroots.c). */
 static int extern_convert(x64_fn *c, bool to_any) {
@@ -544,8 +538,6 @@ int x64_isel_gc(x64_fn *c, const weft_instr *in) {
   case WEFT_OP_ARRAY_LEN: array_len(c); return 1;
   case WEFT_OP_ANY_CONVERT_EXTERN:
   case WEFT_OP_EXTERN_CONVERT_ANY:
-    if (!CONVERT_ENABLED)
-      return unsupported(c, "any.convert_extern / extern.convert_any (off: see CONVERT_ENABLED)");
     return extern_convert(c, in->op == WEFT_OP_ANY_CONVERT_EXTERN);
   case WEFT_OP_ARRAY_FILL:
   case WEFT_OP_ARRAY_COPY:
