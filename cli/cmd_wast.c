@@ -234,6 +234,13 @@ static void define_spectest(runner *r) {
   ex.kind = WEFT_EXTERN_MEMORY;
   if (weft_memory_new(r->store, 1, true, 2, false, &ex.of.memory) == WEFT_OK)
     weft_linker_define(r->linker, "spectest", "memory", &ex);
+  /* A tag for scripts that import one; its type, (param i32), is weft's choice (no script of the
+   * vendored suite imports spectest.tag). */
+  static const weft_valtype tag_params[] = {WEFT_VT_I32};
+  memset(&ex, 0, sizeof ex);
+  ex.kind = WEFT_EXTERN_TAG;
+  if (weft_tag_new(r->store, tag_params, 1, &ex.of.tag) == WEFT_OK)
+    weft_linker_define(r->linker, "spectest", "tag", &ex);
 }
 
 /* -- Values ------------------------------------------------------------------------------------ */
