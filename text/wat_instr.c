@@ -216,6 +216,14 @@ void wat_v128_lanes(wat_ctx *c, uint8_t out[16]) {
       {"i64x2", 2, 64, false}, {"f32x4", 4, 32, true},  {"f64x2", 2, 64, true}};
   for (size_t k = 0; k < 6; k++) {
     if (!wat_is_kw(s, shapes[k].kw)) continue;
+    /* Count the literals first, as the reference interpreter does: a wrong count is reported as
+     * such even when a literal is also out of range (simd_const.wast). */
+    for (int i = 0; i < shapes[k].n; i++) {
+      const wat_tok *t = wat_peek(c, i);
+      if (t->kind != WAT_T_NUM && t->kind != WAT_T_KEYWORD)
+        wat_fail(c, t, "wrong number of lane literals: expected %d for %s but found '%.*s'", shapes[k].n,
+                 shapes[k].kw, (int)t->len, t->p);
+    }
     for (int i = 0; i < shapes[k].n; i++) {
       const wat_tok *t = wat_peek(c, 0);
       if (t->kind != WAT_T_NUM && t->kind != WAT_T_KEYWORD)
