@@ -6,11 +6,15 @@
 #include "plugin.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/plugin/backtrace.h"
 #include "weft/plugin/codegen.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/plugin/gc.h"
 #include "weft/plugin/validator.h"
 #include "weft/weft.h"
 
@@ -53,13 +57,24 @@ static const char *origin_of(const core_plugin *p, const char *path) {
 
 /* -- Descriptor checks ----------------------------------------------------------------------- */
 
-/* The 1.0 size of the kind's vtable, or 0 when the kind has none we know. */
+/* The end of slot `field` of vtable T: a vtable reaching it has every slot up to and including it. */
+#define SLOT_END(T, field) (offsetof(T, field) + sizeof(((const T *)NULL)->field))
+
+/* The 1.0 size of the kind's vtable: the end of its last 1.0 slot, not sizeof, so a core built
+ * with a newer header (slots appended) still accepts a plugin built against 1.0. Kinds without a
+ * vtable header of their own need only the ABI header. */
 static size_t iface_min_size(weft_plugin_kind kind) {
   switch (kind) {
   case WEFT_PLUGIN_VALIDATOR:
-    return offsetof(weft_validator_iface, validate) + sizeof(void *);
+    return SLOT_END(weft_validator_iface, validate);
   case WEFT_PLUGIN_CODEGEN:
-    return offsetof(weft_codegen_iface, release_tramp) + sizeof(void *);
+    return SLOT_END(weft_codegen_iface, release_tramp);
+  case WEFT_PLUGIN_CONTSTACKS:
+    return SLOT_END(weft_contstacks_iface, asan_after_suspend);
+  case WEFT_PLUGIN_BACKTRACE:
+    return SLOT_END(weft_backtrace_iface, code_removed);
+  case WEFT_PLUGIN_GC:
+    return SLOT_END(weft_gc_iface, stats);
   default:
     return sizeof(weft_abi_header);
   }

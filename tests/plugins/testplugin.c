@@ -1,13 +1,19 @@
 /* tests/plugins/testplugin.c -- purpose-made plugins for the loader tests (tests/unit/loader),
  * built once per TP_VARIANT into <build>/tests/plugins/<name>.so: each shows one thing the loader
- * must accept or refuse, plus a codegen whose answers test the core's slot wrappers.
- * Depends on: weft/plugin.h, weft/plugin/{validator,codegen}.h only (nothing from the core).
+ * must accept or refuse, plus a codegen whose answers test the core's slot wrappers. Every
+ * vtable is at least its kind's 1.0 size except in the tp-short* variants, which test that check.
+ * Depends on: weft/plugin.h and weft/plugin/{validator,codegen,contstacks,backtrace,gc}.h only
+ * (nothing from the core).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "weft/plugin.h"
+#include "weft/plugin/backtrace.h"
 #include "weft/plugin/codegen.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/plugin/gc.h"
 #include "weft/plugin/validator.h"
 
 #ifndef TP_VARIANT
@@ -25,6 +31,9 @@
 #define TP_INITFAIL 9
 #define TP_BADSIG 10
 #define TP_CODEGEN 11
+#define TP_SHORTCS 12 /* contstacks, backtrace, gc: a vtable one slot short of its 1.0 size */
+#define TP_SHORTBT 13
+#define TP_SHORTGC 14
 
 #define TP_UNUSED __attribute__((unused)) /* not every variant uses every piece */
 
@@ -51,8 +60,11 @@ TP_UNUSED static int tp_validate(void *state, const weft_module *m, weft_diag *d
 TP_UNUSED static const weft_validator_iface tp_validator = {WEFT_ABI_INIT(weft_validator_iface),
                                                   .validate = tp_validate};
 
-/* For kinds whose vtable the loader only checks by header. */
-TP_UNUSED static const weft_abi_header tp_header_iface = {WEFT_ABI_VERSION, sizeof(weft_abi_header)};
+/* Full-size vtables of the other kinds with every slot NULL: the loader accepts them (it checks
+ * sizes, not slots) and the core treats a NULL slot as "not provided". */
+TP_UNUSED static const weft_contstacks_iface tp_contstacks = {WEFT_ABI_INIT(weft_contstacks_iface)};
+TP_UNUSED static const weft_backtrace_iface tp_backtrace = {WEFT_ABI_INIT(weft_backtrace_iface)};
+TP_UNUSED static const weft_gc_iface tp_gc = {WEFT_ABI_INIT(weft_gc_iface)};
 
 TP_UNUSED static int tp_init(const weft_host_api *host, const weft_plugin_cfg *cfg, void **out_state,
                    weft_diag *d) {
@@ -118,7 +130,7 @@ WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi) 
 static const weft_plugin_desc tp_desc = {
     .abi_version = WEFT_ABI_MAKE(WEFT_ABI_MAJOR + 1, 0), .struct_size = sizeof(weft_plugin_desc),
     .name = "tp-major", .kind = WEFT_PLUGIN_BACKTRACE, .version = "9.0", .build_sig = WEFT_BUILD_SIG,
-    .init = tp_init, .fini = tp_fini, .iface = &tp_header_iface};
+    .init = tp_init, .fini = tp_fini, .iface = &tp_backtrace};
 WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi);
 WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi) {
   (void)host_abi; /* a careless plugin that does not check the host: the core must */
@@ -149,7 +161,7 @@ WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi) 
   d->nrequires = 0;
   d->init = tp_init;
   d->fini = tp_fini;
-  d->iface = &tp_header_iface;
+  d->iface = &tp_backtrace;
   return d;
 }
 
@@ -161,7 +173,7 @@ static struct {
 } tp_new = {
     .d = {.abi_version = WEFT_ABI_MAKE(1, 7), .struct_size = sizeof(weft_plugin_desc) + 4 * sizeof(void *),
           .name = "tp-newminor", .kind = WEFT_PLUGIN_CONTSTACKS, .version = "2.0",
-          .build_sig = WEFT_BUILD_SIG, .init = tp_init, .fini = tp_fini, .iface = &tp_header_iface,
+          .build_sig = WEFT_BUILD_SIG, .init = tp_init, .fini = tp_fini, .iface = &tp_contstacks,
           .summary = "from the future"},
     .since_1_7 = {NULL, NULL, NULL, NULL}};
 WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi);
@@ -178,7 +190,7 @@ WEFT_PLUGIN_DEFINE(tp_dup, .name = "tp-dup", .kind = WEFT_PLUGIN_VALIDATOR, .ver
 static const char *const tp_requires[] = {"backtrace"};
 WEFT_PLUGIN_DEFINE(tp_requires, .name = "tp-requires", .kind = WEFT_PLUGIN_GC, .version = "1.0",
                    .requires = tp_requires, .nrequires = 1, .init = tp_init, .fini = tp_fini,
-                   .iface = &tp_header_iface)
+                   .iface = &tp_gc)
 
 #elif TP_VARIANT == TP_INITFAIL
 static int tp_init_fail(const weft_host_api *host, const weft_plugin_cfg *cfg, void **out_state,
@@ -190,13 +202,13 @@ static int tp_init_fail(const weft_host_api *host, const weft_plugin_cfg *cfg, v
 }
 WEFT_PLUGIN_DEFINE(tp_initfail, .name = "tp-initfail", .kind = WEFT_PLUGIN_CONTSTACKS,
                    .version = "1.0", .init = tp_init_fail, .fini = tp_fini,
-                   .iface = &tp_header_iface)
+                   .iface = &tp_contstacks)
 
 #elif TP_VARIANT == TP_BADSIG
 static const weft_plugin_desc tp_desc = {
     WEFT_ABI_INIT(weft_plugin_desc), .name = "tp-badsig", .kind = WEFT_PLUGIN_BACKTRACE,
     .version = "1.0", .build_sig = "x86_64-linux-lp64/some-other-flags", .init = tp_init,
-    .fini = tp_fini, .iface = &tp_header_iface};
+    .fini = tp_fini, .iface = &tp_backtrace};
 WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi);
 WEFT_PLUGIN_EXPORT const weft_plugin_desc *weft_plugin_entry(uint32_t host_abi) {
   if (WEFT_ABI_MAJOR_OF(host_abi) != WEFT_ABI_MAJOR) return NULL;
@@ -259,4 +271,25 @@ static const struct {
                 tp_released_count};
 WEFT_PLUGIN_DEFINE(tp_codegen, .name = "tp-codegen", .kind = WEFT_PLUGIN_CODEGEN, .version = "1.0",
                    .init = tp_init, .fini = tp_fini, .iface = &tp_codegen.iface)
+
+#elif TP_VARIANT == TP_SHORTCS
+/* Built against a header that lacked the last 1.0 slot: struct_size stops where it begins. */
+static const weft_contstacks_iface tp_short = {
+    .abi_version = WEFT_ABI_VERSION,
+    .struct_size = (uint32_t)offsetof(weft_contstacks_iface, asan_after_suspend)};
+WEFT_PLUGIN_DEFINE(tp_shortcs, .name = "tp-shortcs", .kind = WEFT_PLUGIN_CONTSTACKS,
+                   .version = "1.0", .init = tp_init, .fini = tp_fini, .iface = &tp_short)
+
+#elif TP_VARIANT == TP_SHORTBT
+static const weft_backtrace_iface tp_short = {
+    .abi_version = WEFT_ABI_VERSION,
+    .struct_size = (uint32_t)offsetof(weft_backtrace_iface, code_removed)};
+WEFT_PLUGIN_DEFINE(tp_shortbt, .name = "tp-shortbt", .kind = WEFT_PLUGIN_BACKTRACE,
+                   .version = "1.0", .init = tp_init, .fini = tp_fini, .iface = &tp_short)
+
+#elif TP_VARIANT == TP_SHORTGC
+/* The bare ABI header: what every plugin of these kinds declared before the sizes were checked. */
+static const weft_abi_header tp_short = {WEFT_ABI_VERSION, (uint32_t)sizeof(weft_abi_header)};
+WEFT_PLUGIN_DEFINE(tp_shortgc, .name = "tp-shortgc", .kind = WEFT_PLUGIN_GC, .version = "1.0",
+                   .init = tp_init, .fini = tp_fini, .iface = &tp_short)
 #endif

@@ -17,6 +17,9 @@
 #define WEFT_PLUGIN_STATIC 1
 #include "engine.h"
 #include "plugin.h"
+#include "weft/plugin/backtrace.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/plugin/gc.h"
 
 #ifndef WEFT_TEST_PLUGIN_DIR
 #error "WEFT_TEST_PLUGIN_DIR must name the folder of the test plugins"
@@ -142,6 +145,55 @@ static void bad_build_signature(void **s) {
   (void)s;
   expect_fail("tp-badsig", NULL, WEFT_ERR_ABI, "build signature 'x86_64-linux-lp64/some-other-flags'",
               "tp-badsig.so");
+}
+
+/* A contstacks / backtrace / gc vtable shorter than its kind's 1.0 size is refused (WEFT_ERR_ABI)
+ * with one line naming the plugin, its file, the kind, the bytes it has and the 1.0 size needed.
+ * The 1.0 sizes are the ends of the last "since 1.0" slot of each header. */
+static void short_vtable(const char *plugin, const char *kind, size_t have, size_t need) {
+  weft_config *cfg = make_cfg(plugin, NULL);
+  weft_engine *e = (weft_engine *)1;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  int rc = weft_engine_new(cfg, &e, &err);
+  if (rc != WEFT_ERR_ABI) fail_msg("%s: expected %d, got %d: %s", plugin, WEFT_ERR_ABI, rc, err.message);
+  assert_null(e);
+  char want[512];
+  snprintf(want, sizeof want, "plugin '%s' (%s/%s.so): %s interface is ABI %u.%u with %zu bytes; "
+           "the core needs %u.x with at least %zu: rebuild the plugin", plugin, WEFT_TEST_PLUGIN_DIR,
+           plugin, kind, WEFT_ABI_MAJOR, WEFT_ABI_MINOR, have, WEFT_ABI_MAJOR, need);
+  if (strstr(err.message, want) == NULL) fail_msg("'%s' lacks '%s'", err.message, want);
+  assert_null(strchr(err.message, '\n'));
+  print_message("%s\n", err.message);
+  assert_string_equal(err.origin, "test.ini:3"); /* the engine reports where the plugin is named */
+  weft_config_free(cfg);
+}
+
+static void short_vtables_refused(void **s) {
+  (void)s;
+  size_t cs = offsetof(weft_contstacks_iface, asan_after_suspend);
+  size_t bt = offsetof(weft_backtrace_iface, code_removed);
+  short_vtable("tp-shortcs", "contstacks", cs, cs + sizeof(void *));
+  short_vtable("tp-shortbt", "backtrace", bt, bt + sizeof(void *));
+  short_vtable("tp-shortgc", "gc", sizeof(weft_abi_header),
+               offsetof(weft_gc_iface, stats) + sizeof(void *));
+  /* Next to a good plugin, the short one still fails the engine, and nothing is left loaded. */
+  expect_fail("tp-good, tp-shortgc", NULL, WEFT_ERR_ABI, "plugin 'tp-shortgc'", "tp-shortgc.so");
+}
+
+/* Vtables of exactly the 1.0 size (the test plugins' own: no slot appended since) are accepted
+ * for all three kinds, with every slot NULL ("not provided"). */
+static void full_vtables_accepted(void **s) {
+  (void)s;
+  assert_int_equal(sizeof(weft_contstacks_iface),
+                   offsetof(weft_contstacks_iface, asan_after_suspend) + sizeof(void *));
+  weft_config *cfg = make_cfg("tp-newminor, tp-requires, tp-oldminor", NULL);
+  weft_engine *e = expect_ok(cfg);
+  assert_true(weft_engine_has_kind(e, "contstacks"));
+  assert_true(weft_engine_has_kind(e, "backtrace"));
+  assert_true(weft_engine_has_kind(e, "gc"));
+  weft_engine_free(e);
+  weft_config_free(cfg);
 }
 
 static void duplicate_kind(void **s) {
@@ -436,6 +488,8 @@ int main(void) {
       cmocka_unit_test(entry_refuses_host),
       cmocka_unit_test(major_mismatch),
       cmocka_unit_test(bad_build_signature),
+      cmocka_unit_test(short_vtables_refused),
+      cmocka_unit_test(full_vtables_accepted),
       cmocka_unit_test(duplicate_kind),
       cmocka_unit_test(missing_requirement),
       cmocka_unit_test(requirement_met),
