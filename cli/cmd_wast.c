@@ -245,11 +245,16 @@ static void define_spectest(runner *r) {
 
 /* -- Values ------------------------------------------------------------------------------------ */
 
-/* How script numbers are carried as host references: (ref.extern N) and (ref.host N). */
+/* How script numbers are carried as host references. (ref.extern N) is the host pointer
+ * extern_ptr(N) as an externref; (ref.host N) is the same host value internalized into the any
+ * hierarchy (as the reference interpreter has it: any.convert_extern of (ref.extern N) is
+ * (ref.host N)), an anyref made and read with weft_val_any_from_extern / _to_extern. The box lives
+ * in the store's GC heap; the runner holds it only in the argument array on its C stack for one
+ * call, where the collector's conservative scan sees it, and reads results before anything else
+ * runs in the store. */
 static void *extern_ptr(uint32_t n) { return (void *)(uintptr_t)(0x10000000ull + n); }
-static void *host_ptr(uint32_t n) { return (void *)(uintptr_t)(0x20000000ull + n); }
 
-static bool to_val(const weft_wast_value *v, weft_valtype t, weft_val_t *out) {
+static bool to_val(weft_store_t *store, const weft_wast_value *v, weft_valtype t, weft_val_t *out) {
   memset(out, 0, sizeof *out);
   switch (v->kind) {
   case WEFT_WAST_I32: out->kind = WEFT_VAL_I32; memcpy(&out->of.i32, &v->u.i32, 4); return true;
@@ -259,7 +264,8 @@ static bool to_val(const weft_wast_value *v, weft_valtype t, weft_val_t *out) {
   case WEFT_WAST_V128: out->kind = WEFT_VAL_V128; memcpy(out->of.v128, v->u.v128, 16); return true;
   case WEFT_WAST_REF_NULL: out->kind = (uint32_t)weft_valtype_kind(t); return true;
   case WEFT_WAST_REF_EXTERN: out->kind = WEFT_VAL_EXTERNREF; out->of.ref = extern_ptr(v->index); return true;
-  case WEFT_WAST_REF_HOST: out->kind = WEFT_VAL_EXTERNREF; out->of.ref = host_ptr(v->index); return true;
+  case WEFT_WAST_REF_HOST:
+    return weft_val_any_from_extern(store, extern_ptr(v->index), out) == WEFT_OK;
   default: return false;
   }
 }
@@ -282,7 +288,16 @@ static bool nan_ok(uint64_t bits, bool is64, uint8_t pat) {
   return (bits & quiet) != 0;
 }
 
-static bool match(const weft_wast_value *e, const weft_val_t *g) {
+/* Whether anyref g is (ref.host n): an internalized host value holding extern_ptr(n). */
+static bool is_host(weft_store_t *store, const weft_val_t *g, uint32_t n) {
+  void *ext;
+  bool host;
+  if (g->kind != WEFT_VAL_ANYREF || weft_val_any_to_extern(store, g, &ext, &host) != WEFT_OK)
+    return false;
+  return host && ext == extern_ptr(n);
+}
+
+static bool match(weft_store_t *store, const weft_wast_value *e, const weft_val_t *g) {
   switch (e->kind) {
   case WEFT_WAST_I32: { uint32_t b; memcpy(&b, &g->of.i32, 4); return g->kind == WEFT_VAL_I32 && b == e->u.i32; }
   case WEFT_WAST_I64: { uint64_t b; memcpy(&b, &g->of.i64, 8); return g->kind == WEFT_VAL_I64 && b == e->u.i64; }
@@ -316,7 +331,7 @@ static bool match(const weft_wast_value *e, const weft_val_t *g) {
   case WEFT_WAST_REF_EXTERN:
     if (g->kind != WEFT_VAL_EXTERNREF && g->kind != WEFT_VAL_ANYREF) return false;
     return e->has_index ? g->of.ref == extern_ptr(e->index) : g->of.ref != NULL;
-  case WEFT_WAST_REF_HOST: return g->kind == WEFT_VAL_EXTERNREF && g->of.ref == host_ptr(e->index);
+  case WEFT_WAST_REF_HOST: return is_host(store, g, e->index);
   case WEFT_WAST_REF_FUNC: return g->kind == WEFT_VAL_FUNCREF && !val_is_null(g);
   case WEFT_WAST_REF_EXN: return g->kind == WEFT_VAL_EXNREF && !val_is_null(g);
   case WEFT_WAST_REF_CONT: return g->kind == WEFT_VAL_CONTREF && !val_is_null(g);
@@ -326,7 +341,7 @@ static bool match(const weft_wast_value *e, const weft_val_t *g) {
     return g->kind == WEFT_VAL_ANYREF && !val_is_null(g);
   case WEFT_WAST_EITHER:
     for (uint32_t i = 0; i < e->neither; i++)
-      if (match(&e->either[i], g)) return true;
+      if (match(store, &e->either[i], g)) return true;
     return false;
   default: return false;
   }
@@ -423,7 +438,7 @@ static int do_action(runner *r, const weft_wast_action *a, weft_val_t *out, size
     return 3;
   }
   for (uint32_t i = 0; i < np; i++) {
-    if (!to_val(&a->args[i], pt[i], &args[i])) {
+    if (!to_val(r->store, &a->args[i], pt[i], &args[i])) {
       snprintf(why, whyn, "argument %u cannot be passed", i);
       return 3;
     }
@@ -604,7 +619,7 @@ static void action_assert(runner *r, const weft_wast_cmd *cmd, int kind) {
     }
     bool ok = true;
     for (uint32_t i = 0; i < cmd->nresults && ok; i++) {
-      if (!match(&cmd->results[i], &res[i])) {
+      if (!match(r->store, &cmd->results[i], &res[i])) {
         char e[200], g[200];
         fmt_expected(&cmd->results[i], e, sizeof e);
         fmt_val(&res[i], g, sizeof g);

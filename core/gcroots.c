@@ -1,5 +1,6 @@
 /* core/gcroots.c -- the core side of the gc plugin: the heap of each store and the allocation
- * libcalls generated code calls (struct.new, array.new, array.new_fixed).
+ * libcalls generated code calls (struct.new, array.new, array.new_fixed), any.convert_extern, and
+ * the embedding API's host values in any (weft_val_any_from_extern / _to_extern, runtime.h).
  *
  * Heaps are made on first allocation and found by store context. The roots are found here
  * (conservatively for now, see Roots) and handed to the plugin through weft_gc_roots; a store's
@@ -469,4 +470,44 @@ void *core_gc_lc_extern_convert(void *vmctx, void *ref, uint32_t to_any) {
   if (!core_gc_convert(((weft_vmctx_header *)vmctx)->store_ctx, ref, to_any != 0, &out))
     out_of_memory(vmctx);
   return out;
+}
+
+/* -- Host values in any, for the embedding API (weft/runtime.h) ------------------------------ */
+
+/* Whether the store's engine has a gc plugin with the calls these functions need. */
+static bool have_gc(weft_store_t *s) {
+  const weft_gc_iface *gi = core_engine_iface(s->engine, WEFT_PLUGIN_GC);
+  return WEFT_HAS(gi, weft_gc_iface, is_object) && gi->is_object != NULL &&
+         WEFT_HAS(gi, weft_gc_iface, alloc_extern) && gi->alloc_extern != NULL;
+}
+
+int weft_val_any_from_extern(weft_store_t *store, void *ext, weft_val_t *out) {
+  if (store == NULL || out == NULL) return WEFT_ERR_MISUSE;
+  memset(out, 0, sizeof *out);
+  out->kind = WEFT_VAL_ANYREF;
+  if (ext == NULL) return WEFT_OK;
+  if (!have_gc(store)) return WEFT_ERR_UNSUPPORTED;
+  void *r;
+  if (!core_gc_convert(store->ctx, ext, true, &r)) return WEFT_ERR_NOMEM;
+  out->of.ref = r;
+  return WEFT_OK;
+}
+
+int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, void **out_ext,
+                           bool *out_is_host) {
+  if (store == NULL || any == NULL || out_ext == NULL || out_is_host == NULL ||
+      any->kind != WEFT_VAL_ANYREF)
+    return WEFT_ERR_MISUSE;
+  *out_ext = NULL;
+  *out_is_host = false;
+  void *ref = any->of.ref;
+  if (ref == NULL || ((uintptr_t)ref & WEFT_GC_I31_TAG) != 0) return WEFT_OK;
+  if (!have_gc(store)) return WEFT_ERR_UNSUPPORTED;
+  heap_entry *e = heap_of(store->ctx);
+  if (e == NULL) return WEFT_OK; /* the heap could not be made: no object of it exists */
+  if (e->gi->is_object(e->heap, ref) && ((weft_gc_header *)ref)->type->kind == WEFT_GC_EXTERN) {
+    memcpy(out_ext, (uint8_t *)ref + WEFT_GC_HEADER_SIZE, sizeof *out_ext);
+    *out_is_host = true;
+  }
+  return WEFT_OK;
 }

@@ -1,6 +1,7 @@
 /* core/gcroots.h -- the core side of the gc plugin: one heap per store, made on first use, and the
  * libcalls that allocate GC objects (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, vm.h).
- * Implemented in core/gcroots.c. Depends on: core/runtime_int.h, weft/plugin/gc.h.
+ * Implemented in core/gcroots.c, which also defines weft_val_any_from_extern / _to_extern
+ * (declared in weft/runtime.h). Depends on: core/runtime_int.h, weft/plugin/gc.h.
  */
 #ifndef WEFT_CORE_GCROOTS_H
 #define WEFT_CORE_GCROOTS_H

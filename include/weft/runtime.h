@@ -424,6 +424,30 @@ typedef struct weft_module_stats_t {
  * Thread-safe (the statistics are immutable once the module exists). */
 WEFT_API int weft_module_stats(const weft_module_t *module, weft_module_stats_t *out);
 
+/* -- Host values in the any hierarchy (part "hostref") ----------------------------------------- */
+
+/* A host value internalized into the any hierarchy, as any.convert_extern makes it: an externref
+ * `ext` becomes an anyref (WEFT_VAL_ANYREF in *out). A plain host pointer is boxed in a new GC
+ * object of the store's heap; a value that came out of any (extern.convert_any of a struct, array
+ * or i31) converts back to itself; NULL gives the null anyref (WEFT_OK, even without the gc plugin).
+ * Lifetime: the box is a GC object of the store. It stays valid while the store lives and the
+ * collector can reach it: from Wasm globals, tables, exception payloads, running or suspended
+ * frames, or, conservatively, from the calling thread's C stack (a weft_val_t argument array in a
+ * local variable of the caller of weft_func_call is such a root). A host that keeps the value in
+ * heap memory across a call that may allocate must keep it reachable from Wasm (a global or a
+ * table), or it may be collected. Threads and ownership as for every store call above.
+ * WEFT_OK; WEFT_ERR_MISUSE (store or out NULL); WEFT_ERR_UNSUPPORTED (no gc plugin is loaded);
+ * WEFT_ERR_NOMEM (out of memory or the heap limit is reached). */
+WEFT_API int weft_val_any_from_extern(weft_store_t *store, void *ext, weft_val_t *out);
+/* Whether anyref `*any` is an internalized host value (what weft_val_any_from_extern or
+ * any.convert_extern of a host pointer made): then *out_is_host = true and *out_ext = the host
+ * pointer; otherwise (null, i31, struct, array, or not an object of this store's heap)
+ * *out_is_host = false and *out_ext = NULL. Reads only; the value is not kept alive by this call.
+ * WEFT_OK; WEFT_ERR_MISUSE (a NULL argument, or any->kind is not WEFT_VAL_ANYREF);
+ * WEFT_ERR_UNSUPPORTED (a non-null anyref while no gc plugin is loaded). */
+WEFT_API int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, void **out_ext,
+                                    bool *out_is_host);
+
 #ifdef __cplusplus
 }
 #endif
