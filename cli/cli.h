@@ -69,6 +69,17 @@ void cli_print_error(const weft_error *err);
  * prints a one-line error naming the file and returns CLI_EXIT_ERROR. */
 int cli_read_file(const char *path, unsigned char **out_bytes, size_t *out_size);
 
+/* Read a module file; a name ending in .wat is converted to binary by the text front end. Returns 0
+ * and sets *out (free with free()) and *out_len, or prints one line, prefixed by `what` (e.g.
+ * "--preload "; may be ""), and returns CLI_EXIT_ERROR. (cli/cmd_run.c) */
+int cli_load_module(const char *path, const char *what, unsigned char **out, size_t *out_len);
+
+/* Print a trap's frames to stderr under its message, in Wasmtime's layout: index, module offset,
+ * name, and a line at each stack boundary (a continuation's resume site, host frames between
+ * activations). Nothing when the trap has no frames (no backtrace plugin). (cli/cmd_run.c) */
+struct weft_trap;
+void cli_print_backtrace(const struct weft_trap *trap);
+
 /* -- WASI (cli/run_wasi.c, part "wasi"; built when the weft-wasi library exists) ------------- */
 
 /* The --env and --dir options of `weft run`; the strings are borrowed from argv. */

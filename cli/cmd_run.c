@@ -41,8 +41,8 @@ static bool ends_with(const char *s, const char *suffix) {
 
 /* -- Loading ---------------------------------------------------------------------------------- */
 
-/* Reads FILE, converting text to binary when it ends in .wat. Returns 0 or CLI_EXIT_ERROR. */
-static int load_bytes(const char *path, unsigned char **out, size_t *out_len) {
+/* Reads FILE, converting text to binary when it ends in .wat (cli.h). */
+int cli_load_module(const char *path, const char *what, unsigned char **out, size_t *out_len) {
   int rc = cli_read_file(path, out, out_len);
   if (rc != 0 || !ends_with(path, ".wat")) return rc;
 #ifdef WEFT_HAVE_TEXT
@@ -54,7 +54,7 @@ static int load_bytes(const char *path, unsigned char **out, size_t *out_len) {
   free(*out);
   *out = NULL;
   if (rc != WEFT_OK) {
-    cli_error("%s%s%s", d.origin, d.origin[0] ? ": " : "", d.message);
+    cli_error("%s%s%s%s", what, d.origin, d.origin[0] ? ": " : "", d.message);
     return CLI_EXIT_ERROR;
   }
   *out = malloc(binlen != 0 ? binlen : 1);
@@ -70,7 +70,7 @@ static int load_bytes(const char *path, unsigned char **out, size_t *out_len) {
 #else
   free(*out);
   *out = NULL;
-  cli_error("%s: this weft has no text front end: convert it with wat2wasm first", path);
+  cli_error("%s%s: this weft has no text front end: convert it with wat2wasm first", what, path);
   return CLI_EXIT_ERROR;
 #endif
 }
@@ -126,7 +126,7 @@ static int parse_arg(const char *text, weft_valkind k, weft_val_t *out) {
 
 /* The trap's frames under its message, in Wasmtime's layout: index, module offset, name; a line
  * marks each stack boundary (a continuation's resume site, host frames between activations). */
-static void print_backtrace(const weft_trap_t *trap) {
+void cli_print_backtrace(const weft_trap_t *trap) {
   size_t n = weft_trap_frame_count(trap);
   if (n == 0) return;
   fputs("wasm backtrace:\n", stderr);
@@ -214,7 +214,7 @@ static int call_export(weft_store_t *store, weft_func_t func, const run_opts *o)
       goto out;
     }
     cli_error("trap: %s", weft_trap_message(trap));
-    print_backtrace(trap);
+    cli_print_backtrace(trap);
     rc = CLI_EXIT_TRAP;
     goto out;
   }
@@ -239,7 +239,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
 #endif
   weft_error err;
   memset(&err, 0, sizeof err);
-  int rc = load_bytes(o->file, &bytes, &len);
+  int rc = cli_load_module(o->file, "", &bytes, &len);
   if (rc != 0) goto out;
   rc = CLI_EXIT_ERROR;
   uint64_t t0 = cli_time_ns();
@@ -294,7 +294,7 @@ static int run_module(weft_engine *engine, const run_opts *o) {
   if (o->timings && trap == NULL) cli_timings_instantiate(cli_time_ns() - t1);
   if (trap != NULL) {
     cli_error("trap: %s", weft_trap_message(trap));
-    print_backtrace(trap);
+    cli_print_backtrace(trap);
     weft_trap_free(trap);
     rc = CLI_EXIT_TRAP;
     goto out;

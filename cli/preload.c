@@ -59,42 +59,6 @@ void cli_preload_free(cli_preload_opts *o) {
 
 /* -- Linking ----------------------------------------------------------------------------------- */
 
-/* Reads `path`; text is converted to binary when the name ends in .wat. 0, or CLI_EXIT_ERROR after
- * printing why. */
-static int read_module(const char *path, unsigned char **out, size_t *out_len) {
-  int rc = cli_read_file(path, out, out_len);
-  size_t n = strlen(path);
-  if (rc != 0 || n < 4 || strcmp(path + n - 4, ".wat") != 0) return rc;
-#ifdef WEFT_HAVE_TEXT
-  uint8_t *bin = NULL;
-  size_t binlen = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  rc = weft_wat_to_wasm((const char *)*out, *out_len, path, &bin, &binlen, &d);
-  free(*out);
-  *out = NULL;
-  if (rc != WEFT_OK) {
-    cli_error("--preload %s%s%s", d.origin, d.origin[0] ? ": " : "", d.message);
-    return CLI_EXIT_ERROR;
-  }
-  *out = malloc(binlen != 0 ? binlen : 1);
-  if (*out == NULL) {
-    weft_wat_free(bin);
-    cli_error("%s: out of memory", path);
-    return CLI_EXIT_ERROR;
-  }
-  memcpy(*out, bin, binlen);
-  *out_len = binlen;
-  weft_wat_free(bin);
-  return 0;
-#else
-  free(*out);
-  *out = NULL;
-  cli_error("--preload %s: this weft has no text front end: convert it with wat2wasm first", path);
-  return CLI_EXIT_ERROR;
-#endif
-}
-
 /* Instantiates one NAME=FILE and registers it. 0, or an exit status after printing why. */
 static int preload_one(weft_engine *engine, weft_linker_t *linker, const char *spec) {
   const char *eq = strchr(spec, '=');
@@ -108,7 +72,7 @@ static int preload_one(weft_engine *engine, weft_linker_t *linker, const char *s
   weft_instance_t *inst = NULL;
   weft_error err;
   memset(&err, 0, sizeof err);
-  int rc = read_module(file, &bytes, &len);
+  int rc = cli_load_module(file, "--preload ", &bytes, &len);
   if (rc != 0) goto out;
   rc = CLI_EXIT_ERROR;
   name = malloc(name_len + 1);

@@ -119,31 +119,11 @@ nomem:
 
 /* -- Running ----------------------------------------------------------------------------------- */
 
-/* The trap's frames (when the backtrace plugin captured them), in the layout cmd_run.c uses for
- * --invoke: index, module offset, name, and a line at each stack boundary. */
-static void print_frames(const weft_trap_t *trap) {
-  size_t n = weft_trap_frame_count(trap);
-  if (n == 0) return;
-  fputs("wasm backtrace:\n", stderr);
-  for (size_t i = 0; i < n; i++) {
-    uint64_t off = weft_trap_frame_module_offset(trap, i);
-    const char *name = weft_trap_frame_func_name(trap, i);
-    uint32_t b = weft_trap_frame_boundary(trap, i);
-    if (b == WEFT_BOUNDARY_CONTINUATION)
-      fprintf(stderr, "    --- continuation resumed at %s ---\n", name);
-    else if (b == WEFT_BOUNDARY_HOST)
-      fputs("    --- host frames ---\n", stderr);
-    char where[24] = "?";
-    if (off != UINT64_MAX) snprintf(where, sizeof where, "0x%" PRIx64, off);
-    fprintf(stderr, "  %4zu: %8s - %s\n", i, where, name);
-  }
-}
-
 /* The exit status for a trap: the guest's code for proc_exit, else 134 with the message. */
 static int trap_status(weft_trap_t *trap) {
   if (weft_trap_kind_of(trap) == WEFT_TRAPKIND_EXIT) return weft_trap_exit_status(trap);
   cli_error("trap: %s", weft_trap_message(trap));
-  print_frames(trap);
+  cli_print_backtrace(trap);
   return CLI_EXIT_TRAP;
 }
 
