@@ -275,18 +275,23 @@ void core_gc_store_free(weft_store_ctx *ctx) {
 
 /* -- Allocation ------------------------------------------------------------------------------ */
 
-/* Store the low `size` bytes of a slot value (little-endian: the low bytes come first). */
-static void put(uint8_t *at, uint32_t size, const uint8_t *slot) {
-  memcpy(at, slot, size < 8 ? size : 8);
+/* Store the low `size` bytes of a value of `width` bytes at `slot` (little-endian: the low bytes
+ * come first). A 16-byte continuation field takes both words when the value has them (width 16);
+ * from an 8-byte operand slot only the low word is stored and the caller writes the rest. */
+static void put(uint8_t *at, uint32_t size, const uint8_t *slot, uint32_t width) {
+  memcpy(at, slot, size < width ? size : width);
 }
 
 /* A new object of module type `typeidx` of `inst` in the heap of store context `ctx`:
  *   STRUCT: fields from vals[i * stride] (vals NULL: zeroed);
  *   ARRAY:  `len` elements, each = vals[0] (vals NULL: zeroed) when `fixed` is false, else
  *           element i = vals[i * stride].
+ * Each value has `width` bytes (8: an operand slot, 16: a weft_val_raw or a 16-byte value);
+ * `init_width` is the width of vals[0] when `fixed` is false.
  * NULL when no gc plugin is loaded, memory ran out or the heap limit is reached. */
 static void *alloc_obj(weft_store_ctx *ctx, const weft_module *ir, uint32_t typeidx, uint32_t len,
-                       const void *vals, size_t stride, bool fixed) {
+                       const void *vals, size_t stride, bool fixed, uint32_t width,
+                       uint32_t init_width) {
   heap_entry *e = heap_of(ctx);
   if (e == NULL || typeidx >= ir->ntypes) return NULL;
   weft_diag d;
@@ -309,13 +314,15 @@ static void *alloc_obj(weft_store_ctx *ctx, const weft_module *ir, uint32_t type
     if (o != NULL && v != NULL) {
       const weft_type *t = &ir->types[typeidx];
       for (uint32_t i = 0; i < ty->nfields; i++)
-        put(o + ty->field_offs[i], weft_gc_storage_size(t->u.strct.fields[i].type), v + i * stride);
+        put(o + ty->field_offs[i], weft_gc_storage_size_in(ir, t->u.strct.fields[i].type),
+            v + i * stride, width);
     }
   } else {
     o = e->gi->alloc_array(e->heap, ty, len);
     if (o != NULL && v != NULL)
       for (uint32_t i = 0; i < len; i++)
-        put(o + ty->size + (size_t)i * ty->elem_size, ty->elem_size, fixed ? v + i * stride : v);
+        put(o + ty->size + (size_t)i * ty->elem_size, ty->elem_size, fixed ? v + i * stride : v,
+            fixed ? width : init_width);
   }
   return o;
 }
@@ -324,11 +331,14 @@ static _Noreturn void out_of_memory(void *vmctx) {
   core_rt_trap_raise(((weft_vmctx_header *)vmctx)->store_ctx, WEFT_TRAP_OUT_OF_MEMORY);
 }
 
+/* Generated code passes operand slots (8 bytes each); array.new's init points at a whole value
+ * (a continuation reference's 16-byte slot), struct.new and array.new_fixed leave the high word of
+ * continuation fields to the code after the call (plugins/x64-codegen/x64_isel_gc.c). */
 static void *lc_alloc(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *vals,
                       bool fixed) {
   weft_vmctx_header *h = vmctx;
   void *o = alloc_obj(h->store_ctx, ((weft_instance_t *)h->instance)->ir, typeidx, len, vals,
-                      sizeof(uint64_t), fixed);
+                      sizeof(uint64_t), fixed, sizeof(uint64_t), 16);
   if (o == NULL) out_of_memory(vmctx);
   return o;
 }
@@ -347,7 +357,8 @@ void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, cons
 
 void *core_gc_new(weft_instance_t *inst, uint32_t typeidx, uint32_t len, const weft_val_raw *vals,
                   bool fixed) {
-  return alloc_obj(inst->store->ctx, inst->ir, typeidx, len, vals, sizeof(weft_val_raw), fixed);
+  return alloc_obj(inst->store->ctx, inst->ir, typeidx, len, vals, sizeof(weft_val_raw), fixed,
+                   sizeof(weft_val_raw), sizeof(weft_val_raw));
 }
 
 /* -- Bulk array instructions ----------------------------------------------------------------- */
@@ -372,8 +383,11 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
     if (arr == NULL) trap(vmctx, WEFT_TRAP_NULL_ARRAY);
     if (!fits(off, n, arr->length)) trap(vmctx, WEFT_TRAP_ARRAY_OOB);
     uint32_t z = arr->type->elem_size;
+    /* a 16-byte element's value is passed by address in its operand slot */
+    const uint8_t *val = (const uint8_t *)&ops[2];
+    if (z > sizeof(uint64_t)) val = (const uint8_t *)(uintptr_t)ops[2];
     for (uint32_t i = 0; i < n; i++)
-      put(elems(arr) + (size_t)(off + i) * z, z, (const uint8_t *)&ops[2]);
+      put(elems(arr) + (size_t)(off + i) * z, z, val, z);
     return NULL;
   }
   case WEFT_OP_ARRAY_COPY: { /* [dst, doff, src, soff, n] */
@@ -407,7 +421,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
         weft_val_raw v;
         if (core_rt_elem_item(inst, b, soff + i, &v) != WEFT_OK)
           trap(vmctx, WEFT_TRAP_OUT_OF_MEMORY);
-        put(elems(arr) + (size_t)(off + i) * z, z, (const uint8_t *)&v);
+        put(elems(arr) + (size_t)(off + i) * z, z, (const uint8_t *)&v, sizeof v);
       }
     }
     return NULL;
@@ -416,7 +430,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
   case WEFT_OP_ARRAY_NEW_ELEM: { /* [soff, n] */
     uint32_t soff = (uint32_t)ops[0], n = (uint32_t)ops[1];
     if (a >= ir->ntypes || ir->types[a].comp != WEFT_COMP_ARRAY) trap(vmctx, WEFT_TRAP_UNREACHABLE);
-    uint32_t z = weft_gc_storage_size(ir->types[a].u.array.type);
+    uint32_t z = weft_gc_storage_size_in(ir, ir->types[a].u.array.type);
     if (op == WEFT_OP_ARRAY_NEW_DATA) {
       uint64_t seglen = b < ir->ndatas && !inst->data_dropped[b] ? ir->datas[b].len : 0;
       if (!fits(soff, (uint64_t)n * z, seglen)) trap(vmctx, WEFT_TRAP_MEMORY_OOB);
@@ -424,7 +438,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
       uint64_t seglen = b < ir->nelems && !inst->elem_dropped[b] ? ir->elems[b].nitems : 0;
       if (!fits(soff, n, seglen)) trap(vmctx, WEFT_TRAP_TABLE_OOB);
     }
-    weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false);
+    weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false, 0, 0);
     if (arr == NULL) out_of_memory(vmctx);
     if (op == WEFT_OP_ARRAY_NEW_DATA) {
       if (n > 0) memcpy(elems(arr), ir->datas[b].bytes + soff, (size_t)n * z);
@@ -433,7 +447,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
         weft_val_raw v;
         if (core_rt_elem_item(inst, b, soff + i, &v) != WEFT_OK)
           trap(vmctx, WEFT_TRAP_OUT_OF_MEMORY);
-        put(elems(arr) + (size_t)i * z, z, (const uint8_t *)&v);
+        put(elems(arr) + (size_t)i * z, z, (const uint8_t *)&v, sizeof v);
       }
     }
     return arr;

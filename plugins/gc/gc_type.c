@@ -1,14 +1,18 @@
 /* plugins/gc/gc_type.c -- object layouts of the "gc" plugin, one per (module, type index).
  *
  * A struct's fields are laid out in declaration order, each at its natural alignment, after the
- * 16-byte header; reference fields are 8 bytes. An array is the header followed by its elements.
- * Layouts are made on first use and kept by the heap. Depends on: gc_int.h, module.h.
+ * 16-byte header; reference fields are 8 bytes, continuation fields 16 ({contref, revision}, not
+ * GC references: left out of ref_offs, elem_ref 0). An array is the header followed by its
+ * elements. Layouts are made on first use and kept by the heap. Depends on: gc_int.h, module.h.
  */
 #include <string.h>
 
 #include "gc_int.h"
 
-static uint32_t storage_size(weft_valtype t) { return weft_gc_storage_size(t); }
+/* A field the collector traces: a reference that is no continuation reference. */
+static bool gc_ref(const weft_module *m, weft_valtype t) {
+  return WEFT_VT_IS_REF(t) && !weft_gc_cont_storage(m, t);
+}
 
 const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32_t idx,
                                    weft_diag *d) {
@@ -25,7 +29,7 @@ const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32
   uint32_t nfields = t->comp == WEFT_COMP_STRUCT ? t->u.strct.nfields : 0;
   uint32_t nrefs = 0;
   for (uint32_t i = 0; i < nfields; i++)
-    if (WEFT_VT_IS_REF(t->u.strct.fields[i].type)) nrefs++;
+    if (gc_ref(m, t->u.strct.fields[i].type)) nrefs++;
   size_t bytes = sizeof(gc_type_node) + ((size_t)nfields + nrefs) * sizeof(uint32_t);
   gc_type_node *n = host->alloc(host->host, bytes);
   if (n == NULL) {
@@ -40,18 +44,18 @@ const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32
   if (t->comp == WEFT_COMP_ARRAY) {
     n->ty.kind = WEFT_GC_ARRAY;
     n->ty.size = WEFT_GC_HEADER_SIZE;
-    n->ty.elem_size = storage_size(t->u.array.type);
-    n->ty.elem_ref = WEFT_VT_IS_REF(t->u.array.type) ? 1u : 0u;
+    n->ty.elem_size = weft_gc_storage_size_in(m, t->u.array.type);
+    n->ty.elem_ref = gc_ref(m, t->u.array.type) ? 1u : 0u;
   } else {
     uint32_t *field_offs = n->offs, *ref_offs = n->offs + nfields;
     uint64_t off = WEFT_GC_HEADER_SIZE;
     uint32_t r = 0;
     for (uint32_t i = 0; i < nfields; i++) {
       weft_valtype ft = t->u.strct.fields[i].type;
-      uint32_t sz = storage_size(ft);
+      uint32_t sz = weft_gc_storage_size_in(m, ft);
       off = (off + sz - 1) & ~(uint64_t)(sz - 1);
       field_offs[i] = (uint32_t)off;
-      if (WEFT_VT_IS_REF(ft)) ref_offs[r++] = (uint32_t)off;
+      if (gc_ref(m, ft)) ref_offs[r++] = (uint32_t)off;
       off += sz;
     }
     off = (off + 7) & ~(uint64_t)7;

@@ -3,7 +3,9 @@
  * array.new(_default/_fixed), array.get(_s/_u), array.set, array.len; array.fill/copy/init_data/
  * init_elem/new_data/new_elem through the GC_ARRAY_OP libcall. Allocation is a libcall
  * (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, core/gcroots.c); accesses are inline at the
- * offsets of the shared layout rule (weft_gc_field_offset, plugin/gc.h).
+ * offsets of the shared layout rule (weft_gc_field_offset_in, plugin/gc.h). Continuation fields
+ * and elements are 16 bytes {contref, revision} (the whole revision), moved with movdqu like the
+ * X64_T_V128 values that carry continuation references.
  * Representation: an i31ref is (v << 1) | 1; any other non-null value of the any hierarchy is a
  * gc-plugin object whose header starts with a weft_gc_type pointer, whose first word is the
  * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). Not compiled yet (refused as
@@ -256,7 +258,15 @@ static int unsupported(x64_fn *c, const char *what) {
                   c->fidx, what);
 }
 
-/* struct.new / struct.new_default through GC_STRUCT_NEW: the fields are the top operand slots. */
+/* The spilled 16-byte continuation reference at operand depth `depth` stored at m (after a libcall:
+ * the operand's 16-byte slot is still intact). Uses xmm15. */
+static void store_cont_slot(x64_fn *c, uint32_t depth, x64_mem m) {
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, depth));
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, m);
+}
+
+/* struct.new / struct.new_default through GC_STRUCT_NEW: the fields are the top operand slots; the
+ * libcall stores the low word of continuation fields, the code after it the whole value. */
 static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
   uint32_t t = in->imm.x.a;
   if (!struct_type(c, t)) return unsupported(c, "struct.new of a non-struct type");
@@ -274,17 +284,19 @@ static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
   else
     x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
   for (uint32_t i = 0; i < n; i++)
-    if (x64_cont_field(c, ty->u.strct.fields[i].type)) x64_cont_pack_slot(c, base + i);
-  for (uint32_t i = 0; i < n; i++)
     (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
   x64_call_libcall(c, WEFT_LC_GC_STRUCT_NEW);
   x64_after_libcall(c);
+  for (uint32_t i = 0; i < n; i++)
+    if (x64_cont_field(c, ty->u.strct.fields[i].type))
+      store_cont_slot(c, base + i, x64_m(X64_RAX, (int32_t)weft_gc_field_offset_in(c->m, ty, i)));
   push_rax_ref(c);
   return 1;
 }
 
-/* array.new / array.new_default / array.new_fixed. */
+/* array.new / array.new_default / array.new_fixed. A continuation init value is passed by the
+ * address of its 16-byte slot; array.new_fixed's continuation elements are stored after the call. */
 static int array_new(x64_fn *c, const weft_instr *in, int form) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.new of a non-array type");
@@ -295,9 +307,10 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
   call_prologue(c);
   uint32_t base = c->stk.n - nin;
   (void)x64_slot(c, base + nin);
+  bool cont = x64_cont_field(c, c->m->types[t].u.array.type);
   if (form == 0) { /* [init, len] */
     x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base + 1));
-    x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
+    x64_emit_lea(c->b, true, X64_RCX, cont ? x64_vslot(c, base) : x64_slot(c, base));
   } else if (form == 1) { /* [len] */
     x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base));
     x64_emit_mov_ri32(c->b, X64_RCX, 0);
@@ -305,13 +318,14 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
     x64_emit_mov_ri32(c->b, X64_RDX, nin);
     x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
   }
-  if (x64_cont_field(c, c->m->types[t].u.array.type) && form != 1)
-    for (uint32_t i = 0; i < (form == 0 ? 1u : nin); i++) x64_cont_pack_slot(c, base + i);
   for (uint32_t i = 0; i < nin; i++)
     (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
   x64_call_libcall(c, form == 2 ? WEFT_LC_GC_ARRAY_NEW_FIXED : WEFT_LC_GC_ARRAY_NEW);
   x64_after_libcall(c);
+  if (cont && form == 2)
+    for (uint32_t i = 0; i < nin; i++)
+      store_cont_slot(c, base + i, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + 16u * i)));
   push_rax_ref(c);
   return 1;
 }
@@ -348,20 +362,29 @@ static void load_field(x64_fn *c, weft_valtype st, bool sign, int gpr, x64_mem m
     return;
   }
   default:
-    x64_emit_load(b, true, gpr, m);
-    if (x64_cont_field(c, st)) {
-      x64_cont_unpack_push(c, gpr);
+    if (x64_cont_field(c, st)) { /* the whole {contref, revision} */
+      int x = x64_alloc_xmm(c);
+      x64_emit_sse_rm(b, X64_PF3, X64_SSE_MOVDQU_LD, x, m);
+      c->gpr_used &= (uint16_t) ~(1u << gpr);
+      x64_push_reg(c, X64_T_V128, x);
       return;
     }
+    x64_emit_load(b, true, gpr, m);
     x64_push_reg(c, X64_T_REF, gpr);
     return;
   }
 }
 
-/* Store value v (in a register) of storage type st at m; v is freed. Uses r11 for floats. */
+/* Store value v (in a register) of storage type st at m; v is freed. Uses r11 for floats. A
+ * continuation reference (X64_T_V128) is stored whole. */
 static void store_field(x64_fn *c, weft_valtype st, x64_val *v, x64_mem m) {
   x64_buf *b = c->b;
   int r = v->reg;
+  if (v->type == X64_T_V128) {
+    x64_emit_sse_rm(b, X64_PF3, X64_SSE_MOVDQU_ST, v->reg, m);
+    x64_free_val(c, v);
+    return;
+  }
   if (X64_IS_FLOAT(v->type)) {
     x64_emit_movd_rx(b, v->type == X64_T_F64, X64_SCRATCH, v->reg);
     r = X64_SCRATCH;
@@ -386,7 +409,7 @@ static int struct_get(x64_fn *c, const weft_instr *in, bool sign) {
   x64_to_reg(c, &r, 0);
   x64_emit_test_rr(c->b, true, r.reg, r.reg);
   x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_STRUCT);
-  load_field(c, st, sign, r.reg, x64_m(r.reg, (int32_t)weft_gc_field_offset(ty, f)));
+  load_field(c, st, sign, r.reg, x64_m(r.reg, (int32_t)weft_gc_field_offset_in(c->m, ty, f)));
   return 1;
 }
 
@@ -398,12 +421,11 @@ static int struct_set(x64_fn *c, const weft_instr *in) {
   weft_valtype st = ty->u.strct.fields[f].type;
   if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
   x64_val v = x64_pop(c), r = x64_pop(c);
-  if (x64_cont_field(c, st)) x64_cont_pack_val(c, &v);
   x64_to_reg(c, &v, 0);
-  x64_to_reg(c, &r, X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg));
+  x64_to_reg(c, &r, X64_IS_XMM(v.type) ? 0 : (uint16_t)(1u << v.reg));
   x64_emit_test_rr(c->b, true, r.reg, r.reg);
   x64_trap_if(c, X64_CC_E, WEFT_TRAP_NULL_STRUCT);
-  store_field(c, st, &v, x64_m(r.reg, (int32_t)weft_gc_field_offset(ty, f)));
+  store_field(c, st, &v, x64_m(r.reg, (int32_t)weft_gc_field_offset_in(c->m, ty, f)));
   x64_free_val(c, &r);
   return 1;
 }
@@ -419,6 +441,16 @@ static void array_check(x64_fn *c, const x64_val *r, const x64_val *idx) {
   x64_trap_if(c, X64_CC_AE, WEFT_TRAP_ARRAY_OOB);
 }
 
+/* The element at idx (checked, zero-extended) of array r. 16-byte elements have no SIB scale: their
+ * byte offset is formed in r11. */
+static x64_mem elem_at(x64_fn *c, weft_valtype st, const x64_val *r, const x64_val *idx) {
+  uint32_t sz = weft_gc_storage_size_in(c->m, st);
+  if (sz <= 8) return x64_mi(r->reg, idx->reg, scale_of(sz), (int32_t)WEFT_GC_HEADER_SIZE);
+  x64_emit_mov_rr(c->b, true, X64_SCRATCH, idx->reg);
+  x64_emit_shift_ri(c->b, X64_SHL, true, X64_SCRATCH, 4);
+  return x64_mi(r->reg, X64_SCRATCH, 0, (int32_t)WEFT_GC_HEADER_SIZE);
+}
+
 static int array_get(x64_fn *c, const weft_instr *in, bool sign) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.get of a non-array type");
@@ -428,8 +460,7 @@ static int array_get(x64_fn *c, const weft_instr *in, bool sign) {
   x64_to_reg(c, &idx, 0);
   x64_to_reg(c, &r, (uint16_t)(1u << idx.reg));
   array_check(c, &r, &idx);
-  uint32_t sz = weft_gc_storage_size(st);
-  x64_mem m = x64_mi(r.reg, idx.reg, scale_of(sz), (int32_t)WEFT_GC_HEADER_SIZE);
+  x64_mem m = elem_at(c, st, &r, &idx);
   x64_free_val(c, &idx);
   load_field(c, st, sign, r.reg, m);
   return 1;
@@ -441,15 +472,12 @@ static int array_set(x64_fn *c, const weft_instr *in) {
   weft_valtype st = c->m->types[t].u.array.type;
   if (!slot_storage(st)) return unsupported(c, "an array of v128");
   x64_val v = x64_pop(c), idx = x64_pop(c), r = x64_pop(c);
-  if (x64_cont_field(c, st)) x64_cont_pack_val(c, &v);
   x64_to_reg(c, &v, 0);
-  uint16_t avoid = X64_IS_FLOAT(v.type) ? 0 : (uint16_t)(1u << v.reg);
+  uint16_t avoid = X64_IS_XMM(v.type) ? 0 : (uint16_t)(1u << v.reg);
   x64_to_reg(c, &idx, avoid);
   x64_to_reg(c, &r, (uint16_t)(avoid | (1u << idx.reg)));
   array_check(c, &r, &idx);
-  store_field(
-      c, st, &v,
-      x64_mi(r.reg, idx.reg, scale_of(weft_gc_storage_size(st)), (int32_t)WEFT_GC_HEADER_SIZE));
+  store_field(c, st, &v, elem_at(c, st, &r, &idx));
   x64_free_val(c, &idx);
   x64_free_val(c, &r);
   return 1;
@@ -471,6 +499,11 @@ static int array_op(x64_fn *c, const weft_instr *in, uint32_t n, bool result) {
   call_prologue(c);
   uint32_t base = c->stk.n - n;
   (void)x64_slot(c, base + n);
+  if (in->op == WEFT_OP_ARRAY_FILL && x64_cont_field(c, c->m->types[in->imm.x.a].u.array.type)) {
+    /* array.fill's 16-byte value goes by the address of its slot, in its 8-byte operand slot */
+    x64_emit_lea(c->b, true, X64_SCRATCH, x64_vslot(c, base + 2));
+    x64_emit_store(c->b, true, x64_slot(c, base + 2), X64_SCRATCH);
+  }
   x64_emit_lea(c->b, true, X64_R8, x64_slot(c, base));
   for (uint32_t i = 0; i < n; i++)
     (void)x64_pop(c);

@@ -160,4 +160,42 @@ typedef struct weft_gc_iface {
   void (*stats)(const weft_gc_heap *h, weft_gc_stats *out);
 } weft_gc_iface;
 
+/* -- Continuation fields --------------------------------------------------------------------- */
+
+/* Fields and elements of continuation type ((ref null? $ct), contref, nullcontref) hold the whole
+ * 16-byte {contref, revision} value (vm.h weft_val_raw.cont), at 16-byte alignment, so a stale
+ * reference read back from a field still fails the one-shot check. They are not GC references:
+ * the layout leaves them out of ref_offs/nrefs (structs) and elem_ref is 0 for such arrays, so the
+ * collector never reads them. The module-aware forms below are the layout rule; the two functions
+ * above give the same result for every other storage type. */
+static inline bool weft_gc_cont_storage(const weft_module *m, weft_valtype t) {
+  if (!WEFT_VT_IS_REF(t)) return false;
+  uint32_t h = WEFT_VT_HEAP(t);
+  if (WEFT_HT_IS_ABSTRACT(h)) {
+    uint32_t code = h & 0xFFu;
+    return code == WEFT_AHT_CONT || code == WEFT_AHT_NOCONT;
+  }
+  return m != NULL && h < m->ntypes && m->types[h].comp == WEFT_COMP_CONT;
+}
+
+static inline uint32_t weft_gc_storage_size_in(const weft_module *m, weft_valtype t) {
+  return weft_gc_cont_storage(m, t) ? 16u : weft_gc_storage_size(t);
+}
+
+/* Byte offset of field `i` of struct type `t` of module `m` (i == nfields: the unaligned end). */
+static inline uint64_t weft_gc_field_offset_in(const weft_module *m, const weft_type *t,
+                                               uint32_t i) {
+  uint64_t off = WEFT_GC_HEADER_SIZE;
+  for (uint32_t k = 0; k < i && k < t->u.strct.nfields; k++) {
+    uint32_t sz = weft_gc_storage_size_in(m, t->u.strct.fields[k].type);
+    off = (off + sz - 1) & ~(uint64_t)(sz - 1);
+    off += sz;
+  }
+  if (i < t->u.strct.nfields) {
+    uint32_t sz = weft_gc_storage_size_in(m, t->u.strct.fields[i].type);
+    off = (off + sz - 1) & ~(uint64_t)(sz - 1);
+  }
+  return off;
+}
+
 #endif /* WEFT_PLUGIN_GC_H */
