@@ -207,15 +207,9 @@ int x64_isel_cont(x64_fn *c, const weft_instr *in);
 /* x64_isel_cont.c: br_on_null / br_on_non_null of a continuation reference (16 bytes, X64_T_V128
  * on the value stack). */
 void x64_cont_br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null);
-/* x64_isel_cont.c, for x64_isel_gc.c: GC fields of continuation type hold an 8-byte packed word
- * (the gc layout gives references 8 bytes). x64_cont_field: st is such a field. pack_slot: the
- * 16-byte value at depth (spilled) to its packed word in the 8-byte slot of that depth. pack_val:
- * v (popped, 16 bytes) becomes its packed word in a GPR (v updated). unpack_push: packed word in
- * GPR r (given up) pushed as {contref, revision}. */
+/* x64_isel_cont.c, for x64_isel_gc.c: st is a GC field of continuation type (16 bytes
+ * {contref, revision} in the gc layout). */
 bool x64_cont_field(x64_fn *c, weft_valtype st);
-void x64_cont_pack_slot(x64_fn *c, uint32_t depth);
-void x64_cont_pack_val(x64_fn *c, x64_val *v);
-void x64_cont_unpack_push(x64_fn *c, int r);
 /* x64_isel.c: x64_type_of maps continuation reference types to X64_T_V128 ({contref, revision}
  * takes the 16-byte path) for the module set here (per thread, by x64_module.c). */
 void x64_set_type_module(const weft_module *m);

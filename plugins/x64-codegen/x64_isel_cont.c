@@ -453,72 +453,10 @@ void x64_cont_br_on_null(x64_fn *c, const weft_instr *in, bool on_non_null) {
 
 /* -- Continuation references in GC fields ------------------------------------------------ */
 
-/* The gc layout rule (plugin/gc.h) gives every reference field 8 bytes, so a continuation
- * reference stored in a struct or array field is packed: address | low 16 bits of the revision
- * << 48; reading it back takes the newest revision <= the object's current one with those bits.
- * Only these fields keep the 16-bit check (docs/STACK-SWITCHING.md). */
+/* A struct or array field of continuation type: 16 bytes {contref, revision} in the gc layout
+ * (plugin/gc.h), moved whole by x64_isel_gc.c with the full revision. */
 bool x64_cont_field(x64_fn *c, weft_valtype st) {
   return WEFT_VT_IS_REF(st) && x64_is_cont_heap(c->m, WEFT_VT_HEAP(st));
-}
-
-static x64_mem hi_half(x64_mem m) {
-  m.disp += 8;
-  return m;
-}
-
-void x64_cont_pack_slot(x64_fn *c, uint32_t depth) {
-  x64_mem lo = x64_vslot(c, depth);
-  x64_emit_load(c->b, true, X64_SCRATCH, hi_half(lo));
-  x64_emit_shift_ri(c->b, X64_SHL, true, X64_SCRATCH, 48);
-  x64_emit_alu_rm(c->b, X64_OR, true, X64_SCRATCH, lo);
-  x64_emit_store(c->b, true, x64_slot(c, depth), X64_SCRATCH);
-}
-
-void x64_cont_pack_val(x64_fn *c, x64_val *v) {
-  int g = x64_alloc_gpr(c, 0);
-  if (v->kind == X64_VK_MEM) {
-    x64_mem lo = x64_vslot(c, v->depth);
-    x64_emit_load(c->b, true, g, hi_half(lo));
-    x64_emit_shift_ri(c->b, X64_SHL, true, g, 48);
-    x64_emit_alu_rm(c->b, X64_OR, true, g, lo);
-  } else {
-    x64_emit_simd_rri(c->b, X64_P66, 0x0F70, X64_XSCRATCH, v->reg, 0xEE); /* pshufd: high down */
-    x64_emit_movd_rx(c->b, true, g, X64_XSCRATCH);
-    x64_emit_shift_ri(c->b, X64_SHL, true, g, 48);
-    x64_emit_movd_rx(c->b, true, X64_SCRATCH, v->reg);
-    x64_emit_alu_rr(c->b, X64_OR, true, g, X64_SCRATCH);
-  }
-  x64_free_val(c, v);
-  v->kind = X64_VK_REG;
-  v->type = X64_T_REF;
-  v->reg = (uint8_t)g;
-}
-
-void x64_cont_unpack_push(x64_fn *c, int r) {
-  int t = x64_alloc_gpr(c, (uint16_t)(1u << r));
-  int x = x64_alloc_xmm(c);
-  x64_buf *b = c->b;
-  int32_t rev = (int32_t)offsetof(weft_contref, revision);
-  x64_emit_mov_rr(b, true, X64_SCRATCH, r);
-  x64_emit_shift_ri(b, X64_SHR, true, X64_SCRATCH, 48);
-  x64_emit_shift_ri(b, X64_SHL, true, r, 16);
-  x64_emit_shift_ri(b, X64_SHR, true, r, 16);
-  x64_emit_test_rr(b, true, r, r);
-  size_t nonnull = x64_emit_jcc(b, X64_CC_NE);
-  x64_emit_alu_rr(b, X64_XOR, true, X64_SCRATCH, X64_SCRATCH);
-  size_t done = x64_emit_jmp(b);
-  x64_patch_rel32(b, nonnull, b->len);
-  x64_emit_load(b, true, t, x64_m(r, rev));
-  x64_emit_alu_rr(b, X64_SUB, true, t, X64_SCRATCH);
-  x64_emit_movx_rr(b, 0xB7u, false, t, t); /* (current - low) mod 2^16 */
-  x64_emit_load(b, true, X64_SCRATCH, x64_m(r, rev));
-  x64_emit_alu_rr(b, X64_SUB, true, X64_SCRATCH, t);
-  x64_patch_rel32(b, done, b->len);
-  x64_emit_movd_xr(b, true, x, r);
-  x64_emit_movd_xr(b, true, X64_XSCRATCH, X64_SCRATCH);
-  x64_emit_simd_rr(b, X64_P66, 0x0F6C, x, X64_XSCRATCH); /* punpcklqdq */
-  c->gpr_used &= (uint16_t)~((1u << r) | (1u << t));
-  x64_push_reg(c, X64_T_V128, x);
 }
 
 /* -- Dispatch -------------------------------------------------------------------------------- */

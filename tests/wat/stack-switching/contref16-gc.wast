@@ -1,5 +1,5 @@
 ;; tests/wat/stack-switching/contref16-gc.wast -- continuation references in GC struct and array
-;; fields (8-byte packed words there, x64_isel_cont.c): a reference stored and read back still
+;; fields (16-byte {contref, revision} there, x64_isel_gc.c): a reference stored and read back still
 ;; resumes, the stale copy traps, null stays null. Needs the gc plugin. Run by `weft wast`.
 
 (module
