@@ -98,6 +98,14 @@ int cli_wasi_take(cli_wasi_opts *o, int argc, char **argv, int *i);
 void cli_wasi_free(cli_wasi_opts *o);
 void cli_wasi_usage(FILE *out);
 
+/* Fills `ctx` as `weft run` does: argv is `file` then `args` (nargs of them), the --env variables
+ * (--env KEY takes the host's value, nothing when unset) and the --dir preopens in order. Used by
+ * cli_run_wasi and by --invoke (cli/cmd_run.c, with nargs 0). 0, or CLI_EXIT_ERROR after printing
+ * one line (bad --dir, out of memory). */
+struct weft_wasi_ctx;
+int cli_wasi_fill_ctx(struct weft_wasi_ctx *ctx, const char *file, char **args, int nargs,
+                      const cli_wasi_opts *o);
+
 /* Runs `_start` of `module` under WASI preview1 (argv: file, then args). Returns the exit status:
  * the guest's proc_exit code, 0 when _start returns, CLI_EXIT_TRAP on a trap, CLI_EXIT_ERROR
  * after printing any other error. */

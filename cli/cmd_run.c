@@ -24,7 +24,8 @@ static void usage(FILE *out) {
   fputs("usage: weft run [options] FILE.wasm|FILE.wat [args...]\n"
         "Instantiate FILE and run `_start`, or call one export with --invoke.\n\n"
         "  --invoke NAME    call export NAME with args parsed by its parameter types;\n"
-        "                   print each result as TYPE:VALUE on its own line\n",
+        "                   print each result as TYPE:VALUE on its own line; WASI is\n"
+        "                   linked as for _start (--env, --dir) with argv = FILE only\n",
         out);
 #ifdef WEFT_HAVE_WASI
   cli_wasi_usage(out);
@@ -273,10 +274,15 @@ static int run_module(weft_engine *engine, const run_opts *o) {
     goto out;
   }
 #ifdef WEFT_HAVE_WASI
-  /* An invoked export may use WASI too (printing, clocks): argv is just FILE, no env, no dirs. */
+  /* An invoked export gets the same WASI context as _start (--env, --dir), except that argv is
+   * just FILE: the remaining arguments are the export's (as in Wasmtime). */
   wasi = weft_wasi_ctx_new();
-  if (wasi == NULL || weft_wasi_push_arg(wasi, o->file) != WEFT_OK ||
-      weft_wasi_define(linker, store, wasi) != WEFT_OK) {
+  if (wasi == NULL) {
+    cli_error("cannot set up WASI: out of memory");
+    goto out;
+  }
+  if (cli_wasi_fill_ctx(wasi, o->file, NULL, 0, &o->wasi) != 0) goto out;
+  if (weft_wasi_define(linker, store, wasi) != WEFT_OK) {
     cli_error("cannot set up WASI: out of memory");
     goto out;
   }

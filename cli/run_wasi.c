@@ -1,6 +1,6 @@
-/* cli/run_wasi.c -- the WASI side of `weft run`: the --env and --dir options, and running a
- * module's `_start` with wasi_snapshot_preview1 linked in (argv[0] is the file name, as in
- * wasmtime).
+/* cli/run_wasi.c -- the WASI side of `weft run`: the --env and --dir options, the WASI context
+ * they describe (also used by --invoke, cli/cmd_run.c), and running a module's `_start` with
+ * wasi_snapshot_preview1 linked in (argv[0] is the file name, as in wasmtime).
  * Exit status: the guest's proc_exit code, 0 when _start returns, 134 on a trap, 1 otherwise.
  * Depends on: cli/cli.h, weft/weft.h (runtime API), weft/wasi.h (library weft-wasi).
  */
@@ -19,7 +19,8 @@ void cli_wasi_usage(FILE *out) {
   fputs("  --env KEY=VALUE  give the guest an environment variable (repeatable); --env KEY\n"
         "                   passes on the host's value of KEY\n"
         "  --dir HOST[::GUEST]  let the guest use host directory HOST, named GUEST inside\n"
-        "                   (default: HOST as written); repeatable. Nothing else is visible.\n",
+        "                   (default: HOST as written); repeatable. Nothing else is visible.\n"
+        "                   --env and --dir apply with --invoke too (there argv is just FILE)\n",
         out);
 }
 
@@ -72,9 +73,9 @@ void cli_wasi_free(cli_wasi_opts *o) {
 
 /* -- Context ----------------------------------------------------------------------------------- */
 
-/* Fills ctx from the command line. 0, or CLI_EXIT_ERROR after printing why. */
-static int fill_ctx(weft_wasi_ctx *ctx, const char *file, char **args, int nargs,
-                    const cli_wasi_opts *o) {
+/* Fills ctx from the command line (cli.h). 0, or CLI_EXIT_ERROR after printing why. */
+int cli_wasi_fill_ctx(struct weft_wasi_ctx *ctx, const char *file, char **args, int nargs,
+                      const cli_wasi_opts *o) {
   if (weft_wasi_push_arg(ctx, file) != WEFT_OK) goto nomem;
   for (int i = 0; i < nargs; i++)
     if (weft_wasi_push_arg(ctx, args[i]) != WEFT_OK) goto nomem;
@@ -140,7 +141,7 @@ int cli_run_wasi(weft_engine *engine, struct weft_cmodule *module, const char *f
     cli_error("out of memory");
     goto out;
   }
-  if (fill_ctx(ctx, file, args, nargs, o) != 0) goto out;
+  if (cli_wasi_fill_ctx(ctx, file, args, nargs, o) != 0) goto out;
   store = weft_store_new(engine);
   linker = store != NULL ? weft_linker_new(store) : NULL;
   if (linker == NULL || weft_wasi_define(linker, store, ctx) != WEFT_OK) {
