@@ -13,6 +13,7 @@
 #include "libcalls.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
+#include "weft/weft.h"
 
 /* -- Helpers ---------------------------------------------------------------------------------- */
 
@@ -29,9 +30,20 @@ static bool in_bounds(uint64_t off, uint64_t len, uint64_t size) {
 
 /* -- Traps ------------------------------------------------------------------------------------ */
 
+/* UNINITIALIZED_ELEMENT names the table index the code stored in ctx->trap_elem, as the reference
+ * interpreter does ("uninitialized element 2"). */
 static void lc_trap(void *vmctx, uint32_t code) {
+  weft_store_ctx *ctx = ctx_of(vmctx);
   if (code == WEFT_TRAP_NONE || code >= WEFT_TRAP_COUNT) code = WEFT_TRAP_UNREACHABLE;
-  core_rt_trap_raise(ctx_of(vmctx), code);
+  if (code == WEFT_TRAP_UNINITIALIZED_ELEMENT) {
+    weft_store_t *s = core_rt_store_of_ctx(ctx);
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s %llu", weft_trap_str((int)code),
+             (unsigned long long)ctx->trap_elem);
+    if (s->pending_trap == NULL)
+      s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, (int)code, msg);
+  }
+  core_rt_trap_raise(ctx, code);
 }
 
 /* A host function's exception trap is thrown at its Wasm call site (core/exn.c). */

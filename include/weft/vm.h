@@ -121,6 +121,8 @@ typedef struct weft_store_ctx {
   void *pending_exn;             /* @96 the exception object (exnref) of a pending
                                          WEFT_TRAP_EXCEPTION that reached the entry, or NULL */
   void *exn_objects;             /* @104 the store's exception objects (core/exn.c's list) */
+  uint64_t trap_elem;            /* @112 table index of a WEFT_TRAP_UNINITIALIZED_ELEMENT raised
+                                         through the TRAP libcall (named in its message) */
   uint8_t core_private[];
 } weft_store_ctx;
 _Static_assert(offsetof(weft_store_ctx, last_wasm_exit_pc) == 32, "weft_store_ctx layout");
@@ -128,6 +130,7 @@ _Static_assert(offsetof(weft_store_ctx, stack_chain) == 48, "weft_store_ctx layo
 _Static_assert(offsetof(weft_store_ctx, trap_code) == 64, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, store) == 88, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, pending_exn) == 96, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, trap_elem) == 112, "weft_store_ctx layout");
 
 /* -- Instance vmctx --------------------------------------------------------------------------- */
 
@@ -189,6 +192,7 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
  * argument is always the caller's vmctx. Those marked "may trap" unwind to the innermost entry
  * themselves (they never return in that case). Order is ABI: append only.
  *   TRAP          void (vmctx, uint32_t trap_code)                           never returns
+ *                 UNINITIALIZED_ELEMENT: the message names store_ctx->trap_elem
  *   RAISE         void (vmctx)  re-raise the pending trap/exception          never returns
  *   MEMORY_GROW   uint64_t (vmctx, uint32_t mem, uint64_t delta_pages)       old size or -1
  *   MEMORY_FILL   void (vmctx, uint32_t mem, uint64_t dst, uint32_t val, uint64_t len)    may trap

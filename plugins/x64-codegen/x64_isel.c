@@ -360,6 +360,20 @@ void x64_trap_if(x64_fn *c, int cc, uint32_t trap) {
   X64_PUSH(c, c->stubs, s);
 }
 
+/* The stub of funcref_from_table's null check, the only x64_trap_if of UNINITIALIZED_ELEMENT: the
+ * message names the table index, still in rax, so it goes through the TRAP libcall after storing
+ * the index in store_ctx->trap_elem. Out of line: the hot path keeps its single jcc. */
+static void elem_trap_stub(x64_fn *c, const x64_trap_stub *s) {
+  add_trap_site(c, c->b->len, s->trap, s->wasm_off);
+  int32_t sc = (int32_t)offsetof(weft_vmctx_header, store_ctx);
+  x64_emit_load(c->b, true, X64_RCX, x64_m(X64_VMCTX, sc));
+  x64_emit_store(c->b, true, x64_m(X64_RCX, (int32_t)offsetof(weft_store_ctx, trap_elem)), X64_RAX);
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+  x64_emit_mov_ri(c->b, X64_RSI, WEFT_TRAP_UNINITIALIZED_ELEMENT);
+  x64_call_libcall(c, WEFT_LC_TRAP);
+  x64_emit_ud2(c->b); /* not reached: the libcall unwinds */
+}
+
 static void trap_now(x64_fn *c, uint32_t trap) {
   x64_trap_site_here(c, trap);
   x64_emit_ud2(c->b);
@@ -1387,6 +1401,10 @@ static int compile_body(x64_fn *c) {
   for (uint32_t i = 0; i < c->stubs.n; i++) {
     x64_trap_stub *s = &c->stubs.v[i];
     x64_patch_rel32(c->b, s->jcc_at, c->b->len);
+    if (s->trap == WEFT_TRAP_UNINITIALIZED_ELEMENT) {
+      elem_trap_stub(c, s);
+      continue;
+    }
     add_trap_site(c, c->b->len, s->trap, s->wasm_off);
     x64_emit_ud2(c->b);
   }

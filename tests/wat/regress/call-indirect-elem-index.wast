@@ -1,0 +1,28 @@
+;; call_indirect and return_call_indirect through a null table entry trap with the entry's index in
+;; the message, as the reference interpreter does ("uninitialized element 2"; bulk.wast line 221).
+;; The trap leaves the code runnable, and out-of-range indices still say "undefined element".
+(module
+  (type $i (func (result i32)))
+  (table $t 16 funcref)
+  (table $u i64 8 funcref)
+  (elem (table $t) (i32.const 1) func $one)
+  (elem (table $u) (i64.const 5) func $one)
+  (func $one (type $i) (i32.const 1))
+  (func (export "call") (param i32) (result i32)
+    (call_indirect $t (type $i) (local.get 0)))
+  (func (export "tail") (param i32) (result i32)
+    (return_call_indirect $t (type $i) (local.get 0)))
+  (func (export "call64") (param i64) (result i32)
+    (call_indirect $u (type $i) (local.get 0))))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 1))
+(assert_trap (invoke "call" (i32.const 2)) "uninitialized element 2")
+(assert_trap (invoke "call" (i32.const 0)) "uninitialized element 0")
+(assert_trap (invoke "call" (i32.const 15)) "uninitialized element 15")
+(assert_trap (invoke "call" (i32.const 16)) "undefined element")
+(assert_trap (invoke "call" (i32.const -1)) "undefined element")
+(assert_trap (invoke "tail" (i32.const 12)) "uninitialized element 12")
+(assert_return (invoke "tail" (i32.const 1)) (i32.const 1))
+(assert_trap (invoke "call64" (i64.const 7)) "uninitialized element 7")
+(assert_trap (invoke "call64" (i64.const 8)) "undefined element")
+(assert_return (invoke "call64" (i64.const 5)) (i32.const 1))
+(assert_return (invoke "call" (i32.const 1)) (i32.const 1))
