@@ -219,6 +219,29 @@ void wat_func_field(wat_ctx *c, uint32_t idx) {
   }
 }
 
+/* An expression written as `(KW instr*)` or, abbreviated, as one folded instruction, encoded into
+ * b with its final `end` (segment offsets: "offset"; element items: "item"). */
+static void keyword_or_folded_expr(wat_ctx *c, const char *kw, wat_buf *b) {
+  if (wat_peek_lpar_kw(c, kw)) {
+    wat_next(c);
+    wat_next(c);
+    wat_instrs(c, b);
+    wat_expect_rpar(c);
+  } else {
+    /* parse exactly one folded instruction: its closing token stands in for the end of input */
+    size_t save = c->pos;
+    wat_skip_sexpr(c);
+    size_t end = c->pos;
+    c->pos = save;
+    wat_tok saved = c->toks[end];
+    c->toks[end].kind = WAT_T_RPAR;
+    wat_instrs(c, b);
+    c->toks[end] = saved;
+    c->pos = end;
+  }
+  wat_u8(c, b, 0x0B);
+}
+
 /* Element list items after the reftype / "func": encoded exprs in c->pend from `mark`.
  * Returns the count. `funcidx` lists give ref.func items. */
 static uint32_t elem_items(wat_ctx *c, bool funcidx, wat_buf *items) {
@@ -235,25 +258,7 @@ static uint32_t elem_items(wat_ctx *c, bool funcidx, wat_buf *items) {
     return n;
   }
   while (wat_peek(c, 0)->kind == WAT_T_LPAR) {
-    if (wat_peek_lpar_kw(c, "item")) {
-      wat_next(c);
-      wat_next(c);
-      wat_instrs(c, items);
-      wat_expect_rpar(c);
-    } else {
-      /* one folded instruction */
-      size_t save = c->pos;
-      wat_skip_sexpr(c);
-      size_t end = c->pos;
-      c->pos = save;
-      /* parse exactly that one folded expression */
-      wat_tok saved = c->toks[end];
-      c->toks[end].kind = WAT_T_RPAR;
-      wat_instrs(c, items);
-      c->toks[end] = saved;
-      c->pos = end;
-    }
-    wat_u8(c, items, 0x0B);
+    keyword_or_folded_expr(c, "item", items);
     n++;
   }
   return n;
@@ -317,25 +322,7 @@ static void put_elem(wat_ctx *c, int mode, uint32_t table, const uint8_t *off, s
   c->nsec[WAT_SEC_ELEM]++;
 }
 
-static void offset_expr(wat_ctx *c, wat_buf *b) {
-  if (wat_peek_lpar_kw(c, "offset")) {
-    wat_next(c);
-    wat_next(c);
-    wat_instrs(c, b);
-    wat_expect_rpar(c);
-  } else {
-    size_t save = c->pos;
-    wat_skip_sexpr(c);
-    size_t end = c->pos;
-    c->pos = save;
-    wat_tok saved = c->toks[end];
-    c->toks[end].kind = WAT_T_RPAR;
-    wat_instrs(c, b);
-    c->toks[end] = saved;
-    c->pos = end;
-  }
-  wat_u8(c, b, 0x0B);
-}
+static void offset_expr(wat_ctx *c, wat_buf *b) { keyword_or_folded_expr(c, "offset", b); }
 
 void wat_elem_field(wat_ctx *c) {
   wat_opt_id(c);
