@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "exn.h"
+#include "gchandles.h"
 #include "gcroots.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
@@ -200,6 +201,7 @@ static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
   for (core_exn *e = ctx->exn_objects; e != NULL; e = e->next)
     scan_range(t, (uintptr_t)e->vals, (uintptr_t)(e->vals + e->nvals));
   t->mark(t, ctx->pending_exn);
+  core_gc_handles_trace(ctx, t); /* rooted handles of the embedding API (core/gchandles.c) */
   /* suspended continuations, with their payload buffers */
   susp_ctx sc = {t, true};
   if (have_cs)
@@ -259,6 +261,7 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
 
 void core_gc_store_free(weft_store_ctx *ctx) {
   weft_store_t *s = core_rt_store_of_ctx(ctx);
+  core_gc_handles_store_free(ctx); /* leftover rooted handles (core/gchandles.c) */
   pthread_mutex_lock(&heaps_lock);
   for (heap_entry **p = &heaps; *p != NULL; p = &(*p)->next) {
     heap_entry *e = *p;
@@ -274,6 +277,14 @@ void core_gc_store_free(weft_store_ctx *ctx) {
 }
 
 /* -- Allocation ------------------------------------------------------------------------------ */
+
+bool core_gc_heap_get(weft_store_ctx *ctx, const weft_gc_iface **out_gi, weft_gc_heap **out_heap) {
+  heap_entry *e = heap_of(ctx);
+  if (e == NULL) return false;
+  *out_gi = e->gi;
+  *out_heap = e->heap;
+  return true;
+}
 
 /* Store the low `size` bytes of a value of `width` bytes at `slot` (little-endian: the low bytes
  * come first). A 16-byte continuation field takes both words when the value has them (width 16);

@@ -448,6 +448,56 @@ WEFT_API int weft_val_any_from_extern(weft_store_t *store, void *ext, weft_val_t
 WEFT_API int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, void **out_ext,
                                     bool *out_is_host);
 
+/* -- Rooted handles and the store's GC heap (part "gcalloc", core/gchandles.c) ----------------- */
+
+/* A rooted handle: a host-owned cell holding one weft_val_t that the collector treats as a root,
+ * so an anyref, externref or exnref kept in it stays valid across every call that may collect
+ * (any call into Wasm, weft_val_any_from_extern, weft_store_gc).
+ *
+ * Why: the heap is collected whenever an allocation runs out of budget. An anyref (or an externref
+ * or exnref naming a GC object) that the host holds only in its own heap memory, e.g. a weft_val_t
+ * saved in a struct between calls, is not a root: after any call that may collect, the object may
+ * have been freed and its memory reused. (Values in local variables of the thread that calls into
+ * Wasm happen to be seen by today's conservative stack scan; do not rely on it.) Root such values.
+ *
+ * Lifetime: a handle is valid from weft_root_new until weft_root_free or until its store is freed
+ * (weft_store_free frees every handle left; using one afterwards is undefined). The value it holds
+ * is kept alive for exactly that long. Threads: as every store call (one thread at a time per
+ * store). */
+typedef struct weft_root weft_root_t;
+
+/* A new handle of `store` holding a copy of *val (any kind; funcref, contref and number values are
+ * held but never traced). Owned by the caller (weft_root_free) or, at the latest, the store.
+ * NULL on misuse (NULL argument, unknown kind) or out of memory. */
+WEFT_API weft_root_t *weft_root_new(weft_store_t *store, const weft_val_t *val);
+/* Copies the handle's value to *out. WEFT_OK or WEFT_ERR_MISUSE (a NULL argument). */
+WEFT_API int weft_root_get(const weft_root_t *root, weft_val_t *out);
+/* Replaces the handle's value (the old one is no longer kept alive). WEFT_OK or WEFT_ERR_MISUSE. */
+WEFT_API int weft_root_set(weft_root_t *root, const weft_val_t *val);
+/* Releases the handle; its value is no longer a root. NULL is ignored. Must not be called after the
+ * handle's store was freed (the store freed it already). */
+WEFT_API void weft_root_free(weft_root_t *root);
+
+/* Collects the store's GC heap now (no-op collection when a nested host -> Wasm call is running:
+ * the roots cannot all be found then). WEFT_OK; WEFT_ERR_MISUSE (NULL store);
+ * WEFT_ERR_UNSUPPORTED (no gc plugin is loaded). */
+WEFT_API int weft_store_gc(weft_store_t *store);
+
+/* Counters of the store's GC heap. */
+typedef struct weft_store_gc_stats_t {
+  uint64_t collections;   /* collections so far */
+  uint64_t live_bytes;    /* bytes of objects alive after the last collection plus allocated since */
+  uint64_t live_objects;  /* the same in objects */
+  uint64_t heap_bytes;    /* bytes the heap holds from the system */
+  uint64_t freed_objects; /* objects freed by collections, in total */
+  uint64_t roots;         /* live rooted handles (weft_root_t) of the store */
+} weft_store_gc_stats_t;
+
+/* Fills *out (zeroes on error). WEFT_OK; WEFT_ERR_MISUSE (a NULL argument); WEFT_ERR_UNSUPPORTED
+ * (no gc plugin is loaded). Makes the store's heap if it has none yet. */
+WEFT_API int weft_store_gc_stats(weft_store_t *store, weft_store_gc_stats_t *out);
+
+
 #ifdef __cplusplus
 }
 #endif
