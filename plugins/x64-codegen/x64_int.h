@@ -106,6 +106,10 @@ typedef struct x64_module_cc {
   X64_VEC(x64_call_fix) calls;
   void *libcalls[WEFT_LC_COUNT];
   X64_VEC(weft_handler_entry) handlers; /* try_table catch clauses (x64_isel_exn.c) */
+  /* stack maps (x64_safepoint): entries sorted by code offset and their slots; a slot listed in
+   * the current function's sm_fix is relative to the frame's bottom until the function ends */
+  X64_VEC(weft_stack_map_entry) smaps;
+  X64_VEC(int32_t) smslots;
 } x64_module_cc;
 
 /* -- Function compile state ------------------------------------------------------------------ */
@@ -147,6 +151,9 @@ typedef struct x64_fn {
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
   struct x64_exn_fn *exn;  /* exception-handling state (x64_isel_exn.c), NULL until a try_table */
   uint32_t max_vdepth;     /* v128 operand slots used (x64_vslot) */
+  /* stack maps: indices into mc->smslots of this function's slots that are offsets from the
+   * frame's bottom (operand slots, outgoing areas), made fp-relative when the frame size is known */
+  X64_VEC(uint32_t) sm_fix;
 } x64_fn;
 
 /* -- Cross-file internals -------------------------------------------------------------------- */
@@ -232,6 +239,14 @@ x64_mem x64_mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_val 
 /* x64_isel_simd.c: SIMD and relaxed-SIMD instructions (0x400-0x5FF) and v128 globals. Returns 1
  * when handled, 0 when not a SIMD op. */
 int x64_isel_simd(x64_fn *c, const weft_instr *in);
+
+/* x64_isel.c: a safepoint at the current code offset (c->b->len: the return address of the call
+ * just emitted, or the resume point of an inline switch): records the stack map of the frame as
+ * it is now -- every reference-typed local's home and every spilled operand slot of reference
+ * type (8 bytes) or of the 16-byte kind (possible continuation references). Values still in
+ * registers are not recorded: spill them (x64_spill_all, x64_save_pinned) before a call that can
+ * collect or switch. Calling it twice at one offset keeps the later map. */
+void x64_safepoint(x64_fn *c);
 
 /* x64_tramp.c: trampolines */
 void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx);

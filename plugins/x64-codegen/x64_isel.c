@@ -346,6 +346,83 @@ void x64_to_reg_fixed(x64_fn *c, x64_val *v, int reg) {
   c->gpr_used |= (uint16_t)(1u << reg);
 }
 
+/* -- Stack maps ------------------------------------------------------------------------------ */
+
+/* One slot of the map being recorded: an fp-relative offset, or (from_bottom) an offset from the
+ * frame's bottom, rbp - frame, which is known only when the function ends (compile_body). */
+static void sm_slot(x64_fn *c, int32_t off, bool from_bottom) {
+  x64_module_cc *mc = c->mc;
+  if (from_bottom && !X64_PUSH(c, c->sm_fix, mc->smslots.n)) return;
+  if (!X64_PUSH(mc, mc->smslots, off)) c->oom = true;
+}
+
+/* Records the map at the current offset: reference locals and spilled reference operands (8-byte
+ * slots), continuation locals and spilled 16-byte operands (16-byte slots); with `ft`, also the
+ * reference parameters in the outgoing area of the call just emitted (the callee's own map covers
+ * them too, but an import trampoline and the host function behind it have none). `popped16`: also
+ * the 16-byte slots above the value stack, up to the most used so far -- a libcall's operands were
+ * popped before the call, and a continuation operand of struct.new / array.new_fixed stays in its
+ * slot until the code after the call stores it (x64_isel_gc.c). */
+static void record_map(x64_fn *c, const weft_type *ft, bool popped16) {
+  x64_module_cc *mc = c->mc;
+  if (bad(c)) return;
+  uint32_t off = (uint32_t)c->b->len;
+  if (mc->smaps.n > 0 && mc->smaps.v[mc->smaps.n - 1].code_off == off) {
+    /* a second map at one offset replaces the first */
+    const weft_stack_map_entry *e = &mc->smaps.v[mc->smaps.n - 1];
+    if (e->first + e->nrefs + e->nconts == mc->smslots.n) {
+      while (c->sm_fix.n > 0 && c->sm_fix.v[c->sm_fix.n - 1] >= e->first) c->sm_fix.n--;
+      mc->smslots.n = e->first;
+    }
+    mc->smaps.n--;
+  }
+  weft_stack_map_entry e = {off, mc->smslots.n, 0, 0};
+  for (int pass = 0; pass < 2; pass++) { /* 0: 8-byte references, 1: 16-byte slots */
+    uint32_t before = mc->smslots.n;
+    for (uint32_t i = 0; i < c->nlocals; i++) {
+      weft_valtype t = c->ltypes[i];
+      if (WEFT_VT_IS_REF(t) && (x64_type_of(t) == X64_T_REF) == (pass == 0))
+        sm_slot(c, x64_local_mem(c, i).disp, false);
+    }
+    for (uint32_t i = 0; i < c->stk.n; i++) {
+      const x64_val *v = &c->stk.v[i];
+      if (v->kind != X64_VK_MEM) continue;
+      if (pass == 0 && v->type == X64_T_REF) {
+        (void)x64_slot(c, i);
+        sm_slot(c, (int32_t)(8 * i), true);
+      } else if (pass == 1 && v->type == X64_T_V128) {
+        sm_slot(c, x64_vslot(c, i).disp, false);
+      }
+    }
+    if (pass == 1 && popped16)
+      for (uint32_t i = c->stk.n; i < c->max_vdepth; i++) sm_slot(c, x64_vslot(c, i).disp, false);
+    for (uint32_t i = 0; ft != NULL && i < ft->u.func.nparams; i++) {
+      weft_valtype t = ft->u.func.params[i];
+      if (WEFT_VT_IS_REF(t) && (x64_type_of(t) == X64_T_REF) == (pass == 0))
+        sm_slot(c, -c->sp_off + (int32_t)(16 * i), true);
+    }
+    if (pass == 0)
+      e.nrefs = mc->smslots.n - before;
+    else
+      e.nconts = mc->smslots.n - before;
+  }
+  if (!X64_PUSH(mc, mc->smaps, e)) c->oom = true;
+}
+
+void x64_safepoint(x64_fn *c) { record_map(c, NULL, false); }
+
+/* Whether a libcall may reach the heap or switch stacks, so its return address is a safepoint.
+ * The others never return (TRAP, RAISE, THROW, THROW_REF) or only compare types. */
+static bool libcall_is_safepoint(uint32_t id) {
+  switch (id) {
+  case WEFT_LC_TRAP: case WEFT_LC_RAISE: case WEFT_LC_THROW: case WEFT_LC_THROW_REF:
+  case WEFT_LC_FUNC_SUBTYPE:
+    return false;
+  default:
+    return true;
+  }
+}
+
 /* -- Traps, libcalls ------------------------------------------------------------------------- */
 
 static void add_trap_site(x64_fn *c, size_t pos, uint32_t trap, uint32_t wasm_off) {
@@ -387,6 +464,7 @@ void x64_call_libcall(x64_fn *c, uint32_t id) {
   }
   x64_emit_mov_ri(c->b, X64_RAX, (uint64_t)(uintptr_t)addr);
   x64_emit_call_r(c->b, X64_RAX);
+  if (libcall_is_safepoint(id)) record_map(c, NULL, true);
   x64_cache_clear(c);
 }
 
@@ -931,6 +1009,7 @@ static void do_call(x64_fn *c, uint32_t fidx) {
     x64_call_fix f = {x64_emit_call_rel(c->b), fidx};
     if (!X64_PUSH(c->mc, c->mc->calls, f)) c->oom = true;
   }
+  record_map(c, ft, false);
   after_call(c, ft, area);
 }
 
@@ -1037,6 +1116,7 @@ static void do_call_indirect(x64_fn *c, const weft_instr *in, bool tail) {
   results_ptr(c, ft);
   x64_emit_load(c->b, true, X64_RDI, x64_m(X64_RCX, 24));
   x64_emit_call_m(c->b, x64_m(X64_RCX, 8));
+  record_map(c, ft, false);
   after_call(c, ft, area);
 }
 
@@ -1063,6 +1143,7 @@ static void do_call_ref(x64_fn *c, const weft_instr *in, bool tail) {
   results_ptr(c, ft);
   x64_emit_load(c->b, true, X64_RDI, x64_m(X64_RCX, 24));
   x64_emit_call_m(c->b, x64_m(X64_RCX, 8));
+  record_map(c, ft, false);
   after_call(c, ft, area);
 }
 
@@ -1411,6 +1492,9 @@ static int compile_body(x64_fn *c) {
   uint32_t frame = 16 + 16 * (c->nlocals - c->nparams) + 16 * c->max_vdepth + 8 * c->max_depth;
   frame = (frame + 15) & ~15u;
   x64_exn_func_end(c, frame);
+  /* the map slots counted from the frame's bottom become fp-relative */
+  for (uint32_t i = 0; i < c->sm_fix.n && !bad(c); i++)
+    if (c->sm_fix.v[i] < c->mc->smslots.n) c->mc->smslots.v[c->sm_fix.v[i]] -= (int32_t)frame;
   x64_patch_u32(c->b, c->frame_at, frame);
   x64_patch_u32(c->b, c->limit_at, (uint32_t)-(int32_t)(c->max_out + 64));
   if (c->oom || c->b->oom || c->mc->oom) return x64_fail(c, WEFT_ERR_NOMEM, "out of memory");
@@ -1453,6 +1537,7 @@ out:
   if (c.ctl.v) mc->host->free(mc->host->host, c.ctl.v);
   if (c.fix.v) mc->host->free(mc->host->host, c.fix.v);
   if (c.stubs.v) mc->host->free(mc->host->host, c.stubs.v);
+  if (c.sm_fix.v) mc->host->free(mc->host->host, c.sm_fix.v);
   x64_exn_free(&c);
   return rc;
 }

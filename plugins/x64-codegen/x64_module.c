@@ -25,6 +25,33 @@ static void align16(x64_buf *b) {
   while (b->len & 15) x64_emit_u8(b, 0xCC);
 }
 
+/* Entries whose slot list equals the previous entry's share it (most calls of a function see the
+ * same frame): the slots are compacted in place. */
+static void share_map_slots(x64_module_cc *mc) {
+  uint32_t w = 0;
+  for (uint32_t k = 0; k < mc->smaps.n; k++) {
+    weft_stack_map_entry *e = &mc->smaps.v[k];
+    uint32_t len = e->nrefs + e->nconts;
+    if (e->first > mc->smslots.n || len > mc->smslots.n - e->first) { /* cannot happen */
+      e->nrefs = e->nconts = 0;
+      e->first = 0;
+      continue;
+    }
+    if (k > 0) {
+      const weft_stack_map_entry *p = &mc->smaps.v[k - 1];
+      if (p->nrefs == e->nrefs && p->nconts == e->nconts &&
+          memcmp(mc->smslots.v + p->first, mc->smslots.v + e->first, len * sizeof(int32_t)) == 0) {
+        e->first = p->first;
+        continue;
+      }
+    }
+    if (len > 0) memmove(mc->smslots.v + w, mc->smslots.v + e->first, len * sizeof(int32_t));
+    e->first = w;
+    w += len;
+  }
+  mc->smslots.n = w;
+}
+
 static int check_module(x64_module_cc *mc) {
   const weft_module *m = mc->m;
   for (uint32_t i = 0; i < m->nfuncs; i++) {
@@ -54,6 +81,8 @@ static void free_cc(x64_module_cc *mc) {
   if (mc->array_call) h->free(h->host, mc->array_call);
   if (mc->import_tramp) h->free(h->host, mc->import_tramp);
   if (mc->handlers.v) h->free(h->host, mc->handlers.v);
+  if (mc->smaps.v) h->free(h->host, mc->smaps.v);
+  if (mc->smslots.v) h->free(h->host, mc->smslots.v);
 }
 
 int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out, weft_diag *d) {
@@ -148,6 +177,13 @@ int x64_compile_module(x64_state *st, const weft_module *m, weft_code_info **out
   ci->nhandlers = mc.handlers.n;
   ci->handlers = mc.handlers.v;
   mc.handlers.v = NULL;
+  share_map_slots(&mc);
+  ci->nstack_maps = mc.smaps.n;
+  ci->stack_maps = mc.smaps.v;
+  ci->nstack_map_slots = mc.smslots.n;
+  ci->stack_map_slots = mc.smslots.v;
+  mc.smaps.v = NULL;
+  mc.smslots.v = NULL;
   mc.func_start = mc.func_end = mc.array_call = mc.import_tramp = NULL;
   mc.traps.v = NULL;
   mc.pcmap.v = NULL;
@@ -174,6 +210,8 @@ void x64_release(x64_state *st, weft_code_info *ci) {
   if (ci->trap_sites) h->free(h->host, (void *)ci->trap_sites);
   if (ci->pc_map) h->free(h->host, (void *)ci->pc_map);
   if (ci->handlers) h->free(h->host, (void *)ci->handlers);
+  if (ci->stack_maps) h->free(h->host, (void *)ci->stack_maps);
+  if (ci->stack_map_slots) h->free(h->host, (void *)ci->stack_map_slots);
   h->free(h->host, code);
 }
 

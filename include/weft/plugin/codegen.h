@@ -47,6 +47,21 @@ typedef struct weft_handler_entry {
 /* Or-ed into THROW's tag index: the payload is in 16-byte cells (v128 values), not 8-byte ones. */
 #define WEFT_THROW_WIDE_PAYLOAD 0x80000000u
 
+/* A stack map, since 1.3: the frame slots that hold references at one safepoint (a call's return
+ * address, or the resume point of an inline stack switch), as byte offsets from the frame's fp.
+ * Slots [first, first + nrefs) of weft_code_info.stack_map_slots are 8-byte reference slots (GC
+ * references, funcrefs, externrefs: the collector ignores what is not one of its objects); the
+ * next nconts are 16-byte slots that may hold a continuation reference {contref, revision} (the
+ * codegen's 16-byte operand slots can also hold v128 data: a consumer checks the contref against
+ * the store's continuations before it trusts it). Entries are sorted by code_off, one per offset;
+ * entries with equal slot lists share them. */
+typedef struct weft_stack_map_entry {
+  uint32_t code_off; /* offset from weft_code_info.code of the return address / resume point */
+  uint32_t first;    /* index of the first slot in weft_code_info.stack_map_slots */
+  uint32_t nrefs;
+  uint32_t nconts;
+} weft_stack_map_entry;
+
 /* What a compilation produced. Owned by the codegen plugin; freed by its `release`. */
 typedef struct weft_code_info {
   WEFT_ABI_HEADER;
@@ -66,6 +81,12 @@ typedef struct weft_code_info {
   /* since 1.2: exception handlers (try_table catch clauses), see weft_handler_entry */
   uint32_t nhandlers;
   const weft_handler_entry *handlers;
+  /* since 1.3: stack maps of the safepoints (see weft_stack_map_entry); a consumer checks
+   * WEFT_HAS(ci, weft_code_info, stack_map_slots) first: older codegens publish none */
+  uint32_t nstack_maps;
+  const weft_stack_map_entry *stack_maps;
+  uint32_t nstack_map_slots;
+  const int32_t *stack_map_slots;
 } weft_code_info;
 
 typedef struct weft_codegen_iface {
