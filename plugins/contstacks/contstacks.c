@@ -79,6 +79,7 @@ static int init(const weft_host_api *host, const weft_plugin_cfg *cfg, void **ou
   (void)cs_pool_init(&st->pool, stack_size, guards, (uint64_t)pool);
   st->reserve = st->pool.stack_size / 4 < ((uint64_t)32 << 10) ? st->pool.stack_size / 4
                                                                  : ((uint64_t)32 << 10);
+  cs_cont_init(st);
   *out_state = st;
   return WEFT_OK;
 }

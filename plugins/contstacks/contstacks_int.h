@@ -21,6 +21,7 @@
 #define CS_SLAB_BYTES ((uint64_t)256 << 20) /* target size of one mapping of stacks */
 #define CS_SLAB_MAX_STACKS 1024u
 #define CS_CONT_BLOCK 256u                  /* contrefs per allocation block */
+#define CS_ZOMBIE_KEEP 64u /* finished continuations a thread keeps (with their stacks) for reuse */
 #define CS_MIN_STACK ((uint64_t)16 << 10)
 #define CS_MAX_STACK ((uint64_t)1 << 30)
 #ifndef CS_COLOURS
@@ -54,28 +55,38 @@ typedef struct cs_pool {
 
 /* -- Continuation objects (cs_cont.c) ---------------------------------------------------------- */
 
-/* A contref plus the plugin's own fields (vm.h allows fields after `values`). */
+/* A contref plus the plugin's own fields (vm.h allows fields after `values`). 256 bytes, 64-byte
+ * aligned, laid out by who touches what: lines 0-1 are the ABI part the switches use; line 2 holds
+ * everything the start trampoline's run step and the cont_new fast path read (owner, func, caller,
+ * arity, finished-list link), so finishing and reusing a continuation touches no line the switches
+ * do not; line 3 is cold (slow path, gc filter, ASan). */
 typedef struct cs_cont {
-  weft_contref pub; /* must be first */
-  struct cs_state *owner;
-  const weft_funcref *func;
-  void *caller_vmctx;
+  _Alignas(64) weft_contref pub; /* must be first; @128 values */
+  struct cs_state *owner;        /* @144 */
+  const weft_funcref *func;      /* @152 */
+  void *caller_vmctx;            /* @160 */
+  struct cs_cont *next;          /* @168 free list / finished list */
+  uint32_t nparams, nresults;    /* @176 */
+  bool finished;                 /* @184 on the finished list of the thread it finished on */
+  _Atomic uint32_t uses;         /* @188 handed out by cont_new since its last recycle (wraps
+                                    are folded into cs_state.created); read by stats */
+  /* -- line 3: cold -- */
   const weft_store_ctx *store; /* of caller_vmctx (NULL when it is NULL) */
-  uint8_t *pool_top;           /* the stack's real top in the pool; pub.stack_top is below it by
-                                  the stack's colour (cs_cont.c) */
-  uint32_t nparams, nresults;
-  struct cs_cont *next;              /* free list / zombie list */
+  uint8_t *pool_top;           /* the stack's real top in the pool (NULL: not live); pub.stack_top
+                                  is below it by the stack's colour (cs_cont.c) */
   struct cs_cont *prev_live, *next_live;
-  bool live;
-  bool finished; /* on the finished (zombie) list of the thread it finished on */
   /* ASan fiber bookkeeping (WEFT_SANITIZE builds only; harmless otherwise) */
   void *asan_fake;
   const void *asan_parent_bottom;
   size_t asan_parent_size;
 } cs_cont;
+_Static_assert(sizeof(cs_cont) == 256, "cs_cont: four cache lines");
+_Static_assert(offsetof(cs_cont, owner) == 144 && offsetof(cs_cont, finished) == 184,
+               "cs_cont: the run step's fields share line 2 with values");
 
 typedef struct cs_block {
   struct cs_block *next;
+  void *raw;      /* what the host allocated (the block is aligned up to 64 inside it) */
   cs_cont conts[CS_CONT_BLOCK];
 } cs_block;
 
@@ -89,7 +100,10 @@ typedef struct cs_state {
   cs_block *blocks;
   cs_cont *free_conts;
   cs_cont *live_head;
-  uint64_t live, created;
+  uint64_t live;    /* contrefs handed out and not recycled (finished ones count until recycled) */
+  uint64_t created; /* cont_new calls, less those still counted in each contref's `uses` */
+  uint64_t gen;     /* unique per state (a thread caches which state armed its exit key) */
+  uint32_t max_cap; /* the largest max(nparams, nresults) the start layout fits (check_arity) */
   uint64_t reserve; /* bytes at a stack's bottom kept for host code (below stack_limit) */
   /* test hooks: make the Nth mmap / alloc from now fail (0 = never) */
   uint32_t fail_mmap_after, fail_alloc_after;
@@ -129,6 +143,8 @@ bool cs_guard_lookup(void *state, uintptr_t addr);
 void cs_cont_fini(cs_state *st);
 /* The exit_key destructor: recycles the exiting thread's finished continuations of state `st`. */
 void cs_thread_exit(void *st);
+/* init: the state's generation number and max_cap (after the pool and reserve are set). */
+void cs_cont_init(cs_state *st);
 
 /* Called by the start trampoline on the continuation's own stack: runs the function through its
  * array_call and returns the control effect to deliver to the parent (RETURN or TRAP). */

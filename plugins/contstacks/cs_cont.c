@@ -1,17 +1,41 @@
 /* plugins/contstacks/cs_cont.c -- continuation objects: cont.new (a contref plus a pooled stack with
  * the start layout written at its top), the run step the start trampoline calls, recycling of
- * finished continuations (per-thread zombie list, reaped by the next cont_new or collect), release,
- * for_each_suspended, the arity check and counters.
- * Depends on: contstacks_int.h (pool, asm), weft/vm.h (contref layout).
+ * finished continuations (per-thread finished list: reused in place by the next cont_new on the
+ * thread, without the lock, or reaped by cont_new / collect), release, for_each_suspended, the
+ * arity check and counters. Depends on: contstacks_int.h (pool, asm), weft/vm.h (contref layout).
  */
 #include <string.h>
 
 #include "contstacks_int.h"
 
-/* Continuations that finished on this thread. Their results still sit on their stacks until the
- * resume site has read them, so they are recycled by the next cont_new / collect on this thread,
- * never from the trampoline itself. */
-static __thread cs_cont *tls_zombies;
+#if defined(WEFT_SANITIZE)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#if defined(__GNUC__)
+#define CS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CS_LIKELY(x) (x)
+#define CS_UNLIKELY(x) (x)
+#endif
+
+/* Per thread: the continuations that finished on this thread, newest first. Their results still
+ * sit on their stacks until the resume site has read them, so they are never recycled from the
+ * trampoline itself; the next cont_new on this thread reuses the newest one in place (contref and
+ * warm stack, no lock: the cont.new + resume + return cycle touches the same few lines every
+ * time) and reaps the rest beyond CS_ZOMBIE_KEEP; collect reaps them all. `armed` is the `gen` of
+ * the state whose thread-exit key this thread last set (saves a pthread_getspecific per finish).
+ * One access per function: in the .so this is a __tls_get_addr call (TLSDESC where the compiler
+ * has it, see CMakeLists.txt). */
+typedef struct cs_tls {
+  cs_cont *zombies;
+  uint64_t nzombies;
+  uint64_t armed;
+} cs_tls;
+static __thread cs_tls tls;
+
+static _Atomic uint64_t next_gen = 1;
 
 /* -- Helpers ---------------------------------------------------------------------------------- */
 
@@ -30,7 +54,6 @@ static void live_insert(cs_state *st, cs_cont *c) {
   c->next_live = st->live_head;
   if (st->live_head != NULL) st->live_head->prev_live = c;
   st->live_head = c;
-  c->live = true;
   st->live++;
 }
 
@@ -39,16 +62,23 @@ static void live_remove(cs_state *st, cs_cont *c) {
   else st->live_head = c->next_live;
   if (c->next_live != NULL) c->next_live->prev_live = c->prev_live;
   c->prev_live = c->next_live = NULL;
-  c->live = false;
   st->live--;
 }
 
+/* Move a contref's use count into st->created (lock held). */
+static void fold_uses(cs_state *st, cs_cont *c) {
+  st->created += atomic_load_explicit(&c->uses, memory_order_relaxed);
+  atomic_store_explicit(&c->uses, 0, memory_order_relaxed);
+}
+
 /* Stack back to the pool, contref to the free list; lock held. The revision moves on, so every
- * reference handed out before is stale; the memory stays a contref (type-stable). */
+ * reference handed out before is stale; the memory stays a contref (type-stable). A contref is
+ * live exactly while it has a stack (pool_top != NULL). */
 static void recycle(cs_state *st, cs_cont *c) {
-  if (!c->live) return;
+  if (c->pool_top == NULL) return;
   live_remove(st, c);
-  if (c->pool_top != NULL) cs_pool_put(st, c->pool_top);
+  fold_uses(st, c);
+  cs_pool_put(st, c->pool_top);
   c->pool_top = NULL;
   c->pub.stack_top = NULL;
   c->pub.stack_size = 0;
@@ -65,12 +95,13 @@ static void recycle(cs_state *st, cs_cont *c) {
 }
 
 /* Recycle this thread's finished continuations that belong to `st`; lock held. */
-static void reap_locked(cs_state *st) {
-  cs_cont **pp = &tls_zombies;
+static void reap_locked(cs_state *st, cs_tls *t) {
+  cs_cont **pp = &t->zombies;
   while (*pp != NULL) {
     cs_cont *z = *pp;
     if (z->owner == st) {
       *pp = z->next;
+      t->nzombies--;
       z->finished = false;
       recycle(st, z);
     } else {
@@ -80,9 +111,11 @@ static void reap_locked(cs_state *st) {
 }
 
 static int grow_conts(cs_state *st) {
-  cs_block *b = cs_alloc(st, sizeof *b);
-  if (b == NULL) return WEFT_ERR_NOMEM;
+  void *raw = cs_alloc(st, sizeof(cs_block) + 64u);
+  if (raw == NULL) return WEFT_ERR_NOMEM;
+  cs_block *b = (cs_block *)(void *)(((uintptr_t)raw + 63u) & ~(uintptr_t)63u);
   memset(b, 0, sizeof *b);
+  b->raw = raw;
   b->next = st->blocks;
   st->blocks = b;
   for (uint32_t i = CS_CONT_BLOCK; i-- > 0;) {
@@ -91,6 +124,14 @@ static int grow_conts(cs_state *st) {
     st->free_conts = &b->conts[i];
   }
   return WEFT_OK;
+}
+
+void cs_cont_init(cs_state *st) {
+  st->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
+  /* the largest cap with start_need(cap) <= stack_size - reserve (0 when none fits) */
+  uint64_t avail = st->pool.stack_size - st->reserve, fixed = start_need(0);
+  uint64_t cap = avail > fixed ? (avail - fixed) / 16u : 0;
+  st->max_cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
 }
 
 /* -- The arity check -------------------------------------------------------------------------- */
@@ -112,7 +153,8 @@ int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *
 /* -- cont.new --------------------------------------------------------------------------------- */
 
 /* The start layout at the stack's top (weft/plugin/contstacks.h): control context aimed at the
- * trampoline, owner pointer, args buffer, launch record. */
+ * trampoline, owner pointer, args buffer, launch record. For cap <= 1 all of it is one cache line
+ * (stack_top is 64-byte aligned). */
 static void write_start(cs_cont *c, uint64_t cap) {
   uint8_t *tos = c->pub.stack_top;
   weft_control_ctx *cc = weft_contref_cc(&c->pub);
@@ -127,21 +169,72 @@ static void write_start(cs_cont *c, uint64_t cap) {
   c->pub.args = (weft_payloads){0, (uint32_t)cap, cap ? args : NULL};
 }
 
-int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
-                uint32_t nresults, weft_contref **out, weft_diag *d) {
-  cs_state *st = state;
+/* Everything of a FRESH continuation but its stack and its place on the live list: c has a stack
+ * (stack_top, stack_size, pool_top set). The caller publishes it (*out). */
+static void init_fresh(cs_state *st, cs_cont *c, void *caller_vmctx, const weft_funcref *f,
+                       uint32_t nparams, uint32_t nresults, uint64_t cap) {
+  c->pub.csi.limits.stack_limit = (uintptr_t)(c->pool_top - st->pool.stack_size + st->reserve);
+  c->pub.csi.limits.last_wasm_entry_fp = 0;
+  c->pub.csi.limits.last_wasm_entry_sp = 0;
+  c->pub.csi.limits.last_wasm_entry_trap_handler = 0;
+  c->pub.csi.state = WEFT_STACK_FRESH;
+  c->pub.csi.first_switch_handler = 0;
+  c->pub.csi.handlers = (weft_handler_list){0, 0, NULL};
+  c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
+  c->pub.last_ancestor = &c->pub;
+  c->pub.values = (weft_payloads){0, 0, NULL};
+  c->func = f;
+  c->caller_vmctx = caller_vmctx;
+  const weft_store_ctx *store =
+      caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
+  if (c->store != store) c->store = store; /* line 3: written only when it changes */
+  c->nparams = nparams;
+  c->nresults = nresults;
+  c->finished = false;
+#if defined(WEFT_SANITIZE)
+  c->asan_fake = NULL;
+  c->asan_parent_bottom = NULL;
+  c->asan_parent_size = 0;
+#endif
+  write_start(c, cap);
+}
+
+/* A contref's uses counter wrapped: 2^32 more cont_new calls for st->created. */
+__attribute__((noinline, cold)) static void uses_wrapped(cs_state *st) {
+  pthread_mutex_lock(&st->lock);
+  st->created += (uint64_t)1 << 32;
+  pthread_mutex_unlock(&st->lock);
+}
+
+/* Fast path: reuse the newest continuation that finished on this thread -- contref and stack --
+ * in place. It is still live (and counted), so neither the lock, the pool nor the live list is
+ * touched, and max_continuations cannot be exceeded by it. Its revision moves on, as recycling
+ * would move it, so references to its finished self are stale. */
+static cs_cont *reuse_zombie(cs_state *st, cs_tls *t, uint64_t cap) {
+  cs_cont *c = t->zombies;
+  if (c == NULL || c->owner != st || cap > st->max_cap) return NULL;
+  t->zombies = c->next;
+  t->nzombies--;
+  c->next = NULL;
+  c->pub.revision++;
+  uint32_t u = atomic_load_explicit(&c->uses, memory_order_relaxed) + 1u;
+  atomic_store_explicit(&c->uses, u, memory_order_relaxed);
+  if (CS_UNLIKELY(u == 0)) uses_wrapped(st);
+#if defined(WEFT_SANITIZE)
+  /* what the pool does for a recycled stack: the dead frames' redzones go */
+  __asan_unpoison_memory_region(c->pool_top - st->pool.stack_size, (size_t)st->pool.stack_size);
+#endif
+  return c;
+}
+
+/* Slow path: reap this thread's finished continuations, then a free contref and a pooled stack,
+ * under the lock. */
+static int new_locked(cs_state *st, cs_tls *t, cs_cont **out, weft_diag *d) {
   int rc = WEFT_OK;
   cs_cont *c = NULL;
   uint8_t *top = NULL;
-  *out = NULL;
-  if (f == NULL)
-    return weft_host_diag(st->host, d, WEFT_ERR_MISUSE, UINT64_MAX, CS_ORIGIN,
-                          "null function reference");
-  rc = cs_check_arity(st, nparams, nresults, d);
-  if (rc != WEFT_OK) return rc;
-
   pthread_mutex_lock(&st->lock);
-  reap_locked(st);
+  reap_locked(st, t);
   if (st->live >= st->max_conts) {
     rc = weft_host_diag(st->host, d, WEFT_ERR_LIMIT, UINT64_MAX, CS_ORIGIN,
                         "too many continuations: [contstacks] max_continuations = %llu live "
@@ -154,19 +247,16 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
                         "out of memory allocating continuation objects");
     goto out;
   }
-  c = st->free_conts;
   rc = cs_pool_get(st, &top, d);
-  if (rc != WEFT_OK) {
-    c = NULL;
-    goto out;
-  }
+  if (rc != WEFT_OK) goto out;
+  c = st->free_conts;
   st->free_conts = c->next;
   c->next = NULL;
   /* FRESH before it is on the live list, which for_each_suspended reads under this lock */
-  memset(&c->pub.csi, 0, sizeof c->pub.csi);
   c->pub.csi.state = WEFT_STACK_FRESH;
   live_insert(st, c);
-  st->created++;
+  atomic_store_explicit(&c->uses, atomic_load_explicit(&c->uses, memory_order_relaxed) + 1u,
+                        memory_order_relaxed);
   c->pool_top = top;
   /* Colour: every stack's top would otherwise sit at the same offset modulo the slab stride, so the
    * hot lines of thousands of suspended stacks (control context, args, the last frames) would all
@@ -175,24 +265,39 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
   uintptr_t colour = (uintptr_t)(h >> 27) % CS_COLOURS * 64u;
   c->pub.stack_top = top - colour;
   c->pub.stack_size = st->pool.stack_size - colour;
-
 out:
   pthread_mutex_unlock(&st->lock);
-  if (c == NULL) return rc;
-  c->pub.csi.limits.stack_limit = (uintptr_t)(top - st->pool.stack_size + st->reserve);
-  c->pub.parent_chain = (weft_stack_chain){WEFT_CHAIN_ABSENT, NULL};
-  c->pub.last_ancestor = &c->pub;
-  c->pub.values = (weft_payloads){0, 0, NULL};
-  c->func = f;
-  c->caller_vmctx = caller_vmctx;
-  c->store = caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
-  c->nparams = nparams;
-  c->nresults = nresults;
-  c->finished = false;
-  c->asan_fake = NULL;
-  c->asan_parent_bottom = NULL;
-  c->asan_parent_size = 0;
-  write_start(c, payload_cap(nparams, nresults));
+  *out = c;
+  return rc;
+}
+
+/* Finished continuations beyond CS_ZOMBIE_KEEP go back to the pool (and beyond its watermark,
+ * their memory to the system), as they did before reuse existed. */
+__attribute__((noinline)) static void trim_zombies(cs_state *st, cs_tls *t) {
+  pthread_mutex_lock(&st->lock);
+  reap_locked(st, t);
+  pthread_mutex_unlock(&st->lock);
+}
+
+int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
+                uint32_t nresults, weft_contref **out, weft_diag *d) {
+  cs_state *st = state;
+  uint64_t cap = payload_cap(nparams, nresults);
+  cs_tls *t = &tls;
+  *out = NULL;
+  if (CS_UNLIKELY(f == NULL))
+    return weft_host_diag(st->host, d, WEFT_ERR_MISUSE, UINT64_MAX, CS_ORIGIN,
+                          "null function reference");
+  cs_cont *c = reuse_zombie(st, t, cap);
+  if (CS_LIKELY(c != NULL)) {
+    if (CS_UNLIKELY(t->nzombies > CS_ZOMBIE_KEEP)) trim_zombies(st, t);
+  } else {
+    int rc = cs_check_arity(st, nparams, nresults, d);
+    if (rc != WEFT_OK) return rc;
+    rc = new_locked(st, t, &c, d);
+    if (rc != WEFT_OK) return rc;
+  }
+  init_fresh(st, c, caller_vmctx, f, nparams, nresults, cap);
   *out = &c->pub;
   return WEFT_OK;
 }
@@ -208,7 +313,13 @@ out:
 #define CS_ASAN_GAP 4096u
 #endif
 
-__attribute__((noinline, no_sanitize_address)) static bool run_body(cs_cont *c) {
+#if defined(WEFT_SANITIZE)
+__attribute__((noinline, no_sanitize_address))
+#else
+/* One frame fewer between the trampoline and the body: fewer stack lines to touch on the way out */
+__attribute__((always_inline)) inline
+#endif
+static bool run_body(cs_cont *c) {
   const weft_funcref *f = c->func;
   size_t n = (size_t)payload_cap(c->nparams, c->nresults);
 #if defined(WEFT_SANITIZE)
@@ -222,11 +333,19 @@ __attribute__((noinline, no_sanitize_address)) static bool run_body(cs_cont *c) 
   return f->array_call(f->vmctx, c->caller_vmctx, c->pub.args.data, n);
 }
 
+/* First finish on this thread for this state: arm the state's thread-exit key so an exiting
+ * thread recycles its finished list. Out of line: the run step stays call-free after the body. */
+__attribute__((noinline, cold)) static void arm_exit_key(cs_state *st, cs_tls *t) {
+  t->armed = st->gen;
+  if (st->has_exit_key && pthread_getspecific(st->exit_key) == NULL)
+    (void)pthread_setspecific(st->exit_key, st); /* failure: only a leak at thread exit */
+}
+
 uint64_t cs_cont_run(cs_cont *c) {
   cs_asan_arrive(NULL); /* records the resumer's stack in c (cs_asan_expect) */
   bool ok = run_body(c);
   uint64_t effect;
-  if (ok) {
+  if (CS_LIKELY(ok)) {
     c->pub.args.length = c->nresults;
     c->pub.csi.state = WEFT_STACK_RETURNED;
     effect = WEFT_EFFECT_MAKE(WEFT_EFFECT_RETURN, 0);
@@ -236,12 +355,13 @@ uint64_t cs_cont_run(cs_cont *c) {
     c->pub.csi.state = WEFT_STACK_TRAPPED;
     effect = WEFT_EFFECT_MAKE(WEFT_EFFECT_TRAP, 0);
   }
+  cs_tls *t = &tls;
   c->finished = true;
-  c->next = tls_zombies;
-  tls_zombies = c;
+  c->next = t->zombies;
+  t->zombies = c;
+  t->nzombies++;
   cs_state *st = c->owner;
-  if (st->has_exit_key && pthread_getspecific(st->exit_key) == NULL)
-    (void)pthread_setspecific(st->exit_key, st); /* failure: only a leak at thread exit */
+  if (CS_UNLIKELY(t->armed != st->gen)) arm_exit_key(st, t);
   /* this fiber dies: no fake stack to keep */
   cs_asan_leave(NULL, c->asan_parent_bottom, c->asan_parent_size);
   return effect;
@@ -261,9 +381,11 @@ int cs_cont_release(void *state, weft_contref *pub) {
     /* on a finished list: recycle it now if the list is this thread's; another thread's list
      * recycles it itself (recycling it here too would recycle it twice) */
     bool mine = false;
-    for (cs_cont **pp = &tls_zombies; *pp != NULL; pp = &(*pp)->next)
+    cs_tls *t = &tls;
+    for (cs_cont **pp = &t->zombies; *pp != NULL; pp = &(*pp)->next)
       if (*pp == c) {
         *pp = c->next;
+        t->nzombies--;
         mine = true;
         break;
       }
@@ -280,9 +402,10 @@ int cs_cont_release(void *state, weft_contref *pub) {
 
 void cs_collect(void *state) {
   cs_state *st = state;
-  if (tls_zombies == NULL) return;
+  cs_tls *t = &tls;
+  if (t->zombies == NULL) return;
   pthread_mutex_lock(&st->lock);
-  reap_locked(st);
+  reap_locked(st, t);
   pthread_mutex_unlock(&st->lock);
 }
 
@@ -312,6 +435,9 @@ void cs_stats(void *state, weft_contstacks_stats *out) {
   pthread_mutex_lock(&st->lock);
   s.live = st->live;
   s.created = st->created;
+  for (const cs_block *b = st->blocks; b != NULL; b = b->next)
+    for (uint32_t i = 0; i < CS_CONT_BLOCK; i++)
+      s.created += atomic_load_explicit(&b->conts[i].uses, memory_order_relaxed);
   cs_pool_stats(&st->pool, &s);
   pthread_mutex_unlock(&st->lock);
   s.abi_version = WEFT_ABI_VERSION;
@@ -326,14 +452,20 @@ bool cs_guard_lookup(void *state, uintptr_t addr) {
 
 void cs_cont_fini(cs_state *st) {
   /* drop this thread's zombies of this state (other threads' lists must be empty by now) */
-  for (cs_cont **pp = &tls_zombies; *pp != NULL;) {
-    if ((*pp)->owner == st) *pp = (*pp)->next;
-    else pp = &(*pp)->next;
+  cs_tls *t = &tls;
+  for (cs_cont **pp = &t->zombies; *pp != NULL;) {
+    if ((*pp)->owner == st) {
+      *pp = (*pp)->next;
+      t->nzombies--;
+    } else {
+      pp = &(*pp)->next;
+    }
   }
+  if (t->armed == st->gen) t->armed = 0;
   cs_block *b = st->blocks;
   while (b != NULL) {
     cs_block *next = b->next;
-    st->host->free(st->host->host, b);
+    st->host->free(st->host->host, b->raw);
     b = next;
   }
   st->blocks = NULL;
