@@ -302,22 +302,26 @@ static void put(uint8_t *at, uint32_t size, const uint8_t *slot, uint32_t width)
  * NULL when no gc plugin is loaded, memory ran out or the heap limit is reached. */
 static void *alloc_obj(weft_store_ctx *ctx, const weft_module *ir, uint32_t typeidx, uint32_t len,
                        const void *vals, size_t stride, bool fixed, uint32_t width,
-                       uint32_t init_width) {
+                       uint32_t init_width, const weft_gc_type **out_ty) {
   heap_entry *e = heap_of(ctx);
   if (e == NULL || typeidx >= ir->ntypes) return NULL;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
+  /* the store's inline-allocation regions (vm.h): idempotent, so done on every slow path */
+  if (WEFT_HAS(e->gi, weft_gc_iface, bind_regions) && e->gi->bind_regions != NULL)
+    e->gi->bind_regions(e->heap, ctx->gc_regions, WEFT_GC_NREGIONS);
   const weft_gc_type *ty;
   uint32_t slot = typeidx & 63u;
   if (e->layouts[slot].ty != NULL && e->layouts[slot].ir == ir && e->layouts[slot].idx == typeidx) {
     ty = e->layouts[slot].ty;
   } else {
+    weft_diag d;
+    memset(&d, 0, sizeof d);
     ty = e->gi->type_layout(e->heap, ir, typeidx, &d);
     if (ty == NULL) return NULL;
     e->layouts[slot].ir = ir;
     e->layouts[slot].idx = typeidx;
     e->layouts[slot].ty = ty;
   }
+  if (out_ty != NULL) *out_ty = ty;
   const uint8_t *v = vals;
   uint8_t *o;
   if (ty->kind == WEFT_GC_STRUCT) {
@@ -348,9 +352,13 @@ static _Noreturn void out_of_memory(void *vmctx) {
 static void *lc_alloc(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *vals,
                       bool fixed) {
   weft_vmctx_header *h = vmctx;
-  void *o = alloc_obj(h->store_ctx, ((weft_instance_t *)h->instance)->ir, typeidx, len, vals,
-                      sizeof(uint64_t), fixed, sizeof(uint64_t), 16);
+  weft_instance_t *inst = h->instance;
+  const weft_gc_type *ty = NULL;
+  void *o = alloc_obj(h->store_ctx, inst->ir, typeidx, len, vals, sizeof(uint64_t), fixed,
+                      sizeof(uint64_t), 16, &ty);
   if (o == NULL) out_of_memory(vmctx);
+  /* the layout for the inline fast path of generated code (vm.h weft_vmctx_layout.gc_types) */
+  ((const void **)((uint8_t *)vmctx + inst->layout.gc_types))[typeidx] = ty;
   return o;
 }
 
@@ -369,7 +377,7 @@ void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, cons
 void *core_gc_new(weft_instance_t *inst, uint32_t typeidx, uint32_t len, const weft_val_raw *vals,
                   bool fixed) {
   return alloc_obj(inst->store->ctx, inst->ir, typeidx, len, vals, sizeof(weft_val_raw), fixed,
-                   sizeof(weft_val_raw), sizeof(weft_val_raw));
+                   sizeof(weft_val_raw), sizeof(weft_val_raw), NULL);
 }
 
 /* -- Bulk array instructions ----------------------------------------------------------------- */
@@ -449,7 +457,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
       uint64_t seglen = b < ir->nelems && !inst->elem_dropped[b] ? ir->elems[b].nitems : 0;
       if (!fits(soff, n, seglen)) trap(vmctx, WEFT_TRAP_TABLE_OOB);
     }
-    weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false, 0, 0);
+    weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false, 0, 0, NULL);
     if (arr == NULL) out_of_memory(vmctx);
     if (op == WEFT_OP_ARRAY_NEW_DATA) {
       if (n > 0) memcpy(elems(arr), ir->datas[b].bytes + soff, (size_t)n * z);

@@ -105,6 +105,21 @@ typedef struct weft_stack_chain {
 } weft_stack_chain;
 _Static_assert(sizeof(weft_stack_chain) == 16, "weft_stack_chain layout");
 
+/* Inline GC allocation (gc plugin + codegen). Region k hands out cells of (k + 1) * 16 bytes: the
+ * generated code of struct.new (and small fixed-size arrays) bumps `ptr` by the cell size while
+ * ptr + cell <= end, writes the object's header and fields, and otherwise calls the allocation
+ * libcall, which refills the region (and may collect). The gc heap of the store owns the memory
+ * and writes ptr/end (weft_gc_iface.bind_regions); a heap that wants every allocation to go
+ * through the libcall (no heap yet, stress mode, no support) leaves ptr == end == 0. Cells between
+ * ptr and end are free: the heap knows the region's start and retires it before a collection. */
+#define WEFT_GC_NREGIONS 32u
+#define WEFT_GC_REGION_CELL(k) (((uint32_t)(k) + 1u) * 16u)
+typedef struct weft_gc_region {
+  uintptr_t ptr; /* @0 next free cell */
+  uintptr_t end; /* @8 end of the free run */
+} weft_gc_region;
+_Static_assert(sizeof(weft_gc_region) == 16, "weft_gc_region layout");
+
 /* Per store. Every vmctx points to it. Only the fields above `core_private` are ABI.
  * Every host -> Wasm entry (core/entry.c) saves limits, the exit pc/fp and stack_chain, sets
  * stack_limit at the outermost entry, and restores them all when the call returns or traps. */
@@ -123,6 +138,7 @@ typedef struct weft_store_ctx {
   void *exn_objects;             /* @104 the store's exception objects (core/exn.c's list) */
   uint64_t trap_elem;            /* @112 table index of a WEFT_TRAP_UNINITIALIZED_ELEMENT raised
                                          through the TRAP libcall (named in its message) */
+  weft_gc_region gc_regions[WEFT_GC_NREGIONS]; /* @120 inline allocation (see weft_gc_region) */
   uint8_t core_private[];
 } weft_store_ctx;
 _Static_assert(offsetof(weft_store_ctx, last_wasm_exit_pc) == 32, "weft_store_ctx layout");
@@ -131,6 +147,7 @@ _Static_assert(offsetof(weft_store_ctx, trap_code) == 64, "weft_store_ctx layout
 _Static_assert(offsetof(weft_store_ctx, store) == 88, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, pending_exn) == 96, "weft_store_ctx layout");
 _Static_assert(offsetof(weft_store_ctx, trap_elem) == 112, "weft_store_ctx layout");
+_Static_assert(offsetof(weft_store_ctx, gc_regions) == 120, "weft_store_ctx layout");
 
 /* -- Instance vmctx --------------------------------------------------------------------------- */
 
@@ -157,11 +174,15 @@ _Static_assert(sizeof(weft_vmctx_header) == 32, "weft_vmctx_header layout");
  *   type_ids  uint32_t[ntypes]           canonical id per module type index
  *   rtts      const weft_rtt *[ntypes]
  *   own_funcs weft_funcref[nfuncs - nfunc_imports]  the funcrefs of defined functions
- *   own_mems, own_tables, own_globals, own_tags: storage for defined entities */
+ *   own_mems, own_tables, own_globals, own_tags: storage for defined entities
+ *   gc_types  const void *[ntypes]       the gc plugin's weft_gc_type of each struct/array type,
+ *                                        NULL until the allocation libcall first meets the type
+ *                                        (generated code takes the libcall while it is NULL) */
 typedef struct weft_vmctx_layout {
   uint32_t funcs, mems, tables, globals, tags, type_ids, rtts;
   uint32_t own_funcs, own_mems, own_tables, own_globals, own_tags;
   uint32_t size;
+  uint32_t gc_types; /* appended (part gcalloc) */
 } weft_vmctx_layout;
 
 static inline uint32_t weft_vmctx_align_(uint32_t x, uint32_t a) { return (x + a - 1) & ~(a - 1); }
@@ -183,6 +204,8 @@ static inline void weft_vmctx_layout_compute(weft_vmctx_layout *l, const weft_mo
   o = weft_vmctx_align_(o, 16);
   l->own_globals = o; o += (uint32_t)sizeof(weft_vm_global) * (m->nglobals - m->nglobal_imports);
   l->own_tags = o;    o += (uint32_t)sizeof(weft_vm_tag) * (m->ntags - m->ntag_imports);
+  o = weft_vmctx_align_(o, 8);
+  l->gc_types = o;    o += 8u * m->ntypes;
   l->size = weft_vmctx_align_(o, 16);
 }
 

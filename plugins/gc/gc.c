@@ -73,6 +73,7 @@ static const weft_gc_iface iface = {
     .is_object = gc_is_object,
     .safepoint = gc_safepoint,
     .stats = gc_stats,
+    .bind_regions = gc_bind_regions,
 };
 
 WEFT_PLUGIN_DEFINE(gc, .name = "gc", .kind = WEFT_PLUGIN_GC, .version = "0.1.0", .keys = keys,

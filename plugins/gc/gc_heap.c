@@ -1,17 +1,19 @@
-/* plugins/gc/gc_heap.c -- the heap of the "gc" plugin: blocks, allocation, sweeping, accounting.
+/* plugins/gc/gc_heap.c -- the heap of the "gc" plugin: blocks, allocation regions, sweeping.
  *
- * Small objects (up to GC_SMALL_MAX bytes) live in 64 KiB blocks of one cell size, handed out from a
- * per-class free list or by bumping through a fresh block; large ones are single host allocations.
- * The span table (sorted by address) answers "is this the start of a live object". Non-moving.
+ * Small objects (up to GC_SMALL_MAX bytes) live in 64 KiB blocks of one cell size; a cell whose
+ * header type is NULL is free. Allocation bumps through a region (a run of free cells) per size
+ * class, which generated code shares through the store's weft_gc_region array (vm.h); a refill
+ * finds the next run, a collection retires every region first. Large objects are single host
+ * allocations in a sorted span table. Blocks are found by address through a hash. Non-moving.
  * Depends on: gc_int.h, the host table (alloc/free), gc_mark.c (marking).
  */
 #include <string.h>
 
 #include "gc_int.h"
 
-/* -- Spans ----------------------------------------------------------------------------------- */
+/* -- Large objects --------------------------------------------------------------------------- */
 
-/* Index of the span containing addr, or SIZE_MAX. */
+/* Index of the large object containing addr, or SIZE_MAX. */
 static size_t span_find(const weft_gc_heap *h, uintptr_t addr) {
   size_t lo = 0, hi = h->nspans;
   while (lo < hi) {
@@ -23,7 +25,7 @@ static size_t span_find(const weft_gc_heap *h, uintptr_t addr) {
   return SIZE_MAX;
 }
 
-static bool span_insert(weft_gc_heap *h, uintptr_t lo, uintptr_t hi, gc_block *blk) {
+static bool span_insert(weft_gc_heap *h, uintptr_t lo, uintptr_t hi) {
   if (h->nspans == h->capspans) {
     size_t cap = h->capspans ? h->capspans * 2 : 64;
     gc_span *n = h->host->realloc(h->host->host, h->spans, cap * sizeof *n);
@@ -36,9 +38,54 @@ static bool span_insert(weft_gc_heap *h, uintptr_t lo, uintptr_t hi, gc_block *b
     h->spans[i] = h->spans[i - 1];
     i--;
   }
-  h->spans[i] = (gc_span){lo, hi, blk};
+  h->spans[i] = (gc_span){lo, hi};
   h->nspans++;
   return true;
+}
+
+/* -- Block hash ------------------------------------------------------------------------------ */
+
+static size_t bhash_slot(uintptr_t mem, size_t cap) {
+  uint64_t k = (uint64_t)(mem >> 16) * 0x9E3779B97F4A7C15ull;
+  return (size_t)(k >> 20) & (cap - 1);
+}
+
+static void bhash_put(gc_block **tab, size_t cap, gc_block *b) {
+  size_t i = bhash_slot((uintptr_t)b->mem, cap);
+  while (tab[i] != NULL) i = (i + 1) & (cap - 1);
+  tab[i] = b;
+}
+
+/* Rebuild the hash from the class lists with room for `extra` more blocks. */
+static bool bhash_rebuild(weft_gc_heap *h, size_t extra) {
+  size_t n = 0;
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) n += h->classes[c].nblocks;
+  size_t cap = h->bhash_cap ? h->bhash_cap : 64;
+  while (cap < 2 * (n + extra)) cap *= 2;
+  if (cap != h->bhash_cap) {
+    gc_block **t = h->host->alloc(h->host->host, cap * sizeof *t);
+    if (t == NULL) return false;
+    h->host->free(h->host->host, h->bhash);
+    h->bhash = t;
+    h->bhash_cap = cap;
+  }
+  memset(h->bhash, 0, h->bhash_cap * sizeof *h->bhash);
+  for (uint32_t c = 0; c < GC_NCLASSES; c++)
+    for (uint32_t i = 0; i < h->classes[c].nblocks; i++)
+      bhash_put(h->bhash, h->bhash_cap, h->classes[c].blocks[i]);
+  h->nblocks = n;
+  return true;
+}
+
+static const gc_block *bhash_find(const weft_gc_heap *h, uintptr_t mem) {
+  if (h->bhash_cap == 0) return NULL;
+  size_t i = bhash_slot(mem, h->bhash_cap);
+  for (;;) {
+    const gc_block *b = h->bhash[i];
+    if (b == NULL) return NULL;
+    if ((uintptr_t)b->mem == mem) return b;
+    i = (i + 1) & (h->bhash_cap - 1);
+  }
 }
 
 /* -- Objects --------------------------------------------------------------------------------- */
@@ -46,25 +93,27 @@ static bool span_insert(weft_gc_heap *h, uintptr_t lo, uintptr_t hi, gc_block *b
 bool gc_is_object(const weft_gc_heap *h, const void *ref) {
   uintptr_t a = (uintptr_t)ref;
   if (h == NULL || a == 0 || (a & (GC_CELL_STEP - 1)) != 0) return false;
+  const gc_block *b = bhash_find(h, a & ~(uintptr_t)(GC_BLOCK_SIZE - 1));
+  if (b != NULL) {
+    uintptr_t off = a - (uintptr_t)b->mem;
+    if (off % b->cell != 0 || off / b->cell >= b->ncells) return false;
+    return ((const weft_gc_header *)ref)->type != NULL;
+  }
   size_t i = span_find(h, a);
   if (i == SIZE_MAX) return false;
-  const gc_span *s = &h->spans[i];
-  if (s->blk == NULL) return a == s->lo && ((const weft_gc_header *)ref)->type != NULL;
-  uintptr_t off = a - s->lo;
-  if (off % s->blk->cell != 0 || off / s->blk->cell >= s->blk->carved) return false;
-  return ((const weft_gc_header *)ref)->type != NULL;
+  return a == h->spans[i].lo && ((const weft_gc_header *)ref)->type != NULL;
 }
 
 void gc_for_each_object(weft_gc_heap *h, void (*fn)(weft_gc_heap *h, weft_gc_header *o)) {
-  for (size_t i = 0; i < h->nspans; i++) {
-    gc_span *s = &h->spans[i];
-    if (s->blk == NULL) {
-      fn(h, (weft_gc_header *)s->lo);
-      continue;
-    }
-    for (uint32_t c = 0; c < s->blk->carved; c++) {
-      weft_gc_header *o = (weft_gc_header *)(s->blk->mem + (size_t)c * s->blk->cell);
-      if (o->type != NULL) fn(h, o);
+  for (size_t i = 0; i < h->nspans; i++) fn(h, (weft_gc_header *)h->spans[i].lo);
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) {
+    gc_class *k = &h->classes[c];
+    for (uint32_t i = 0; i < k->nblocks; i++) {
+      gc_block *b = k->blocks[i];
+      for (uint32_t j = 0; j < b->ncells; j++) {
+        weft_gc_header *o = (weft_gc_header *)(b->mem + (size_t)j * b->cell);
+        if (o->type != NULL) fn(h, o);
+      }
     }
   }
 }
@@ -85,6 +134,7 @@ int gc_heap_new(void *state, const weft_gc_roots *roots, weft_gc_heap **out, wef
     h->roots = *roots;
     h->has_roots = true;
   }
+  h->rg = h->own_rg;
   h->extern_type.kind = WEFT_GC_EXTERN;
   h->extern_type.size = WEFT_GC_HEADER_SIZE + 16u;
   h->next_gc = st->min_heap;
@@ -92,27 +142,61 @@ int gc_heap_new(void *state, const weft_gc_roots *roots, weft_gc_heap **out, wef
   return WEFT_OK;
 }
 
-static void free_span_memory(weft_gc_heap *h, gc_span *s) {
-  if (s->blk != NULL) {
-    h->host->free(h->host->host, s->blk->raw);
-    h->host->free(h->host->host, s->blk);
-  } else {
-    h->host->free(h->host->host, (void *)s->lo);
-  }
+static void block_free(weft_gc_heap *h, gc_block *b) {
+  h->host->free(h->host->host, b->raw);
+  h->host->free(h->host->host, b);
 }
 
 void gc_heap_free(weft_gc_heap *h) {
   if (h == NULL) return;
-  for (size_t i = 0; i < h->nspans; i++) free_span_memory(h, &h->spans[i]);
+  for (size_t i = 0; i < h->nspans; i++) h->host->free(h->host->host, (void *)h->spans[i].lo);
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) {
+    gc_class *k = &h->classes[c];
+    for (uint32_t i = 0; i < k->nblocks; i++) block_free(h, k->blocks[i]);
+    h->host->free(h->host->host, k->blocks);
+  }
+  if (h->rg != h->own_rg) memset(h->rg, 0, GC_NCLASSES * sizeof *h->rg);
+  h->host->free(h->host->host, h->bhash);
   h->host->free(h->host->host, h->spans);
   h->host->free(h->host->host, h->mstack);
   gc_types_free(h);
   h->host->free(h->host->host, h);
 }
 
-/* -- Allocation ------------------------------------------------------------------------------ */
+void gc_bind_regions(weft_gc_heap *h, weft_gc_region *regions, uint32_t n) {
+  if (h == NULL || h->st->stress) return; /* stress: every allocation is a call (and collects) */
+  weft_gc_region *to = regions != NULL && n == GC_NCLASSES ? regions : h->own_rg;
+  if (to == h->rg) return;
+  memcpy(to, h->rg, GC_NCLASSES * sizeof *to);
+  if (h->rg != h->own_rg) memset(h->rg, 0, GC_NCLASSES * sizeof *h->rg);
+  h->rg = to;
+}
 
-static gc_block *block_new(weft_gc_heap *h, uint32_t cell) {
+/* -- Allocation regions ---------------------------------------------------------------------- */
+
+void gc_retire_regions(weft_gc_heap *h) {
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) {
+    weft_gc_region *r = &h->rg[c];
+    if (r->end == 0) continue;
+    uint32_t cell = (c + 1) * GC_CELL_STEP;
+    h->live_objects += (r->ptr - h->classes[c].rstart) / cell;
+    h->live_bytes -= r->end - r->ptr;
+    r->ptr = r->end = 0;
+  }
+}
+
+/* A new zeroed block of class c (every cell free), or NULL when memory ran out. */
+static gc_block *block_new(weft_gc_heap *h, uint32_t c) {
+  gc_class *k = &h->classes[c];
+  uint32_t cell = (c + 1) * GC_CELL_STEP;
+  if (k->nblocks == k->capblocks) {
+    uint32_t cap = k->capblocks ? k->capblocks * 2 : 16;
+    gc_block **n = h->host->realloc(h->host->host, k->blocks, cap * sizeof *n);
+    if (n == NULL) return NULL;
+    k->blocks = n;
+    k->capblocks = cap;
+  }
+  if (2 * (h->nblocks + 1) > h->bhash_cap && !bhash_rebuild(h, 1)) return NULL;
   gc_block *b = h->host->alloc(h->host->host, sizeof *b);
   if (b == NULL) return NULL;
   void *raw = h->host->alloc(h->host->host, 2 * (size_t)GC_BLOCK_SIZE);
@@ -122,34 +206,54 @@ static gc_block *block_new(weft_gc_heap *h, uint32_t cell) {
   }
   uintptr_t a = ((uintptr_t)raw + GC_BLOCK_SIZE - 1) & ~(uintptr_t)(GC_BLOCK_SIZE - 1);
   *b = (gc_block){.mem = (uint8_t *)a, .raw = raw, .cell = cell, .ncells = GC_BLOCK_SIZE / cell};
-  if (!span_insert(h, a, a + (uintptr_t)b->ncells * cell, b)) {
-    h->host->free(h->host->host, raw);
-    h->host->free(h->host->host, b);
-    return NULL;
-  }
+  memset(b->mem, 0, GC_BLOCK_SIZE);
+  k->blocks[k->nblocks++] = b;
+  bhash_put(h->bhash, h->bhash_cap, b);
+  h->nblocks++;
   h->heap_bytes += 2 * (uint64_t)GC_BLOCK_SIZE;
   return b;
 }
 
-/* A cell of class c, or NULL when memory ran out. */
-static void *small_cell(weft_gc_heap *h, uint32_t c) {
+static weft_gc_header *cell_at(const gc_block *b, uint32_t i) {
+  return (weft_gc_header *)(b->mem + (size_t)i * b->cell);
+}
+
+/* Point region c at the next run of free cells (a new block when no block has one). The run's
+ * bytes count as live until the region is retired. false when memory ran out. */
+static bool refill(weft_gc_heap *h, uint32_t c) {
   gc_class *k = &h->classes[c];
-  if (k->free != NULL) {
-    void *cell = k->free;
-    k->free = *(void **)((uint8_t *)cell + 8);
-    size_t i = span_find(h, (uintptr_t)cell);
-    if (i != SIZE_MAX && h->spans[i].blk != NULL) h->spans[i].blk->live++;
-    return cell;
+  weft_gc_region *r = &h->rg[c];
+  uint32_t cell = (c + 1) * GC_CELL_STEP;
+  uint64_t room = h->st->heap_limit > h->live_bytes ? h->st->heap_limit - h->live_bytes : 0;
+  uint64_t most = room / cell; /* cells the heap limit still allows */
+  if (most == 0) return false;
+  gc_block *b = NULL;
+  uint32_t i = 0, j = 0;
+  for (; k->cur_blk < k->nblocks; k->cur_blk++, k->cur_cell = 0) {
+    gc_block *x = k->blocks[k->cur_blk];
+    if (x->live == x->ncells) continue;
+    i = k->cur_cell;
+    while (i < x->ncells && cell_at(x, i)->type != NULL) i++;
+    if (i == x->ncells) continue;
+    j = i + 1;
+    while (j < x->ncells && j - i < most && cell_at(x, j)->type == NULL) j++;
+    k->cur_cell = j;
+    b = x;
+    break;
   }
-  if (k->bump == NULL || k->bump->carved == k->bump->ncells) {
-    k->bump = block_new(h, (c + 1) * GC_CELL_STEP);
-    if (k->bump == NULL) return NULL;
+  if (b == NULL) {
+    b = block_new(h, c);
+    if (b == NULL) return false;
+    k->cur_blk = k->nblocks - 1;
+    i = 0;
+    j = b->ncells < most ? b->ncells : (uint32_t)most;
+    k->cur_cell = j;
   }
-  gc_block *b = k->bump;
-  void *cell = b->mem + (size_t)b->carved * b->cell;
-  b->carved++;
-  b->live++;
-  return cell;
+  r->ptr = (uintptr_t)b->mem + (uintptr_t)i * cell;
+  r->end = (uintptr_t)b->mem + (uintptr_t)j * cell;
+  k->rstart = r->ptr;
+  h->live_bytes += (uint64_t)(j - i) * cell;
+  return true;
 }
 
 /* Bytes an object of `size` bytes takes from the heap. */
@@ -161,30 +265,51 @@ static uint64_t footprint(uint64_t size) {
 static void *alloc_object(weft_gc_heap *h, const weft_gc_type *ty, uint64_t size, uint32_t length) {
   uint64_t need = footprint(size);
   if (need > h->st->heap_limit) return NULL;
-  if (!h->collecting && h->has_roots &&
-      (h->st->stress || h->live_bytes + need > h->next_gc ||
-       h->live_bytes + need > h->st->heap_limit))
-    gc_collect(h);
-  if (h->live_bytes + need > h->st->heap_limit) return NULL;
-  void *o;
+  void *o = NULL;
   if (size <= GC_SMALL_MAX) {
-    o = small_cell(h, (uint32_t)(need / GC_CELL_STEP) - 1);
+    uint32_t c = (uint32_t)(need / GC_CELL_STEP) - 1;
+    weft_gc_region *r = &h->rg[c];
+    if (r->end - r->ptr < need || h->st->stress) { /* the region is used up: refill */
+      if (!h->collecting && h->has_roots &&
+          (h->st->stress || h->live_bytes + need > h->next_gc ||
+           h->live_bytes + need > h->st->heap_limit))
+        gc_collect(h);
+      if (r->end != 0) { /* retire this region alone (a collection retired them all) */
+        h->live_objects += (r->ptr - h->classes[c].rstart) / need;
+        h->live_bytes -= r->end - r->ptr;
+        r->ptr = r->end = 0;
+      }
+      if (!refill(h, c)) return NULL;
+    }
+    o = (void *)r->ptr;
+    r->ptr += need;
+    if (h->rg == h->own_rg && h->st->stress) { /* no region survives an allocation in stress */
+      h->live_objects++;
+      h->live_bytes -= r->end - r->ptr;
+      r->ptr = r->end = 0;
+    }
+    memset(o, 0, (size_t)need);
   } else {
+    if (!h->collecting && h->has_roots &&
+        (h->st->stress || h->live_bytes + need > h->next_gc ||
+         h->live_bytes + need > h->st->heap_limit))
+      gc_collect(h);
+    if (h->live_bytes + need > h->st->heap_limit) return NULL;
     o = h->host->alloc(h->host->host, (size_t)size);
     if (o != NULL && (((uintptr_t)o & (GC_CELL_STEP - 1)) != 0 ||
-                      !span_insert(h, (uintptr_t)o, (uintptr_t)o + (uintptr_t)size, NULL))) {
+                      !span_insert(h, (uintptr_t)o, (uintptr_t)o + (uintptr_t)size))) {
       h->host->free(h->host->host, o);
       o = NULL;
     }
-    if (o != NULL) h->heap_bytes += size;
+    if (o == NULL) return NULL;
+    memset(o, 0, (size_t)size);
+    h->heap_bytes += size;
+    h->live_bytes += need;
+    h->live_objects++;
   }
-  if (o == NULL) return NULL;
-  memset(o, 0, (size_t)need);
   weft_gc_header *hd = o;
   hd->type = ty;
   hd->length = length;
-  h->live_bytes += need;
-  h->live_objects++;
   return o;
 }
 
@@ -208,59 +333,59 @@ void *gc_alloc_extern(weft_gc_heap *h, void *host_ref) {
 
 /* -- Sweeping -------------------------------------------------------------------------------- */
 
+/* Frees unmarked objects and clears the marks; empty blocks go back to the host. The regions must
+ * have been retired (gc_collect does). */
 void gc_sweep(weft_gc_heap *h) {
-  for (uint32_t c = 0; c < GC_NCLASSES; c++) h->classes[c].free = NULL;
   size_t keep = 0;
   for (size_t i = 0; i < h->nspans; i++) {
     gc_span s = h->spans[i];
-    if (s.blk == NULL) {
-      weft_gc_header *o = (weft_gc_header *)s.lo;
-      if (o->flags & GC_MARK) {
-        o->flags &= ~GC_MARK;
-        h->spans[keep++] = s;
-      } else {
-        h->live_bytes -= s.hi - s.lo;
-        h->heap_bytes -= s.hi - s.lo;
-        h->live_objects--;
-        h->freed_objects++;
-        free_span_memory(h, &s);
-      }
+    weft_gc_header *o = (weft_gc_header *)s.lo;
+    if (o->flags & GC_MARK) {
+      o->flags &= ~GC_MARK;
+      h->spans[keep++] = s;
       continue;
     }
-    gc_block *b = s.blk;
-    gc_class *k = &h->classes[b->cell / GC_CELL_STEP - 1];
-    void *freelist = k->free;
-    uint32_t live = 0;
-    for (uint32_t c = 0; c < b->carved; c++) {
-      weft_gc_header *o = (weft_gc_header *)(b->mem + (size_t)c * b->cell);
-      if (o->type != NULL && (o->flags & GC_MARK)) {
-        o->flags &= ~GC_MARK;
-        live++;
-        continue;
-      }
-      if (o->type != NULL) {
-        o->type = NULL;
-        h->live_bytes -= b->cell;
-        h->live_objects--;
-        h->freed_objects++;
-      }
-    }
-    b->live = live;
-    if (live == 0 && k->bump != b) {
-      h->heap_bytes -= 2 * (uint64_t)GC_BLOCK_SIZE;
-      free_span_memory(h, &s);
-      continue;
-    }
-    for (uint32_t c = b->carved; c-- > 0;) {
-      uint8_t *cell = b->mem + (size_t)c * b->cell;
-      if (((weft_gc_header *)cell)->type != NULL) continue;
-      *(void **)(cell + 8) = freelist;
-      freelist = cell;
-    }
-    k->free = freelist;
-    h->spans[keep++] = s;
+    h->live_bytes -= s.hi - s.lo;
+    h->heap_bytes -= s.hi - s.lo;
+    h->live_objects--;
+    h->freed_objects++;
+    h->host->free(h->host->host, (void *)s.lo);
   }
   h->nspans = keep;
+  bool freed_block = false;
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) {
+    gc_class *k = &h->classes[c];
+    uint32_t nb = 0;
+    for (uint32_t bi = 0; bi < k->nblocks; bi++) {
+      gc_block *b = k->blocks[bi];
+      uint32_t live = 0, dead = 0;
+      for (uint32_t j = 0; j < b->ncells; j++) {
+        weft_gc_header *o = cell_at(b, j);
+        if (o->type == NULL) continue;
+        if (o->flags & GC_MARK) {
+          o->flags &= ~GC_MARK;
+          live++;
+        } else {
+          o->type = NULL;
+          dead++;
+        }
+      }
+      h->live_bytes -= (uint64_t)dead * b->cell;
+      h->live_objects -= dead;
+      h->freed_objects += dead;
+      b->live = live;
+      if (live == 0) {
+        h->heap_bytes -= 2 * (uint64_t)GC_BLOCK_SIZE;
+        block_free(h, b);
+        freed_block = true;
+        continue;
+      }
+      k->blocks[nb++] = b;
+    }
+    k->nblocks = nb;
+    k->cur_blk = k->cur_cell = 0;
+  }
+  if (freed_block) (void)bhash_rebuild(h, 0); /* cannot fail: the table only shrinks or stays */
 }
 
 /* -- Collection ------------------------------------------------------------------------------ */
@@ -269,6 +394,7 @@ void gc_collect(weft_gc_heap *h) {
   if (h == NULL || h->collecting) return;
   if (h->has_roots && h->roots.can_collect != NULL && !h->roots.can_collect(h->roots.ud)) return;
   h->collecting = true;
+  gc_retire_regions(h);
   gc_mark_from_roots(h);
   gc_sweep(h);
   h->collections++;
@@ -288,6 +414,12 @@ void gc_stats(const weft_gc_heap *h, weft_gc_stats *out) {
   s.collections = h->collections;
   s.live_bytes = h->live_bytes;
   s.live_objects = h->live_objects;
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) { /* the regions as if retired now */
+    const weft_gc_region *r = &h->rg[c];
+    if (r->end == 0) continue;
+    s.live_objects += (r->ptr - h->classes[c].rstart) / ((c + 1) * GC_CELL_STEP);
+    s.live_bytes -= r->end - r->ptr;
+  }
   s.heap_bytes = h->heap_bytes;
   s.freed_objects = h->freed_objects;
   s.next_collection = h->next_gc;

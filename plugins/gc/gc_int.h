@@ -19,6 +19,7 @@
 #define GC_SMALL_MAX 512u
 #define GC_NCLASSES (GC_SMALL_MAX / GC_CELL_STEP)
 #define GC_MARK 0x1u
+_Static_assert(GC_NCLASSES == WEFT_GC_NREGIONS, "one allocation region per size class");
 
 /* -- Plugin state ---------------------------------------------------------------------------- */
 
@@ -33,24 +34,25 @@ typedef struct gc_state {
 /* -- Heap ------------------------------------------------------------------------------------ */
 
 typedef struct gc_block {
-  uint8_t *mem;        /* GC_BLOCK_SIZE bytes, GC_BLOCK_SIZE-aligned */
+  uint8_t *mem;        /* GC_BLOCK_SIZE bytes, GC_BLOCK_SIZE-aligned, zeroed when made */
   void *raw;           /* what the host allocated (mem lies inside) */
   uint32_t cell;       /* bytes per cell */
-  uint32_t ncells;     /* cells in the block */
-  uint32_t carved;     /* cells handed out at least once: [0, carved) hold objects or free cells */
-  uint32_t live;       /* live cells after the last sweep plus allocations since */
+  uint32_t ncells;     /* cells in the block; a cell whose header type is NULL is free */
+  uint32_t live;       /* live cells after the last sweep (a full block is skipped by refills) */
 } gc_block;
 
-/* An address range of the heap: a block (blk != NULL) or one large object. */
+/* A large object (more than GC_SMALL_MAX bytes): one host allocation. */
 typedef struct gc_span {
   uintptr_t lo, hi;
-  gc_block *blk;
 } gc_span;
 
-/* Per size class: the free list (threaded through free cells at offset 8) and the bump block. */
+/* Per size class: its blocks and where the next refill looks for a run of free cells. The class's
+ * allocation region (ptr/end) is h->rg[class]; rstart is where the current region began. */
 typedef struct gc_class {
-  void *free;
-  gc_block *bump;
+  gc_block **blocks;
+  uint32_t nblocks, capblocks;
+  uint32_t cur_blk, cur_cell;
+  uintptr_t rstart;
 } gc_class;
 
 typedef struct gc_type_node {
@@ -66,9 +68,15 @@ struct weft_gc_heap {
   const weft_host_api *host;
   weft_gc_roots roots;
   bool has_roots;
-  gc_span *spans; /* sorted by lo */
+  gc_span *spans; /* large objects, sorted by lo */
   size_t nspans, capspans;
   gc_class classes[GC_NCLASSES];
+  /* blocks by address (mem >> 16): open addressing, rebuilt by every sweep */
+  gc_block **bhash;
+  size_t bhash_cap, nblocks;
+  /* allocation regions: the store's (bind_regions) or own_rg; see vm.h weft_gc_region */
+  weft_gc_region *rg;
+  weft_gc_region own_rg[GC_NCLASSES];
   gc_type_node *types;
   weft_gc_type extern_type;
   /* marking */
@@ -76,7 +84,8 @@ struct weft_gc_heap {
   size_t mlen, mcap;
   bool moverflow;
   bool collecting;
-  /* accounting */
+  /* accounting: live_bytes counts whole regions handed out; the unused tail is given back and the
+   * objects in the used part are counted when the region is retired */
   uint64_t live_bytes, live_objects, heap_bytes, next_gc;
   uint64_t collections, freed_objects;
 };
@@ -92,6 +101,9 @@ void gc_collect(weft_gc_heap *h);
 void gc_safepoint(weft_gc_heap *h);
 void gc_stats(const weft_gc_heap *h, weft_gc_stats *out);
 void gc_sweep(weft_gc_heap *h);
+void gc_bind_regions(weft_gc_heap *h, weft_gc_region *regions, uint32_t n);
+/* Give back the unused part of every allocation region and count the objects in the used part. */
+void gc_retire_regions(weft_gc_heap *h);
 /* Each live object of the heap, in address order; `fn` must not allocate. */
 void gc_for_each_object(weft_gc_heap *h, void (*fn)(weft_gc_heap *h, weft_gc_header *o));
 

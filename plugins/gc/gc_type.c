@@ -58,7 +58,7 @@ const weft_gc_type *gc_type_layout(weft_gc_heap *h, const weft_module *m, uint32
       if (gc_ref(m, ft)) ref_offs[r++] = (uint32_t)off;
       off += sz;
     }
-    off = (off + 7) & ~(uint64_t)7;
+    off = weft_gc_struct_size_in(m, t); /* the end rounded to 8: the codegen's cell size too */
     if (off > UINT32_MAX / 2) {
       host->free(host->host, n);
       weft_host_diag(host, d, WEFT_ERR_LIMIT, UINT64_MAX, GC_ORIGIN,

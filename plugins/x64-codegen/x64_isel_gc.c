@@ -232,8 +232,11 @@ static int br_on_cast(x64_fn *c, const weft_instr *in, bool on_fail) {
 
 /* -- Heap objects ---------------------------------------------------------------------------- */
 
-/* Whether values of storage type t fit the 8-byte operand slots (v128 fields are not done yet). */
-static bool slot_storage(weft_valtype t) { return WEFT_VT_KIND(t) != WEFT_VT_V128; }
+/* Fields and elements of 16 bytes: v128 and continuation references ({contref, revision}). Their
+ * values are X64_T_V128 on the value stack and spill to 16-byte slots (x64_vslot). */
+static bool wide16(x64_fn *c, weft_valtype st) {
+  return WEFT_VT_KIND(st) == WEFT_VT_V128 || x64_cont_field(c, st);
+}
 
 static void call_prologue(x64_fn *c) {
   x64_save_pinned(c);
@@ -258,59 +261,157 @@ static int unsupported(x64_fn *c, const char *what) {
                   c->fidx, what);
 }
 
-/* The spilled 16-byte continuation reference at operand depth `depth` stored at m (after a libcall:
- * the operand's 16-byte slot is still intact). Uses xmm15. */
-static void store_cont_slot(x64_fn *c, uint32_t depth, x64_mem m) {
+/* The spilled 16-byte value at operand depth `depth` stored at m (after a libcall: the operand's
+ * 16-byte slot is still intact). Uses xmm15. */
+static void store_wide_slot(x64_fn *c, uint32_t depth, x64_mem m) {
   x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, depth));
   x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, m);
 }
 
-/* struct.new / struct.new_default through GC_STRUCT_NEW: the fields are the top operand slots; the
- * libcall stores the low word of continuation fields, the code after it the whole value. */
+/* -- Inline allocation ----------------------------------------------------------------------- */
+
+/* The inline fast path of an allocation of `bytes` (header included) of module type t, with every
+ * operand already spilled: rcx = the type's weft_gc_type from the vmctx (NULL until the libcall has
+ * met the type), rdx = the store context, rax = the region's ptr for the object's cell size, bumped
+ * unless it would pass end; then the header {type, length, flags 0}. Returns the number of jumps
+ * to the slow path written to slow[0..2). Uses rax, rcx, rdx, r8 (never pinned: the pinned GPRs
+ * are rbx, r12, r13, rsi, rdi) and r11. */
+static uint32_t inline_alloc_head(x64_fn *c, uint32_t t, uint64_t bytes, uint32_t length,
+                                  size_t slow[2]) {
+  x64_buf *b = c->b;
+  uint32_t cell = (uint32_t)((bytes + 15u) & ~(uint64_t)15u);
+  uint32_t k = cell / 16u - 1u;
+  int32_t rg = (int32_t)(offsetof(weft_store_ctx, gc_regions) + 16u * k);
+  x64_emit_load(b, true, X64_RCX, x64_m(X64_VMCTX, (int32_t)(c->mc->lay.gc_types + 8u * t)));
+  x64_emit_test_rr(b, true, X64_RCX, X64_RCX);
+  slow[0] = x64_emit_jcc(b, X64_CC_E);
+  x64_emit_load(b, true, X64_RDX, x64_m(X64_VMCTX, (int32_t)offsetof(weft_vmctx_header, store_ctx)));
+  x64_emit_load(b, true, X64_RAX, x64_m(X64_RDX, rg));
+  x64_emit_lea(b, true, X64_R8, x64_m(X64_RAX, (int32_t)cell));
+  x64_emit_alu_rm(b, X64_CMP, true, X64_R8, x64_m(X64_RDX, rg + 8));
+  slow[1] = x64_emit_jcc(b, X64_CC_A);
+  x64_emit_store(b, true, x64_m(X64_RDX, rg), X64_R8);
+  x64_emit_store(b, true, x64_m(X64_RAX, 0), X64_RCX);
+  if (length == 0) {
+    x64_emit_store_imm32(b, true, x64_m(X64_RAX, 8), 0);
+  } else {
+    x64_emit_store_imm32(b, false, x64_m(X64_RAX, 8), (int32_t)length);
+    x64_emit_store_imm32(b, false, x64_m(X64_RAX, 12), 0);
+  }
+  return 2;
+}
+
+/* Copy the spilled operand at `depth` (storage type st) to m, or store zero when `zero`. */
+static void inline_field(x64_fn *c, weft_valtype st, uint32_t depth, bool zero, x64_mem m) {
+  x64_buf *b = c->b;
+  if (wide16(c, st)) {
+    if (zero) {
+      x64_emit_store_imm32(b, true, m, 0);
+      m.disp += 8;
+      x64_emit_store_imm32(b, true, m, 0);
+    } else {
+      store_wide_slot(c, depth, m);
+    }
+    return;
+  }
+  uint32_t sz = weft_gc_storage_size(st);
+  if (zero) {
+    x64_emit_mov_ri32(b, X64_R8, 0);
+  } else {
+    x64_emit_load(b, sz == 8, X64_R8, x64_slot(c, depth));
+  }
+  switch (sz) {
+  case 1: x64_emit_store8(b, m, X64_R8); break;
+  case 2: x64_emit_store16(b, m, X64_R8); break;
+  case 4: x64_emit_store(b, false, m, X64_R8); break;
+  default: x64_emit_store(b, true, m, X64_R8); break;
+  }
+}
+
+/* Whether this allocation may be inline: a small object and the vmctx has the gc_types array. */
+static bool inline_ok(x64_fn *c, uint64_t bytes) {
+  return bytes <= 16u * WEFT_GC_NREGIONS && c->mc->lay.gc_types != 0 && c->m->ntypes > 0;
+}
+
+/* -- struct.new, array.new ------------------------------------------------------------------- */
+
+/* struct.new / struct.new_default: inline bump allocation (inline_alloc_head) with the fields
+ * copied from their operand slots, else GC_STRUCT_NEW with the fields as the top operand slots (the
+ * libcall stores the low word of 16-byte fields, the code after it the whole value). */
 static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
   uint32_t t = in->imm.x.a;
   if (!struct_type(c, t)) return unsupported(c, "struct.new of a non-struct type");
   const weft_type *ty = &c->m->types[t];
   uint32_t n = dflt ? 0 : ty->u.strct.nfields;
-  for (uint32_t i = 0; i < ty->u.strct.nfields; i++)
-    if (!slot_storage(ty->u.strct.fields[i].type)) return unsupported(c, "a v128 struct field");
   if (n > c->stk.n)
     return x64_fail(c, WEFT_ERR_INVALID, "function %u: struct.new without its fields", c->fidx);
-  call_prologue(c);
+  x64_spill_all(c);
+  x64_cache_clear(c);
   uint32_t base = c->stk.n - n;
   (void)x64_slot(c, base + n);
+  uint64_t bytes = weft_gc_struct_size_in(c->m, ty);
+  size_t slow[2], done = 0;
+  uint32_t nslow = 0;
+  bool inl = inline_ok(c, bytes);
+  if (inl) {
+    nslow = inline_alloc_head(c, t, bytes, 0, slow);
+    for (uint32_t i = 0; i < ty->u.strct.nfields; i++)
+      inline_field(c, ty->u.strct.fields[i].type, base + i, dflt,
+                   x64_m(X64_RAX, (int32_t)weft_gc_field_offset_in(c->m, ty, i)));
+    done = x64_emit_jmp(c->b);
+    for (uint32_t i = 0; i < nslow; i++) x64_patch_rel32(c->b, slow[i], c->b->len);
+  }
+  x64_save_pinned(c);
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   if (dflt)
     x64_emit_mov_ri32(c->b, X64_RDX, 0);
   else
     x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  for (uint32_t i = 0; i < n; i++)
-    (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
   x64_call_libcall(c, WEFT_LC_GC_STRUCT_NEW);
   x64_after_libcall(c);
   for (uint32_t i = 0; i < n; i++)
-    if (x64_cont_field(c, ty->u.strct.fields[i].type))
-      store_cont_slot(c, base + i, x64_m(X64_RAX, (int32_t)weft_gc_field_offset_in(c->m, ty, i)));
+    if (wide16(c, ty->u.strct.fields[i].type))
+      store_wide_slot(c, base + i, x64_m(X64_RAX, (int32_t)weft_gc_field_offset_in(c->m, ty, i)));
+  if (inl) x64_patch_rel32(c->b, done, c->b->len);
+  for (uint32_t i = 0; i < n; i++)
+    (void)x64_pop(c);
   push_rax_ref(c);
   return 1;
 }
 
-/* array.new / array.new_default / array.new_fixed. A continuation init value is passed by the
- * address of its 16-byte slot; array.new_fixed's continuation elements are stored after the call. */
+/* array.new / array.new_default / array.new_fixed. A 16-byte init value is passed by the address
+ * of its 16-byte slot; array.new_fixed's 16-byte elements are stored after the call. A small
+ * array.new_fixed is allocated inline. */
 static int array_new(x64_fn *c, const weft_instr *in, int form) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.new of a non-array type");
-  if (!slot_storage(c->m->types[t].u.array.type)) return unsupported(c, "an array of v128");
+  weft_valtype et = c->m->types[t].u.array.type;
   uint32_t nin = form == 0 ? 2 : form == 1 ? 1 : in->imm.x.b;
   if (nin > c->stk.n)
     return x64_fail(c, WEFT_ERR_INVALID, "function %u: array.new without its operands", c->fidx);
-  call_prologue(c);
+  x64_spill_all(c);
+  x64_cache_clear(c);
   uint32_t base = c->stk.n - nin;
   (void)x64_slot(c, base + nin);
-  bool cont = x64_cont_field(c, c->m->types[t].u.array.type);
+  bool wide = wide16(c, et);
+  uint32_t esz = weft_gc_storage_size_in(c->m, et);
+  uint64_t bytes = WEFT_GC_HEADER_SIZE + (uint64_t)esz * nin;
+  size_t slow[2], done = 0;
+  uint32_t nslow = 0;
+  bool inl = form == 2 && inline_ok(c, bytes);
+  if (inl) {
+    nslow = inline_alloc_head(c, t, bytes, nin, slow);
+    for (uint32_t i = 0; i < nin; i++)
+      inline_field(c, et, base + i, false, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + esz * i)));
+    done = x64_emit_jmp(c->b);
+    for (uint32_t i = 0; i < nslow; i++) x64_patch_rel32(c->b, slow[i], c->b->len);
+  }
+  x64_save_pinned(c);
+  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
   if (form == 0) { /* [init, len] */
     x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base + 1));
-    x64_emit_lea(c->b, true, X64_RCX, cont ? x64_vslot(c, base) : x64_slot(c, base));
+    x64_emit_lea(c->b, true, X64_RCX, wide ? x64_vslot(c, base) : x64_slot(c, base));
   } else if (form == 1) { /* [len] */
     x64_emit_load(c->b, false, X64_RDX, x64_slot(c, base));
     x64_emit_mov_ri32(c->b, X64_RCX, 0);
@@ -318,14 +419,15 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
     x64_emit_mov_ri32(c->b, X64_RDX, nin);
     x64_emit_lea(c->b, true, X64_RCX, x64_slot(c, base));
   }
-  for (uint32_t i = 0; i < nin; i++)
-    (void)x64_pop(c);
   x64_emit_mov_ri32(c->b, X64_RSI, t);
   x64_call_libcall(c, form == 2 ? WEFT_LC_GC_ARRAY_NEW_FIXED : WEFT_LC_GC_ARRAY_NEW);
   x64_after_libcall(c);
-  if (cont && form == 2)
+  if (wide && form == 2)
     for (uint32_t i = 0; i < nin; i++)
-      store_cont_slot(c, base + i, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + 16u * i)));
+      store_wide_slot(c, base + i, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + 16u * i)));
+  if (inl) x64_patch_rel32(c->b, done, c->b->len);
+  for (uint32_t i = 0; i < nin; i++)
+    (void)x64_pop(c);
   push_rax_ref(c);
   return 1;
 }
@@ -362,7 +464,7 @@ static void load_field(x64_fn *c, weft_valtype st, bool sign, int gpr, x64_mem m
     return;
   }
   default:
-    if (x64_cont_field(c, st)) { /* the whole {contref, revision} */
+    if (wide16(c, st)) { /* v128, or the whole {contref, revision} */
       int x = x64_alloc_xmm(c);
       x64_emit_sse_rm(b, X64_PF3, X64_SSE_MOVDQU_LD, x, m);
       c->gpr_used &= (uint16_t) ~(1u << gpr);
@@ -404,7 +506,6 @@ static int struct_get(x64_fn *c, const weft_instr *in, bool sign) {
     return unsupported(c, "struct.get of a bad field");
   const weft_type *ty = &c->m->types[t];
   weft_valtype st = ty->u.strct.fields[f].type;
-  if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
   x64_val r = x64_pop(c);
   x64_to_reg(c, &r, 0);
   x64_emit_test_rr(c->b, true, r.reg, r.reg);
@@ -419,7 +520,6 @@ static int struct_set(x64_fn *c, const weft_instr *in) {
     return unsupported(c, "struct.set of a bad field");
   const weft_type *ty = &c->m->types[t];
   weft_valtype st = ty->u.strct.fields[f].type;
-  if (!slot_storage(st)) return unsupported(c, "a v128 struct field");
   x64_val v = x64_pop(c), r = x64_pop(c);
   x64_to_reg(c, &v, 0);
   x64_to_reg(c, &r, X64_IS_XMM(v.type) ? 0 : (uint16_t)(1u << v.reg));
@@ -455,7 +555,6 @@ static int array_get(x64_fn *c, const weft_instr *in, bool sign) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.get of a non-array type");
   weft_valtype st = c->m->types[t].u.array.type;
-  if (!slot_storage(st)) return unsupported(c, "an array of v128");
   x64_val idx = x64_pop(c), r = x64_pop(c);
   x64_to_reg(c, &idx, 0);
   x64_to_reg(c, &r, (uint16_t)(1u << idx.reg));
@@ -470,7 +569,6 @@ static int array_set(x64_fn *c, const weft_instr *in) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.set of a non-array type");
   weft_valtype st = c->m->types[t].u.array.type;
-  if (!slot_storage(st)) return unsupported(c, "an array of v128");
   x64_val v = x64_pop(c), idx = x64_pop(c), r = x64_pop(c);
   x64_to_reg(c, &v, 0);
   uint16_t avoid = X64_IS_XMM(v.type) ? 0 : (uint16_t)(1u << v.reg);
@@ -499,7 +597,7 @@ static int array_op(x64_fn *c, const weft_instr *in, uint32_t n, bool result) {
   call_prologue(c);
   uint32_t base = c->stk.n - n;
   (void)x64_slot(c, base + n);
-  if (in->op == WEFT_OP_ARRAY_FILL && x64_cont_field(c, c->m->types[in->imm.x.a].u.array.type)) {
+  if (in->op == WEFT_OP_ARRAY_FILL && wide16(c, c->m->types[in->imm.x.a].u.array.type)) {
     /* array.fill's 16-byte value goes by the address of its slot, in its 8-byte operand slot */
     x64_emit_lea(c->b, true, X64_SCRATCH, x64_vslot(c, base + 2));
     x64_emit_store(c->b, true, x64_slot(c, base + 2), X64_SCRATCH);
@@ -514,10 +612,6 @@ static int array_op(x64_fn *c, const weft_instr *in, uint32_t n, bool result) {
   x64_after_libcall(c);
   if (result) push_rax_ref(c);
   return 1;
-}
-
-static bool v128_array(x64_fn *c, uint32_t t) {
-  return array_type(c, t) && !slot_storage(c->m->types[t].u.array.type);
 }
 
 /* any.convert_extern / extern.convert_any through GC_EXTERN_CONVERT (host values and i31 values
@@ -580,7 +674,6 @@ int x64_isel_gc(x64_fn *c, const weft_instr *in) {
   case WEFT_OP_ARRAY_NEW_ELEM: {
     if (!array_type(c, in->imm.x.a))
       return unsupported(c, "a bulk array instruction on a non-array type");
-    if (v128_array(c, in->imm.x.a)) return unsupported(c, "an array of v128");
     bool made = in->op == WEFT_OP_ARRAY_NEW_DATA || in->op == WEFT_OP_ARRAY_NEW_ELEM;
     uint32_t n = made ? 2 : in->op == WEFT_OP_ARRAY_COPY ? 5 : 4;
     return array_op(c, in, n, made);

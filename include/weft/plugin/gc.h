@@ -158,6 +158,13 @@ typedef struct weft_gc_iface {
   void (*safepoint)(weft_gc_heap *h);
   /* Counters; out->struct_size must be set by the caller. since 1.0 */
   void (*stats)(const weft_gc_heap *h, weft_gc_stats *out);
+  /* -- appended in 1.2 (part gcalloc); callers check WEFT_HAS and NULL -- */
+  /* Hand the heap the store's inline-allocation regions (vm.h weft_store_ctx.gc_regions, n ==
+   * WEFT_GC_NREGIONS). From then on the heap keeps ptr/end of each region up to date: generated
+   * code bumps through them, the allocation calls refill them, a collection retires them. A heap
+   * may decline (stress mode): it then leaves every region empty, so each allocation is a call.
+   * The array must outlive the heap or be unbound first (regions NULL). Optional. */
+  void (*bind_regions)(weft_gc_heap *h, weft_gc_region *regions, uint32_t n);
 } weft_gc_iface;
 
 /* -- Continuation fields --------------------------------------------------------------------- */
@@ -196,6 +203,13 @@ static inline uint64_t weft_gc_field_offset_in(const weft_module *m, const weft_
     off = (off + sz - 1) & ~(uint64_t)(sz - 1);
   }
   return off;
+}
+
+/* Bytes of a struct object of type `t` of module `m` (header included): the end of its fields
+ * rounded up to 8. The gc plugin's weft_gc_type.size of a struct and the cell size the codegen's
+ * inline allocation uses both come from here. */
+static inline uint64_t weft_gc_struct_size_in(const weft_module *m, const weft_type *t) {
+  return (weft_gc_field_offset_in(m, t, t->u.strct.nfields) + 7u) & ~(uint64_t)7u;
 }
 
 #endif /* WEFT_PLUGIN_GC_H */
