@@ -375,16 +375,12 @@ uint64_t core_cont_lc_resume_end(void *vmctx, uint64_t r, weft_val_raw *io, uint
     nc->csi.limits.last_wasm_entry_fp = ctx->limits.last_wasm_entry_fp;
     nc->csi.limits.last_wasm_entry_sp = ctx->limits.last_wasm_entry_sp;
     nc->csi.limits.last_wasm_entry_trap_handler = ctx->limits.last_wasm_entry_trap_handler;
-    /* list index -> clause index: suspend clauses come first in the list, in clause order */
-    uint32_t li = WEFT_EFFECT_INDEX(r), clause = UINT32_MAX;
-    for (uint32_t i = 0, k = 0; i < count; i++) {
-      if (m->pool[pool + 3 * i] == WEFT_HANDLER_ON_SWITCH) continue;
-      if (k++ == li) {
-        clause = i;
-        break;
-      }
-    }
-    out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, clause);
+    /* the list index: suspend clauses come first in the list, in clause order, so generated code
+     * dispatches on k = the k-th suspend clause (an index past them traps "unreachable") */
+    uint32_t li = WEFT_EFFECT_INDEX(r), nsusp = 0;
+    for (uint32_t i = 0; i < count; i++)
+      if (m->pool[pool + 3 * i] != WEFT_HANDLER_ON_SWITCH) nsusp++;
+    out = WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, li < nsusp ? li : UINT32_MAX);
     uint32_t np = nc->values.length;
     for (uint32_t i = 0; i < np; i++) io[i] = nc->values.data[i];
     io[np].cont.contref = nc;

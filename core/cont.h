@@ -36,12 +36,14 @@ int core_cont_check_module(const struct weft_engine *e, const weft_module *m, we
  * index; UINT32_MAX - 1 for plain resume, UINT32_MAX for resume_throw_ref). `fp` is the caller's
  * rbp. Each switching instruction is a pair: the first half returns in rax:rdx what generated
  * code needs for its inline switch (docs/STACK-SWITCHING.md §3), the second half gets the effect
- * that arrived (rdi after the switch).
+ * that arrived (rdi after the switch). Generated code of a normal build does the common cases of
+ * RESUME, SUSPEND, SWITCH and their second halves inline (x64_isel_cont.c) and calls these only
+ * for what is off that path; sanitizer builds call them always.
  *   CONT_NEW_REF  {contref, revision} (vmctx, funcref, nparams, nresults)
  *   CONT_BIND     {contref, revision} (vmctx, io, src typeidx, dst typeidx); the ref is io[n]
  *   RESUME, RESUME_THROW  {cc, effect} (vmctx, ref, io, tc, pt, fp)    switch with S = L = cc
  *   RESUME_END    uint64_t (vmctx, effect, io, tc, pt, fp)   0: returned (results in io);
- *                 SUSPEND<<32|clause: the tag's params then the continuation in io; traps and
+ *                 SUSPEND<<32|k (the k-th suspend clause): the tag's params then the continuation in io; traps and
  *                 exceptions propagate from here
  *   SUSPEND       {cc, effect} (vmctx, tagidx, io, fp);  SUSPEND_END void (vmctx, effect, io, tagidx, fp)
  *   SWITCH        {S, L} (vmctx, ref, io, typeidx, tagidx, fp), effect SWITCH;

@@ -1,8 +1,9 @@
 /* plugins/x64-codegen/x64_isel_cont.c -- stack switching in the single-pass compiler: cont.new,
  * cont.bind, suspend, resume, resume_throw[_ref], switch, continuation tables and the null tests of
  * continuation references, which are 16 bytes {contref, revision} (X64_T_V128 on the value stack).
- * Each switching instruction: spill, a first-half libcall over its operands as 16-byte values,
- * the switch sequence inline, a second-half libcall. Depends on: x64_int.h, vm.h, core/cont.h.
+ * Each switching instruction: spill, its bookkeeping inline (the common path) or a first-half
+ * libcall (everything else), the switch sequence, then the second half inline or as a libcall.
+ * Depends on: x64_int.h, vm.h, plugin/contstacks.h (effects), core/cont.h (the libcalls).
  */
 #include <stddef.h>
 #include <string.h>
@@ -43,6 +44,18 @@ static uint32_t umax(uint32_t a, uint32_t b) { return a > b ? a : b; }
 static void copy16(x64_fn *c, x64_mem dst, x64_mem src) {
   x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, src);
   x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, dst);
+}
+
+/* One value of type `t` (x64 type) from src to dst through GPR `tmp` or xmm15: 8 bytes for scalars
+ * and references, so that a 16-byte load never follows two 8-byte stores to the same slot (a
+ * store-forwarding stall on every switch). */
+static void copy_val(x64_fn *c, int t, x64_mem dst, x64_mem src, int tmp) {
+  if (t == X64_T_V128) {
+    copy16(c, dst, src);
+    return;
+  }
+  x64_emit_load(c->b, true, tmp, src);
+  x64_emit_store(c->b, true, dst, tmp);
 }
 
 /* The io area: value i is 16 bytes at operand slot base + 2 i (weft_val_raw, core/cont.h). */
@@ -123,11 +136,11 @@ static void drop_to(x64_fn *c, uint32_t h) {
   }
 }
 
-/* The switch itself, inline (docs/STACK-SWITCHING.md §3): the first-half libcall left the control
- * context(s) in rax:rdx -- {cc, effect} with S = L = cc, or {S, L} for switch (effect SWITCH).
- * No call or return crosses stacks: one indirect jmp. Whoever switches back lands right after it
- * with the effect in rdi and every register but rsp/rbp clobbered, so vmctx is reloaded. */
-static void emit_switch(x64_fn *c, bool same) {
+/* The switch itself, inline (docs/STACK-SWITCHING.md §3): rsi = L (the control context to load),
+ * r8 = S (the one to save into), rdi = the effect. No call or return crosses stacks: one indirect
+ * jmp. Whoever switches back lands right after it with the effect in rdi and every register but
+ * rsp/rbp clobbered, so vmctx is reloaded here; the caller reloads the rest (after()). */
+static void emit_switch(x64_fn *c) {
   static const uint8_t seq[] = {
       0x48, 0x8b, 0x06,                         /* mov rax, [rsi]      new rsp */
       0x48, 0x8b, 0x4e, 0x08,                   /* mov rcx, [rsi+8]    new rbp */
@@ -140,6 +153,13 @@ static void emit_switch(x64_fn *c, bool same) {
       0x48, 0x89, 0xcd,                         /* mov rbp, rcx */
       0xff, 0xe2,                               /* jmp rdx */
   };
+  if (!x64_buf_reserve(c->b, sizeof seq)) return;
+  for (size_t i = 0; i < sizeof seq; i++) x64_emit_u8(c->b, seq[i]);
+  x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
+}
+
+/* After a first-half libcall: rax:rdx = {cc, effect} (S = L = cc), or {S, L} for switch. */
+static void switch_regs_from_libcall(x64_fn *c, bool same) {
   if (same) {
     x64_emit_mov_rr(c->b, true, X64_RDI, X64_RDX);
     x64_emit_mov_rr(c->b, true, X64_RSI, X64_RAX);
@@ -149,12 +169,182 @@ static void emit_switch(x64_fn *c, bool same) {
     x64_emit_mov_rr(c->b, true, X64_R8, X64_RAX);
     x64_emit_mov_ri(c->b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
   }
-  if (!x64_buf_reserve(c->b, sizeof seq)) return;
-  for (size_t i = 0; i < sizeof seq; i++) x64_emit_u8(c->b, seq[i]);
-  x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
-  /* second half: rsi = the effect that arrived */
+}
+
+/* Second-half libcall arguments: rdi = vmctx, rsi = the effect that arrived. */
+static void second_half_regs(x64_fn *c) {
   x64_emit_mov_rr(c->b, true, X64_RSI, X64_RDI);
   x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
+}
+
+/* -- The inline protocol ---------------------------------------------------------------------- */
+
+/* docs/STACK-SWITCHING.md §4 in generated code: the revision check, payload appends (capacity
+ * checked), the chain splice, all four limit words, the handler list in the resumer's frame and
+ * the handler search by tag address, with no call. Anything off the common path (null or stale
+ * references, full payload buffers, no handler, a trap or an exception coming back, resume_throw)
+ * jumps, before anything is changed, to the libcall that does the whole instruction in C
+ * (core/cont.c) and raises the spec's trap. Sanitizer builds always take the libcalls, which
+ * bracket each switch with the ASan fiber annotations (§9). */
+#if defined(WEFT_SANITIZE)
+#define INLINE_PROTOCOL 0
+#else
+#define INLINE_PROTOCOL 1
+#endif
+
+enum {
+  VM_STORE_CTX = offsetof(weft_vmctx_header, store_ctx),
+  CTX_CHAIN_KIND = offsetof(weft_store_ctx, stack_chain),
+  CTX_CHAIN_CSI = offsetof(weft_store_ctx, stack_chain) + sizeof(uintptr_t),
+  CSI_STATE = offsetof(weft_common_stack_info, state),
+  CSI_FIRST_SWITCH = offsetof(weft_common_stack_info, first_switch_handler),
+  CSI_HANDLERS = offsetof(weft_common_stack_info, handlers),
+  CSI_HANDLERS_DATA = offsetof(weft_common_stack_info, handlers) + offsetof(weft_handler_list, data),
+  CR_PARENT_KIND = offsetof(weft_contref, parent_chain),
+  CR_PARENT_CSI = offsetof(weft_contref, parent_chain) + sizeof(uintptr_t),
+  CR_LAST_ANCESTOR = offsetof(weft_contref, last_ancestor),
+  CR_REVISION = offsetof(weft_contref, revision),
+  CR_STACK_TOP = offsetof(weft_contref, stack_top),
+  CR_ARGS = offsetof(weft_contref, args),
+  CR_ARGS_DATA = offsetof(weft_contref, args) + offsetof(weft_payloads, data),
+  CR_VALUES = offsetof(weft_contref, values),
+  CR_VALUES_DATA = offsetof(weft_contref, values) + offsetof(weft_payloads, data),
+  PL_CAPACITY = offsetof(weft_payloads, capacity),
+  PL_DATA = offsetof(weft_payloads, data),
+  CC_SIZE = sizeof(weft_control_ctx),
+};
+
+/* Forward jumps to one label (the slow path, or a join point). */
+typedef struct jumps {
+  size_t at[24];
+  uint32_t n;
+} jumps;
+
+static void jump_if(x64_fn *c, jumps *j, int cc) {
+  size_t at = cc < 0 ? x64_emit_jmp(c->b) : x64_emit_jcc(c->b, cc);
+  if (j->n < sizeof j->at / sizeof j->at[0])
+    j->at[j->n++] = at;
+  else
+    x64_fail(c, WEFT_ERR_INTERNAL, "function %u: too many jumps in one switch sequence", c->fidx);
+}
+
+static void land(x64_fn *c, jumps *j) {
+  for (uint32_t i = 0; i < j->n; i++) x64_patch_rel32(c->b, j->at[i], c->b->len);
+  j->n = 0;
+}
+
+static void ld(x64_fn *c, int r, int base, int32_t disp) {
+  x64_emit_load(c->b, true, r, x64_m(base, disp));
+}
+static void ld32(x64_fn *c, int r, int base, int32_t disp) {
+  x64_emit_load(c->b, false, r, x64_m(base, disp));
+}
+static void st(x64_fn *c, int base, int32_t disp, int r) {
+  x64_emit_store(c->b, true, x64_m(base, disp), r);
+}
+static void st32i(x64_fn *c, int base, int32_t disp, uint32_t v) {
+  x64_emit_store_imm32(c->b, false, x64_m(base, disp), (int32_t)v);
+}
+/* A control context's address: stack_top - 24 of contref `r`, into `dst`. */
+static void cc_of(x64_fn *c, int dst, int r) {
+  ld(c, dst, r, CR_STACK_TOP);
+  x64_emit_alu_ri(c->b, X64_SUB, true, dst, CC_SIZE);
+}
+/* The 32 bytes of limits from [src] to [dst]. */
+static void copy_limits(x64_fn *c, int dst, int src) {
+  copy16(c, x64_m(dst, 0), x64_m(src, 0));
+  copy16(c, x64_m(dst, 16), x64_m(src, 16));
+}
+
+/* The revision check of the reference at `ref` (rsi = its contref) and the payload it appends to:
+ * rcx = &args (FRESH) or &values (SUSPENDED), r9 = length, r10 = data, rax = length + n, after
+ * checking that `n` more values fit (n == 0: no payload, rcx unset). Clobbers rax, r8; keeps rdx
+ * and rdi. Jumps to slow otherwise, before changing anything. */
+static void check_ref(x64_fn *c, x64_mem ref, uint32_t n, jumps *slow) {
+  x64_buf *b = c->b;
+  x64_emit_load(b, true, X64_RSI, ref);
+  x64_emit_test_rr(b, true, X64_RSI, X64_RSI);
+  jump_if(c, slow, X64_CC_E);
+  x64_mem rev = ref;
+  rev.disp += 8;
+  x64_emit_load(b, true, X64_RAX, rev);
+  x64_emit_alu_rm(b, X64_CMP, true, X64_RAX, x64_m(X64_RSI, CR_REVISION));
+  jump_if(c, slow, X64_CC_NE);
+  ld32(c, X64_RAX, X64_RSI, CSI_STATE);
+  if (n > 0) x64_emit_lea(b, true, X64_RCX, x64_m(X64_RSI, CR_VALUES));
+  x64_emit_alu_ri(b, X64_CMP, false, X64_RAX, WEFT_STACK_SUSPENDED);
+  size_t susp = x64_emit_jcc(b, X64_CC_E);
+  if (n > 0) x64_emit_lea(b, true, X64_RCX, x64_m(X64_RSI, CR_ARGS));
+  x64_emit_test_rr(b, false, X64_RAX, X64_RAX); /* FRESH */
+  jump_if(c, slow, X64_CC_NE);
+  x64_patch_rel32(b, susp, b->len);
+  if (n == 0) return;
+  ld32(c, X64_R9, X64_RCX, 0);
+  ld(c, X64_R10, X64_RCX, PL_DATA);
+  x64_emit_test_rr(b, true, X64_R10, X64_R10);
+  jump_if(c, slow, X64_CC_E);
+  x64_emit_lea(b, true, X64_RAX, x64_m(X64_R9, (int32_t)n));
+  ld32(c, X64_R8, X64_RCX, PL_CAPACITY);
+  x64_emit_alu_rr(b, X64_CMP, true, X64_RAX, X64_R8);
+  jump_if(c, slow, X64_CC_A);
+}
+
+/* After check_ref: payload length += n, r10 = &data[old length], then values 0..n-1 of types `t`
+ * from io to there. */
+static void append_io(x64_fn *c, uint32_t base, const weft_valtype *t, uint32_t n) {
+  x64_emit_store(c->b, false, x64_m(X64_RCX, 0), X64_RAX);
+  x64_emit_shift_ri(c->b, X64_SHL, true, X64_R9, 4);
+  x64_emit_alu_rr(c->b, X64_ADD, true, X64_R10, X64_R9);
+  for (uint32_t i = 0; i < n; i++)
+    copy_val(c, x64_type_of(t[i]), x64_m(X64_R10, (int32_t)(16 * i)), io_at(c, base, i), X64_RAX);
+}
+
+/* {contref in r, its revision} as one 16-byte store to dst (through xmm14/xmm15). */
+static void store_ref16(x64_fn *c, x64_mem dst, int r) {
+  x64_emit_movd_xr(c->b, true, 14, r);
+  x64_emit_sse_rm(c->b, X64_PF3, 0x0F7Eu, X64_XSCRATCH, x64_m(r, CR_REVISION)); /* movq */
+  x64_emit_sse_rr(c->b, X64_P66, 0x0F6Cu, 14, X64_XSCRATCH);                     /* punpcklqdq */
+  x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, 14, dst);
+}
+
+/* The handler search (§4 suspend 1) for the tag of module index `tag`: from the chain's head, each
+ * parent's suspend clauses [0, first_switch) or switch clauses [first_switch, length) compared with
+ * the tag's address. In: rdi = the store context. On a hit: rdx = la (the chain element whose parent
+ * holds the clause), r8 = the index in that parent's list. Reaching an initial stack (host frames
+ * are barriers) jumps to slow, which raises "unhandled tag". Clobbers rax, rcx, r9, r10. */
+static void find_handler(x64_fn *c, uint32_t tag, bool want_switch, jumps *slow) {
+  x64_buf *b = c->b;
+  x64_emit_alu_mi(b, X64_CMP, true, x64_m(X64_RDI, CTX_CHAIN_KIND), WEFT_CHAIN_CONTINUATION);
+  jump_if(c, slow, X64_CC_NE);
+  ld(c, X64_R9, X64_VMCTX, (int32_t)(c->mc->lay.tags + 8 * tag));
+  ld(c, X64_RDX, X64_RDI, CTX_CHAIN_CSI);
+  size_t top = b->len;
+  ld(c, X64_RCX, X64_RDX, CR_PARENT_CSI);
+  x64_emit_test_rr(b, true, X64_RCX, X64_RCX);
+  jump_if(c, slow, X64_CC_E);
+  ld32(c, X64_RAX, X64_RCX, CSI_HANDLERS);         /* length */
+  ld32(c, X64_R8, X64_RCX, CSI_FIRST_SWITCH);
+  x64_emit_alu_rr(b, X64_CMP, false, X64_R8, X64_RAX);
+  x64_emit_cmov(b, X64_CC_A, false, X64_R8, X64_RAX); /* split = min(first_switch, length) */
+  if (!want_switch) {
+    x64_emit_mov_rr(b, false, X64_RAX, X64_R8);
+    x64_emit_alu_rr(b, X64_XOR, false, X64_R8, X64_R8);
+  }
+  ld(c, X64_R10, X64_RCX, CSI_HANDLERS_DATA);
+  jumps found = {0};
+  size_t scan = b->len;
+  x64_emit_alu_rr(b, X64_CMP, false, X64_R8, X64_RAX);
+  size_t next = x64_emit_jcc(b, X64_CC_AE);
+  x64_emit_alu_rm(b, X64_CMP, true, X64_R9, x64_mi(X64_R10, X64_R8, 3, 0));
+  jump_if(c, &found, X64_CC_E);
+  x64_emit_alu_ri(b, X64_ADD, false, X64_R8, 1);
+  x64_patch_rel32(b, x64_emit_jmp(b), scan);
+  x64_patch_rel32(b, next, b->len);
+  x64_emit_alu_mi(b, X64_CMP, true, x64_m(X64_RDX, CR_PARENT_KIND), WEFT_CHAIN_CONTINUATION);
+  jump_if(c, slow, X64_CC_NE);
+  x64_emit_mov_rr(b, true, X64_RDX, X64_RCX); /* the parent: its CSI is the contref */
+  x64_patch_rel32(b, x64_emit_jmp(b), top);
+  land(c, &found);
 }
 
 /* -- cont.new, cont.bind --------------------------------------------------------------------- */
@@ -192,24 +382,138 @@ static void do_cont_bind(x64_fn *c, uint32_t src, uint32_t dst) {
 
 /* -- suspend, switch ------------------------------------------------------------------------- */
 
+/* The suspender's side after the handler search (rdx = la, r8 = list index, rdi = ctx): it becomes
+ * the head of a suspended chain ending at la, its payload buffer the frame's io area with `np`
+ * values of capacity `cap`; la leaves the running chain. */
+static void suspend_self(x64_fn *c, uint32_t base, uint32_t np, uint32_t cap) {
+  x64_buf *b = c->b;
+  ld(c, X64_RSI, X64_RDI, CTX_CHAIN_CSI);
+  st(c, X64_RSI, CR_LAST_ANCESTOR, X64_RDX);
+  x64_emit_mov_ri(b, X64_RAX, (uint64_t)np | (uint64_t)cap << 32);
+  st(c, X64_RSI, CR_VALUES, X64_RAX);
+  x64_emit_lea(b, true, X64_RAX, io_at(c, base, 0));
+  st(c, X64_RSI, CR_VALUES_DATA, X64_RAX);
+  st32i(c, X64_RSI, CSI_STATE, WEFT_STACK_SUSPENDED);
+}
+
+/* Woken after suspend/switch (rdi = the effect): RESUME and SWITCH left the values in the io area;
+ * the payload buffer is forgotten. RESUME_THROW goes to the second-half libcall, which throws. */
+static void woken(x64_fn *c, uint32_t base, uint32_t libcall, uint32_t imm) {
+  x64_buf *b = c->b;
+  jumps done = {0};
+  size_t slow = 0;
+  if (INLINE_PROTOCOL) {
+    x64_emit_mov_rr(b, true, X64_RAX, X64_RDI);
+    x64_emit_shift_ri(b, X64_SHR, true, X64_RAX, 32);
+    x64_emit_alu_ri(b, X64_CMP, false, X64_RAX, WEFT_EFFECT_RESUME_THROW);
+    slow = x64_emit_jcc(b, X64_CC_E);
+    ld(c, X64_RCX, X64_VMCTX, VM_STORE_CTX);
+    ld(c, X64_RCX, X64_RCX, CTX_CHAIN_CSI);
+    x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX);
+    st(c, X64_RCX, CR_VALUES, X64_RAX);
+    st(c, X64_RCX, CR_VALUES_DATA, X64_RAX);
+    jump_if(c, &done, -1);
+    x64_patch_rel32(b, slow, b->len);
+  }
+  second_half_regs(c);
+  x64_emit_lea(b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri32(b, X64_RCX, imm);
+  x64_emit_mov_rr(b, true, X64_R8, X64_RBP);
+  x64_call_libcall(c, libcall);
+  land(c, &done);
+  after(c);
+}
+
 static void do_suspend(x64_fn *c, uint32_t tag) {
   const weft_type *tt = tag_ft(c, tag);
   if (!tt) return;
   uint32_t np = tt->u.func.nparams, nr = tt->u.func.nresults, base;
+  uint32_t cap = umax(1, umax(np, nr));
   /* io doubles as the suspender's payload buffer: max(1, np, nr) 16-byte slots */
-  if (!begin(c, np, 2 * umax(1, umax(np, nr)), &base)) return;
-  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_mov_ri32(c->b, X64_RSI, tag);
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_rr(c->b, true, X64_RCX, X64_RBP);
+  if (!begin(c, np, 2 * cap, &base)) return;
+  x64_buf *b = c->b;
+  jumps slow = {0}, go = {0};
+  if (INLINE_PROTOCOL) {
+    ld(c, X64_RDI, X64_VMCTX, VM_STORE_CTX);
+    find_handler(c, tag, false, &slow);
+    suspend_self(c, base, np, cap);
+    x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX); /* la->parent_chain = ABSENT */
+    st(c, X64_RDX, CR_PARENT_KIND, X64_RAX);
+    st(c, X64_RDX, CR_PARENT_CSI, X64_RAX);
+    cc_of(c, X64_RSI, X64_RDX);
+    x64_emit_mov_ri(b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, 0));
+    x64_emit_alu_rr(b, X64_OR, true, X64_RDI, X64_R8);
+    x64_emit_mov_rr(b, true, X64_R8, X64_RSI);
+    jump_if(c, &go, -1);
+    land(c, &slow);
+  }
+  x64_emit_mov_rr(b, true, X64_RDI, X64_VMCTX);
+  x64_emit_mov_ri32(b, X64_RSI, tag);
+  x64_emit_lea(b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_rr(b, true, X64_RCX, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SUSPEND);
-  emit_switch(c, true);
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri32(c->b, X64_RCX, tag);
-  x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
-  x64_call_libcall(c, WEFT_LC_SUSPEND_END);
-  after(c);
+  switch_regs_from_libcall(c, true);
+  land(c, &go);
+  emit_switch(c);
+  woken(c, base, WEFT_LC_SUSPEND_END, tag);
   push_slots(c, base, tt->u.func.results, nr, false);
+}
+
+/* switch's inline first half (§4 switch): rdi = ctx, then the handler search over the switch
+ * clauses, the target's revision check and payload (its args, then the switcher), the switcher
+ * suspended up to la, the target's chain spliced below la's old parent h, and the control contexts:
+ * tmp = *cc(sla), *cc(sla) = *cc(la); S = cc(la), L = tmp. */
+static void switch_fast(x64_fn *c, uint32_t tag, uint32_t base, const weft_type *ft, uint32_t n2,
+                        uint32_t words, jumps *slow) {
+  uint32_t np1 = ft->u.func.nparams;
+  x64_buf *b = c->b;
+  ld(c, X64_RDI, X64_VMCTX, VM_STORE_CTX);
+  find_handler(c, tag, true, slow);
+  check_ref(c, io_at(c, base, np1 - 1), np1, slow); /* keeps rdx = la, rdi = ctx */
+  /* committed: the target is consumed and gets args ++ [the switcher] */
+  x64_emit_alu_mi(b, X64_ADD, true, x64_m(X64_RSI, CR_REVISION), 1);
+  append_io(c, base, ft->u.func.params, np1 - 1);
+  ld(c, X64_R8, X64_RDI, CTX_CHAIN_CSI); /* a, the switcher */
+  store_ref16(c, x64_m(X64_R10, (int32_t)(16 * (np1 - 1))), X64_R8);
+  /* the switcher: suspended up to la, buffer = io, keeps its entry fields */
+  st(c, X64_R8, CR_LAST_ANCESTOR, X64_RDX);
+  x64_emit_mov_ri(b, X64_RAX, (uint64_t)umax(1, n2) << 32);
+  st(c, X64_R8, CR_VALUES, X64_RAX);
+  x64_emit_lea(b, true, X64_RAX, io_at(c, base, 0));
+  st(c, X64_R8, CR_VALUES_DATA, X64_RAX);
+  st32i(c, X64_R8, CSI_STATE, WEFT_STACK_SUSPENDED);
+  ld(c, X64_RAX, X64_RDI, 8);
+  st(c, X64_R8, 8, X64_RAX);
+  copy16(c, x64_m(X64_R8, 16), x64_m(X64_RDI, 16));
+  /* h = la->parent_chain; la leaves the chain */
+  ld(c, X64_R9, X64_RDX, CR_PARENT_KIND);
+  ld(c, X64_R10, X64_RDX, CR_PARENT_CSI);
+  x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX);
+  st(c, X64_RDX, CR_PARENT_KIND, X64_RAX);
+  st(c, X64_RDX, CR_PARENT_CSI, X64_RAX);
+  /* the target runs: its last ancestor sla returns to h */
+  ld(c, X64_RCX, X64_RSI, CR_LAST_ANCESTOR);
+  st32i(c, X64_RSI, CSI_STATE, WEFT_STACK_RUNNING);
+  st(c, X64_RCX, CR_PARENT_KIND, X64_R9);
+  st(c, X64_RCX, CR_PARENT_CSI, X64_R10);
+  st(c, X64_RSI, CR_LAST_ANCESTOR, X64_RAX);
+  x64_emit_store_imm32(b, true, x64_m(X64_RDI, CTX_CHAIN_KIND), WEFT_CHAIN_CONTINUATION);
+  st(c, X64_RDI, CTX_CHAIN_CSI, X64_RSI);
+  copy_limits(c, X64_RDI, X64_RSI);
+  /* tmp = *cc(sla); *cc(sla) = *cc(la) */
+  cc_of(c, X64_RCX, X64_RCX);
+  cc_of(c, X64_RDX, X64_RDX);
+  x64_mem tmp = x64_slot(c, base + 2 * words);
+  x64_mem tmp16 = x64_slot(c, base + 2 * words + 2);
+  copy16(c, tmp, x64_m(X64_RCX, 0));
+  ld(c, X64_RAX, X64_RCX, 16);
+  x64_emit_store(b, true, tmp16, X64_RAX);
+  copy16(c, x64_m(X64_RCX, 0), x64_m(X64_RDX, 0));
+  ld(c, X64_RAX, X64_RDX, 16);
+  st(c, X64_RCX, 16, X64_RAX);
+  x64_emit_mov_rr(b, true, X64_R8, X64_RDX);
+  x64_emit_lea(b, true, X64_RSI, tmp);
+  x64_emit_mov_ri(b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
 }
 
 static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
@@ -226,23 +530,165 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   /* io: the operands / the switcher's payload buffer, then the switchee's old control context */
   uint32_t words = umax(np1, umax(1, n2));
   if (!begin(c, np1, 2 * words + 3, &base)) return;
-  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_lea(c->b, true, X64_RSI, io_at(c, base, np1 - 1));
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri32(c->b, X64_RCX, ct);
-  x64_emit_mov_ri32(c->b, X64_R8, tag);
-  x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
+  x64_buf *b = c->b;
+  jumps slow = {0}, go = {0};
+  if (INLINE_PROTOCOL) {
+    switch_fast(c, tag, base, ft, n2, words, &slow);
+    jump_if(c, &go, -1);
+    land(c, &slow);
+  }
+  x64_emit_mov_rr(b, true, X64_RDI, X64_VMCTX);
+  x64_emit_lea(b, true, X64_RSI, io_at(c, base, np1 - 1));
+  x64_emit_lea(b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri32(b, X64_RCX, ct);
+  x64_emit_mov_ri32(b, X64_R8, tag);
+  x64_emit_mov_rr(b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SWITCH);
-  emit_switch(c, false);
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri32(c->b, X64_RCX, ct);
-  x64_emit_mov_rr(c->b, true, X64_R8, X64_RBP);
-  x64_call_libcall(c, WEFT_LC_SWITCH_END);
-  after(c);
+  switch_regs_from_libcall(c, false);
+  land(c, &go);
+  emit_switch(c);
+  woken(c, base, WEFT_LC_SWITCH_END, ct);
   push_slots(c, base, f2->u.func.params, n2, false);
 }
 
 /* -- resume, resume_throw, resume_throw_ref -------------------------------------------------- */
+
+/* resume's inline first half (§4 resume 1-6): the revision check and the args appended; then the
+ * splice, the limits, and the handler list in the frame's save area (`save`: tag addresses, suspend
+ * clauses first, then the original chain, as core/cont.c's second half reads them). Leaves rsi =
+ * r8 = cc(la), rdi = RESUME. */
+static void resume_fast(x64_fn *c, uint32_t base, const weft_type *ft, uint32_t save,
+                        const uint32_t *w, uint32_t count, jumps *slow) {
+  uint32_t np = ft->u.func.nparams;
+  x64_buf *b = c->b;
+  ld(c, X64_RDI, X64_VMCTX, VM_STORE_CTX);
+  ld(c, X64_RDX, X64_RDI, CTX_CHAIN_CSI); /* the original chain's stack */
+  x64_emit_test_rr(b, true, X64_RDX, X64_RDX);
+  jump_if(c, slow, X64_CC_E);
+  check_ref(c, io_at(c, base, np), np, slow); /* keeps rdx, rdi */
+  /* committed */
+  x64_emit_alu_mi(b, X64_ADD, true, x64_m(X64_RSI, CR_REVISION), 1);
+  if (np > 0) append_io(c, base, ft->u.func.params, np);
+  ld(c, X64_R8, X64_RSI, CR_LAST_ANCESTOR);
+  ld(c, X64_RAX, X64_RDI, CTX_CHAIN_KIND);
+  x64_emit_store(b, true, x64_slot(c, save + count), X64_RAX);
+  x64_emit_store(b, true, x64_slot(c, save + count + 1), X64_RDX);
+  st(c, X64_R8, CR_PARENT_KIND, X64_RAX);
+  st(c, X64_R8, CR_PARENT_CSI, X64_RDX);
+  x64_emit_store_imm32(b, true, x64_m(X64_RSI, CR_LAST_ANCESTOR), 0);
+  x64_emit_store_imm32(b, true, x64_m(X64_RDI, CTX_CHAIN_KIND), WEFT_CHAIN_CONTINUATION);
+  st(c, X64_RDI, CTX_CHAIN_CSI, X64_RSI);
+  st32i(c, X64_RSI, CSI_STATE, WEFT_STACK_RUNNING);
+  st32i(c, X64_RDX, CSI_STATE, WEFT_STACK_PARENT);
+  copy_limits(c, X64_RDX, X64_RDI);
+  copy_limits(c, X64_RDI, X64_RSI);
+  uint32_t k = 0, nsusp = 0;
+  for (uint32_t pass = 0; pass < 2; pass++)
+    for (uint32_t i = 0; i < count; i++) {
+      if ((w[3 * i] == WEFT_HANDLER_ON_SWITCH) != (pass == 1)) continue;
+      ld(c, X64_RAX, X64_VMCTX, (int32_t)(c->mc->lay.tags + 8 * w[3 * i + 1]));
+      x64_emit_store(b, true, x64_slot(c, save + k++), X64_RAX);
+      if (pass == 0) nsusp++;
+    }
+  x64_emit_mov_ri(b, X64_RAX, (uint64_t)count | (uint64_t)count << 32);
+  st(c, X64_RDX, CSI_HANDLERS, X64_RAX);
+  x64_emit_lea(b, true, X64_RAX, x64_slot(c, save));
+  st(c, X64_RDX, CSI_HANDLERS_DATA, X64_RAX);
+  st32i(c, X64_RDX, CSI_FIRST_SWITCH, nsusp);
+  cc_of(c, X64_RSI, X64_R8);
+  x64_emit_mov_rr(b, true, X64_R8, X64_RSI);
+  x64_emit_mov_ri(b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0));
+}
+
+/* resume's inline second half for RETURN and SUSPEND (rdi = the effect; §4 resume 7-8): the chain
+ * and the parent back, the limits back (a suspender keeps its entry fields), then RETURN: the
+ * results from the continuation's args to io, rax = 0; SUSPEND | i: its payload and {nc, revision}
+ * to io, rax = the effect. `pay` = the suspend clauses' tag type when their params agree, else
+ * NULL (a copy loop over the payload's length, at most `words` - 1). Anything else goes to `slow`
+ * untouched. */
+static void resume_back_fast(x64_fn *c, uint32_t base, const weft_type *ft, uint32_t save,
+                             uint32_t count, uint32_t nsusp, const weft_type *pay, uint32_t words,
+                             jumps *slow, jumps *done) {
+  uint32_t nr = ft->u.func.nresults;
+  x64_buf *b = c->b;
+  size_t fast = 0;
+  if (nsusp > 0) {
+    x64_emit_mov_rr(b, true, X64_RAX, X64_RDI);
+    x64_emit_shift_ri(b, X64_SHR, true, X64_RAX, 32);
+    x64_emit_alu_ri(b, X64_CMP, false, X64_RAX, WEFT_EFFECT_SUSPEND);
+    fast = x64_emit_jcc(b, X64_CC_E);
+  }
+  x64_emit_test_rr(b, true, X64_RDI, X64_RDI);
+  jump_if(c, slow, X64_CC_NE);
+  if (nsusp > 0) x64_patch_rel32(b, fast, b->len);
+  ld(c, X64_R10, X64_VMCTX, VM_STORE_CTX);
+  ld(c, X64_RSI, X64_R10, CTX_CHAIN_CSI); /* nc */
+  x64_emit_load(b, true, X64_RDX, x64_slot(c, save + count));
+  x64_emit_load(b, true, X64_RCX, x64_slot(c, save + count + 1));
+  st(c, X64_R10, CTX_CHAIN_KIND, X64_RDX);
+  st(c, X64_R10, CTX_CHAIN_CSI, X64_RCX);
+  st32i(c, X64_RCX, CSI_STATE, WEFT_STACK_RUNNING);
+  x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX);
+  st(c, X64_RCX, CSI_HANDLERS, X64_RAX);
+  st(c, X64_RCX, CSI_HANDLERS_DATA, X64_RAX);
+  st32i(c, X64_RCX, CSI_FIRST_SWITCH, 0);
+  size_t susp = 0;
+  if (nsusp > 0) {
+    x64_emit_test_rr(b, true, X64_RDI, X64_RDI);
+    susp = x64_emit_jcc(b, X64_CC_NE);
+  }
+  /* RETURN */
+  st32i(c, X64_RSI, CSI_STATE, WEFT_STACK_RETURNED);
+  copy_limits(c, X64_R10, X64_RCX);
+  if (nr > 0) ld(c, X64_R9, X64_RSI, CR_ARGS_DATA);
+  for (uint32_t i = 0; i < nr; i++)
+    copy_val(c, x64_type_of(ft->u.func.results[i]), io_at(c, base, i),
+             x64_m(X64_R9, (int32_t)(16 * i)), X64_RAX);
+  x64_emit_alu_rr(b, X64_XOR, false, X64_RAX, X64_RAX);
+  if (nsusp == 0) return;
+  jump_if(c, done, -1);
+  /* SUSPEND | i */
+  x64_patch_rel32(b, susp, b->len);
+  ld(c, X64_RAX, X64_R10, 8);
+  st(c, X64_RSI, 8, X64_RAX);
+  copy16(c, x64_m(X64_RSI, 16), x64_m(X64_R10, 16));
+  copy_limits(c, X64_R10, X64_RCX);
+  ld(c, X64_R9, X64_RSI, CR_VALUES_DATA);
+  x64_emit_lea(b, true, X64_R11, io_at(c, base, 0));
+  if (pay != NULL) {
+    uint32_t np = pay->u.func.nparams;
+    for (uint32_t i = 0; i < np; i++)
+      copy_val(c, x64_type_of(pay->u.func.params[i]), x64_m(X64_R11, (int32_t)(16 * i)),
+               x64_m(X64_R9, (int32_t)(16 * i)), X64_RAX);
+    store_ref16(c, x64_m(X64_R11, (int32_t)(16 * np)), X64_RSI);
+  } else {
+    ld32(c, X64_RDX, X64_RSI, CR_VALUES);
+    x64_emit_alu_ri(b, X64_CMP, false, X64_RDX, (int32_t)(words - 1));
+    x64_trap_if(c, X64_CC_A, WEFT_TRAP_UNREACHABLE);
+    x64_emit_alu_rr(b, X64_XOR, false, X64_RCX, X64_RCX);
+    size_t top = b->len;
+    x64_emit_alu_rr(b, X64_CMP, true, X64_RCX, X64_RDX);
+    size_t out = x64_emit_jcc(b, X64_CC_AE);
+    x64_emit_mov_rr(b, true, X64_RAX, X64_RCX);
+    x64_emit_shift_ri(b, X64_SHL, true, X64_RAX, 4);
+    copy16(c, x64_mi(X64_R11, X64_RAX, 0, 0), x64_mi(X64_R9, X64_RAX, 0, 0));
+    x64_emit_alu_ri(b, X64_ADD, true, X64_RCX, 1);
+    x64_patch_rel32(b, x64_emit_jmp(b), top);
+    x64_patch_rel32(b, out, b->len);
+    x64_emit_shift_ri(b, X64_SHL, true, X64_RDX, 4);
+    store_ref16(c, x64_mi(X64_R11, X64_RDX, 0, 0), X64_RSI);
+  }
+  st32i(c, X64_RSI, CR_VALUES, 0);
+  x64_emit_mov_rr(b, true, X64_RAX, X64_RDI);
+}
+
+/* Whether two function types have params of the same machine types. */
+static bool same_params(const weft_type *a, const weft_type *b) {
+  if (a->u.func.nparams != b->u.func.nparams) return false;
+  for (uint32_t i = 0; i < a->u.func.nparams; i++)
+    if (x64_type_of(a->u.func.params[i]) != x64_type_of(b->u.func.params[i])) return false;
+  return true;
+}
 
 /* `nops` operands below the reference (resume: the continuation's params; resume_throw: the
  * tag's params; resume_throw_ref: the exnref); tag = UINT32_MAX for resume_throw_ref, and
@@ -268,6 +714,9 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
   uint32_t nr = ft->u.func.nresults;
   uint32_t words = umax(1, umax(nops, nr));
   const uint32_t *w = c->m->pool + pool;
+  uint32_t nsusp = 0;
+  const weft_type *pay = NULL; /* the suspend clauses' tag type when all agree on the params */
+  bool uniform = true;
   for (uint32_t i = 0; i < count; i++) {
     if (w[3 * i] == WEFT_HANDLER_ON_SWITCH) continue;
     const weft_type *tt = tag_ft(c, w[3 * i + 1]);
@@ -277,43 +726,70 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
       return;
     }
     words = umax(words, tt->u.func.nparams + 1);
+    if (nsusp++ == 0)
+      pay = tt;
+    else if (!same_params(pay, tt))
+      uniform = false;
   }
+  if (!uniform) pay = NULL;
   uint32_t base;
   /* io: operands / results / handler payloads, then the handler list, the original chain and an
    * ASan slot (core/cont.c) */
   if (!begin(c, nops + 1, 2 * words + count + 3, &base)) return;
+  uint32_t save = base + 2 * words;
+  x64_buf *b = c->b;
   uint32_t libcall = tag == UINT32_MAX - 1 ? WEFT_LC_RESUME : WEFT_LC_RESUME_THROW;
-  x64_emit_mov_rr(c->b, true, X64_RDI, X64_VMCTX);
-  x64_emit_lea(c->b, true, X64_RSI, io_at(c, base, nops));
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri(c->b, X64_RCX, ((uint64_t)ct << 32) | count);
-  x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | tag);
-  x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
+  bool inline_ok = INLINE_PROTOCOL && tag == UINT32_MAX - 1;
+  jumps slow = {0}, go = {0};
+  if (inline_ok) {
+    resume_fast(c, base, ft, save, w, count, &slow);
+    jump_if(c, &go, -1);
+    land(c, &slow);
+  }
+  x64_emit_mov_rr(b, true, X64_RDI, X64_VMCTX);
+  x64_emit_lea(b, true, X64_RSI, io_at(c, base, nops));
+  x64_emit_lea(b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri(b, X64_RCX, ((uint64_t)ct << 32) | count);
+  x64_emit_mov_ri(b, X64_R8, ((uint64_t)pool << 32) | tag);
+  x64_emit_mov_rr(b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, libcall);
-  emit_switch(c, true);
-  x64_emit_lea(c->b, true, X64_RDX, x64_slot(c, base));
-  x64_emit_mov_ri(c->b, X64_RCX, ((uint64_t)ct << 32) | count);
-  x64_emit_mov_ri(c->b, X64_R8, ((uint64_t)pool << 32) | tag);
-  x64_emit_mov_rr(c->b, true, X64_R9, X64_RBP);
+  switch_regs_from_libcall(c, true);
+  land(c, &go);
+  emit_switch(c);
+  /* back: rax = 0 returned, results in io; SUSPEND << 32 | k (k-th suspend clause): the tag's
+   * params and the continuation in io */
+  jumps done = {0};
+  if (inline_ok) resume_back_fast(c, base, ft, save, count, nsusp, pay, words, &slow, &done);
+  if (inline_ok) jump_if(c, &done, -1);
+  land(c, &slow);
+  second_half_regs(c);
+  x64_emit_lea(b, true, X64_RDX, x64_slot(c, base));
+  x64_emit_mov_ri(b, X64_RCX, ((uint64_t)ct << 32) | count);
+  x64_emit_mov_ri(b, X64_R8, ((uint64_t)pool << 32) | tag);
+  x64_emit_mov_rr(b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, WEFT_LC_RESUME_END);
+  land(c, &done);
   after(c);
-  /* rax = 0: returned, results in io; SUSPEND << 32 | clause: the tag's params and the
-   * continuation in io, for that clause's label */
-  for (uint32_t i = 0; i < count; i++) {
+  for (uint32_t i = 0, k = 0; i < count; i++) {
     if (w[3 * i] == WEFT_HANDLER_ON_SWITCH) continue;
     const weft_type *tt = &c->m->types[c->m->tags[w[3 * i + 1]].type];
     /* not this clause: skip the moves out of io, which the next clause reads again */
-    x64_emit_mov_ri(c->b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, i));
-    x64_emit_alu_rr(c->b, X64_CMP, true, X64_RAX, X64_SCRATCH);
-    size_t skip = x64_emit_jcc(c->b, X64_CC_NE);
+    x64_emit_mov_ri(b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, k));
+    x64_emit_alu_rr(b, X64_CMP, true, X64_RAX, X64_SCRATCH);
+    size_t skip = x64_emit_jcc(b, X64_CC_NE);
     push_slots(c, base, tt->u.func.params, tt->u.func.nparams, true);
     uint32_t depth = w[3 * i + 2];
     x64_br_prepare(c, depth);
-    x64_emit_mov_ri(c->b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, i));
-    x64_emit_alu_rr(c->b, X64_CMP, true, X64_RAX, X64_SCRATCH);
+    x64_emit_mov_ri(b, X64_SCRATCH, WEFT_EFFECT_MAKE(WEFT_EFFECT_SUSPEND, k));
+    x64_emit_alu_rr(b, X64_CMP, true, X64_RAX, X64_SCRATCH);
     x64_br_if_cc(c, depth, X64_CC_E);
     drop_to(c, base);
-    x64_patch_rel32(c->b, skip, c->b->len);
+    x64_patch_rel32(b, skip, b->len);
+    k++;
+  }
+  if (nsusp > 0) { /* no clause took it: an effect this resume did not install */
+    x64_emit_test_rr(b, true, X64_RAX, X64_RAX);
+    x64_trap_if(c, X64_CC_NE, WEFT_TRAP_UNREACHABLE);
   }
   push_slots(c, base, ft->u.func.results, nr, false);
 }
