@@ -182,9 +182,8 @@ core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t npa
   weft_store_ctx *ctx = ctx_of(vmctx);
   if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
   weft_store_t *s = core_rt_store_of_ctx(ctx);
-  void *st = NULL;
-  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
-  st = core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  const core_plugin *p = core_engine_plugin(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  const weft_contstacks_iface *cs = p != NULL ? p->desc->iface : NULL;
   weft_diag d; /* not cleared as a whole: 400 bytes per cont.new showed in profiles */
   d.code = WEFT_OK;
   d.offset = 0;
@@ -193,7 +192,7 @@ core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t npa
   weft_contref *c = NULL;
   if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
     snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
-  else if (cs->cont_new(st, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
+  else if (cs->cont_new(p->state, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   if (s->pending_trap == NULL)
     s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);

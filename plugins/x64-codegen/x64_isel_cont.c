@@ -119,14 +119,15 @@ static void push_slots(x64_fn *c, uint32_t base, const weft_valtype *t, uint32_t
   }
 }
 
-/* rax:rdx = {contref, revision} from a libcall: to the 16-byte slot of a new top value. */
+/* rax:rdx = {contref, revision} from a libcall: a new top value in an XMM register (low quadword
+ * contref, high revision). Not two 8-byte stores to a slot: the 16-byte load that reads the
+ * value next would stall on store forwarding. */
 static void push_rax_rdx(x64_fn *c) {
-  uint32_t d = c->stk.n;
-  x64_emit_store(c->b, true, x64_vslot(c, d), X64_RAX);
-  x64_mem hi = x64_vslot(c, d);
-  hi.disp += 8;
-  x64_emit_store(c->b, true, hi, X64_RDX);
-  push_mem(c, X64_T_V128);
+  int x = x64_alloc_xmm(c);
+  x64_emit_movd_xr(c->b, true, x, X64_RAX);
+  x64_emit_movd_xr(c->b, true, X64_XSCRATCH, X64_RDX);
+  x64_emit_sse_rr(c->b, X64_P66, 0x0F6Cu, x, X64_XSCRATCH); /* punpcklqdq */
+  x64_push_reg(c, X64_T_V128, x);
 }
 
 static void drop_to(x64_fn *c, uint32_t h) {
