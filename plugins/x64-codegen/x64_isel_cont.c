@@ -504,14 +504,16 @@ static void switch_fast(x64_fn *c, uint32_t tag, uint32_t base, const weft_type 
   /* tmp = *cc(sla); *cc(sla) = *cc(la) */
   cc_of(c, X64_RCX, X64_RCX);
   cc_of(c, X64_RDX, X64_RDX);
+  /* word by word: the switch sequence wrote these contexts with 8-byte stores */
   x64_mem tmp = x64_slot(c, base + 2 * words);
-  x64_mem tmp16 = x64_slot(c, base + 2 * words + 2);
-  copy16(c, tmp, x64_m(X64_RCX, 0));
-  ld(c, X64_RAX, X64_RCX, 16);
-  x64_emit_store(b, true, tmp16, X64_RAX);
-  copy16(c, x64_m(X64_RCX, 0), x64_m(X64_RDX, 0));
-  ld(c, X64_RAX, X64_RDX, 16);
-  st(c, X64_RCX, 16, X64_RAX);
+  for (int32_t i = 0; i < CC_SIZE; i += 8) {
+    ld(c, X64_RAX, X64_RCX, i);
+    x64_mem t = tmp;
+    t.disp += i;
+    x64_emit_store(b, true, t, X64_RAX);
+    ld(c, X64_RAX, X64_RDX, i);
+    st(c, X64_RCX, i, X64_RAX);
+  }
   x64_emit_mov_rr(b, true, X64_R8, X64_RDX);
   x64_emit_lea(b, true, X64_RSI, tmp);
   x64_emit_mov_ri(b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
