@@ -61,9 +61,10 @@ static void copy_val(x64_fn *c, int t, x64_mem dst, x64_mem src, int tmp) {
 /* The io area: value i is 16 bytes at operand slot base + 2 i (weft_val_raw, core/cont.h). */
 static x64_mem io_at(x64_fn *c, uint32_t base, uint32_t i) { return x64_slot(c, base + 2 * i); }
 
-/* Spills everything, checks `nops` operands exist, reserves `words` 8-byte operand slots from the
- * first operand's slot (the libcall's io area), moves operand i to io value i (last first: value i
- * only lands on slots of operands above i) and pops the operands. Returns the first slot's depth. */
+/* Checks `nops` operands exist, reserves `words` 8-byte operand slots from the first operand's slot
+ * (the io area), moves operand i to io value i straight from wherever it is (register, constant,
+ * its slot; last first: value i only lands on slots of operands above i, already moved), pops the
+ * operands and spills everything below them. Returns the first slot's depth. */
 static bool begin(x64_fn *c, uint32_t nops, uint32_t words, uint32_t *base) {
   if (nops > c->stk.n) {
     x64_fail(c, WEFT_ERR_INVALID, "function %u: continuation instruction without its %u operands",
@@ -71,22 +72,34 @@ static bool begin(x64_fn *c, uint32_t nops, uint32_t words, uint32_t *base) {
     return false;
   }
   x64_save_pinned(c);
-  x64_spill_all(c);
   *base = c->stk.n - nops;
   (void)x64_slot(c, *base + (words > 2 * nops ? words : 2 * nops)); /* reserves the io area */
   for (uint32_t i = nops; i-- > 0;) {
     const x64_val *v = &c->stk.v[*base + i];
+    x64_mem dst = io_at(c, *base, i);
     if (v->type == X64_T_V128) {
-      copy16(c, io_at(c, *base, i), x64_vslot(c, *base + i));
-    } else if (i > 0) {
+      if (v->kind == X64_VK_MEM)
+        copy16(c, dst, x64_vslot(c, *base + i));
+      else
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, v->reg, dst);
+    } else if (v->kind == X64_VK_CONST) {
+      x64_emit_mov_ri(c->b, X64_SCRATCH, v->imm);
+      x64_emit_store(c->b, true, dst, X64_SCRATCH);
+    } else if (X64_IN_REG(v)) {
+      if (X64_IS_FLOAT(v->type))
+        x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, v->reg, dst);
+      else
+        x64_emit_store(c->b, true, dst, v->reg);
+    } else if (i > 0) { /* in its slot; value 0's slot is io value 0's low half */
       x64_emit_load(c->b, true, X64_SCRATCH, x64_slot(c, *base + i));
-      x64_emit_store(c->b, true, io_at(c, *base, i), X64_SCRATCH);
+      x64_emit_store(c->b, true, dst, X64_SCRATCH);
     }
   }
   while (c->stk.n > *base) {
     x64_val v = x64_pop(c);
     x64_free_val(c, &v);
   }
+  x64_spill_all(c);
   return true;
 }
 
