@@ -56,22 +56,22 @@ typedef struct cs_pool {
 /* -- Continuation objects (cs_cont.c) ---------------------------------------------------------- */
 
 /* A contref plus the plugin's own fields (vm.h allows fields after `values`). 256 bytes, 64-byte
- * aligned, laid out by who touches what: lines 0-1 are the ABI part the switches use; line 2 holds
- * everything the start trampoline's run step and the cont_new fast path read (owner, func, caller,
- * arity, finished-list link), so finishing and reusing a continuation touches no line the switches
- * do not; line 3 is cold (slow path, gc filter, ASan). */
+ * aligned (blocks are aligned), laid out by who touches what: lines 0-1 are the ABI part the
+ * switches use; line 2 holds everything the start trampoline's run step and the cont_new fast path
+ * read or write (owner, func, caller, store, result count, finished-list link), so finishing and
+ * reusing a continuation touches no line the switches do not; line 3 is cold (slow path, ASan). */
 typedef struct cs_cont {
   _Alignas(64) weft_contref pub; /* must be first; @128 values */
   struct cs_state *owner;        /* @144 */
   const weft_funcref *func;      /* @152 */
   void *caller_vmctx;            /* @160 */
   struct cs_cont *next;          /* @168 free list / finished list */
-  uint32_t nparams, nresults;    /* @176 */
-  bool finished;                 /* @184 on the finished list of the thread it finished on */
+  const weft_store_ctx *store;   /* @176 of caller_vmctx (NULL when it is NULL) */
+  uint32_t nresults : 31;        /* @184 (<= max_cap < 2^31); the payload cap is args.capacity */
+  uint32_t finished : 1;         /* on the finished list of the thread it finished on */
   _Atomic uint32_t uses;         /* @188 handed out by cont_new since its last recycle (wraps
                                     are folded into cs_state.created); read by stats */
   /* -- line 3: cold -- */
-  const weft_store_ctx *store; /* of caller_vmctx (NULL when it is NULL) */
   uint8_t *pool_top;           /* the stack's real top in the pool (NULL: not live); pub.stack_top
                                   is below it by the stack's colour (cs_cont.c) */
   struct cs_cont *prev_live, *next_live;
@@ -81,7 +81,7 @@ typedef struct cs_cont {
   size_t asan_parent_size;
 } cs_cont;
 _Static_assert(sizeof(cs_cont) == 256, "cs_cont: four cache lines");
-_Static_assert(offsetof(cs_cont, owner) == 144 && offsetof(cs_cont, finished) == 184,
+_Static_assert(offsetof(cs_cont, owner) == 144 && offsetof(cs_cont, uses) == 188,
                "cs_cont: the run step's fields share line 2 with values");
 
 typedef struct cs_block {
@@ -191,9 +191,20 @@ int cs_ref_bind(weft_contref *c, const weft_val_raw *args, uint32_t nargs);
  * the switch is into the stack of a chain whose last ancestor is `la`, call cs_asan_expect(la) first:
  * the arriving side records where it came from there (la's parent stack, the target of the chain's
  * next suspend). After arriving on a stack: cs_asan_arrive with the fake stack saved when leaving. */
+#if defined(WEFT_SANITIZE)
 void cs_asan_leave(void **fake, const void *bottom, size_t size);
 void cs_asan_expect(cs_cont *la);
 void cs_asan_arrive(void *fake);
+#else
+/* inline no-ops: the run step and the reference protocol pay nothing for them */
+static inline void cs_asan_leave(void **fake, const void *bottom, size_t size) {
+  (void)fake;
+  (void)bottom;
+  (void)size;
+}
+static inline void cs_asan_expect(cs_cont *la) { (void)la; }
+static inline void cs_asan_arrive(void *fake) { (void)fake; }
+#endif
 /* The same per instruction (vtable slots asan_*; see weft/plugin/contstacks.h). */
 void cs_asan_before_resume(void **fake, const weft_contref *c);
 void cs_asan_after_resume(void *fake);

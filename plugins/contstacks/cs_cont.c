@@ -172,8 +172,10 @@ static void write_start(cs_cont *c, uint64_t cap) {
 /* Everything of a FRESH continuation but its stack and its place on the live list: c has a stack
  * (stack_top, stack_size, pool_top set). The caller publishes it (*out). */
 static void init_fresh(cs_state *st, cs_cont *c, void *caller_vmctx, const weft_funcref *f,
-                       uint32_t nparams, uint32_t nresults, uint64_t cap) {
-  c->pub.csi.limits.stack_limit = (uintptr_t)(c->pool_top - st->pool.stack_size + st->reserve);
+                       uint32_t nresults, uint64_t cap) {
+  /* from line 1 (stack_top - stack_size is the slot's lowest byte), not pool_top on cold line 3 */
+  c->pub.csi.limits.stack_limit =
+      (uintptr_t)(c->pub.stack_top - c->pub.stack_size + st->reserve);
   c->pub.csi.limits.last_wasm_entry_fp = 0;
   c->pub.csi.limits.last_wasm_entry_sp = 0;
   c->pub.csi.limits.last_wasm_entry_trap_handler = 0;
@@ -185,11 +187,8 @@ static void init_fresh(cs_state *st, cs_cont *c, void *caller_vmctx, const weft_
   c->pub.values = (weft_payloads){0, 0, NULL};
   c->func = f;
   c->caller_vmctx = caller_vmctx;
-  const weft_store_ctx *store =
-      caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
-  if (c->store != store) c->store = store; /* line 3: written only when it changes */
-  c->nparams = nparams;
-  c->nresults = nresults;
+  c->store = caller_vmctx != NULL ? ((const weft_vmctx_header *)caller_vmctx)->store_ctx : NULL;
+  c->nresults = nresults & 0x7fffffffu; /* cap <= max_cap < 2^31 (check_arity) */
   c->finished = false;
 #if defined(WEFT_SANITIZE)
   c->asan_fake = NULL;
@@ -297,7 +296,7 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
     rc = new_locked(st, t, &c, d);
     if (rc != WEFT_OK) return rc;
   }
-  init_fresh(st, c, caller_vmctx, f, nparams, nresults, cap);
+  init_fresh(st, c, caller_vmctx, f, nresults, cap);
   *out = &c->pub;
   return WEFT_OK;
 }
@@ -321,7 +320,7 @@ __attribute__((always_inline)) inline
 #endif
 static bool run_body(cs_cont *c) {
   const weft_funcref *f = c->func;
-  size_t n = (size_t)payload_cap(c->nparams, c->nresults);
+  size_t n = (size_t)c->pub.args.capacity; /* max(nparams, nresults), fixed by cont_new */
 #if defined(WEFT_SANITIZE)
   uintptr_t here = (uintptr_t)__builtin_frame_address(0), limit = c->pub.csi.limits.stack_limit;
   size_t gap = here > limit ? (size_t)(here - limit) / 4u : 0u;

@@ -34,15 +34,7 @@ void cs_asan_arrive(void *fake) {
     tls_expect_la = NULL;
   }
 }
-#else
-void cs_asan_leave(void **fake, const void *bottom, size_t size) {
-  (void)fake;
-  (void)bottom;
-  (void)size;
-}
-void cs_asan_expect(cs_cont *la) { (void)la; }
-void cs_asan_arrive(void *fake) { (void)fake; }
-#endif
+#endif /* without WEFT_SANITIZE the three are inline no-ops (contstacks_int.h) */
 
 /* Per instruction: what generated code calls around its inline switches in sanitizer builds (the
  * vtable's asan_* slots) and what the reference protocol below uses. */
