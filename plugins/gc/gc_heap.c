@@ -1,7 +1,7 @@
 /* plugins/gc/gc_heap.c -- the heap of the "gc" plugin: blocks, allocation regions, sweeping.
  *
- * Small objects (up to GC_SMALL_MAX bytes) live in 64 KiB blocks of one cell size; a cell whose
- * header type is NULL is free. Allocation bumps through a region (a run of free cells) per size
+ * Small objects (up to GC_SMALL_MAX bytes) live in 64 KiB blocks of one cell size; bitmaps per
+ * block say which cells hold objects and which are marked. Allocation bumps through a region (a run of free cells) per size
  * class, which generated code shares through the store's weft_gc_region array (vm.h); a refill
  * finds the next run, a collection retires every region first. Large objects are single host
  * allocations in a sorted span table. Blocks are found by address through a hash. Non-moving.
@@ -90,19 +90,60 @@ static const gc_block *bhash_find(const weft_gc_heap *h, uintptr_t mem) {
 
 /* -- Objects --------------------------------------------------------------------------------- */
 
-bool gc_is_object(const weft_gc_heap *h, const void *ref) {
+static bool bit_get(const uint64_t *w, uint32_t i) { return (w[i >> 6] >> (i & 63u)) & 1u; }
+static void bit_set(uint64_t *w, uint32_t i) { w[i >> 6] |= 1ull << (i & 63u); }
+
+/* Set bits [i, j). */
+static void bits_set(uint64_t *w, uint32_t i, uint32_t j) {
+  while (i < j) {
+    uint32_t k = i >> 6, lo = i & 63u, n = j - i < 64u - lo ? j - i : 64u - lo;
+    uint64_t m = n == 64u ? ~0ull : ((1ull << n) - 1u) << lo;
+    w[k] |= m;
+    i += n;
+  }
+}
+
+/* The cell index of `a` in block b, or UINT32_MAX when a is no cell start. */
+static uint32_t cell_index(const gc_block *b, uintptr_t a) {
+  uint64_t off = a - (uintptr_t)b->mem;
+  uint32_t i = (uint32_t)((off * b->magic) >> 32);
+  if (i >= b->ncells || (uint64_t)i * b->cell != off) return UINT32_MAX;
+  return i;
+}
+
+/* Whether ref is the start of an object; with `record` (gc_is_object during a collection), also
+ * the mark bitmap bookkeeping described in gc_int.h. */
+static bool is_object(const weft_gc_heap *h, const void *ref, bool record) {
   uintptr_t a = (uintptr_t)ref;
   if (h == NULL || a == 0 || (a & (GC_CELL_STEP - 1)) != 0) return false;
-  const gc_block *b = bhash_find(h, a & ~(uintptr_t)(GC_BLOCK_SIZE - 1));
-  if (b != NULL) {
-    uintptr_t off = a - (uintptr_t)b->mem;
-    if (off % b->cell != 0 || off / b->cell >= b->ncells) return false;
-    return ((const weft_gc_header *)ref)->type != NULL;
+  const gc_block *cb = bhash_find(h, a & ~(uintptr_t)(GC_BLOCK_SIZE - 1));
+  if (cb != NULL) {
+    uint32_t i = cell_index(cb, a);
+    if (i == UINT32_MAX) return false;
+    if (!bit_get(cb->alloc, i)) { /* an object of the open region of its class? */
+      const gc_class *k = &h->classes[cb->cell / GC_CELL_STEP - 1];
+      const weft_gc_region *r = &h->rg[cb->cell / GC_CELL_STEP - 1];
+      if (k->rblk != cb || r->end == 0 || a < k->rstart || a >= r->ptr) return false;
+    }
+    if (record) { /* see gc_int.h: record the mark gc_mark.c is about to make */
+      gc_block *b = (gc_block *)(uintptr_t)cb;
+      if (!bit_get(b->mark, i)) {
+        bit_set(b->mark, i);
+        ((weft_gc_header *)a)->flags &= ~GC_MARK;
+      }
+    }
+    return true;
   }
   size_t i = span_find(h, a);
   if (i == SIZE_MAX) return false;
   return a == h->spans[i].lo && ((const weft_gc_header *)ref)->type != NULL;
 }
+
+bool gc_is_object(const weft_gc_heap *h, const void *ref) {
+  return is_object(h, ref, h != NULL && h->collecting);
+}
+
+bool gc_is_object_api(const weft_gc_heap *h, const void *ref) { return is_object(h, ref, false); }
 
 void gc_for_each_object(weft_gc_heap *h, void (*fn)(weft_gc_heap *h, weft_gc_header *o)) {
   for (size_t i = 0; i < h->nspans; i++) fn(h, (weft_gc_header *)h->spans[i].lo);
@@ -111,8 +152,13 @@ void gc_for_each_object(weft_gc_heap *h, void (*fn)(weft_gc_heap *h, weft_gc_hea
     for (uint32_t i = 0; i < k->nblocks; i++) {
       gc_block *b = k->blocks[i];
       for (uint32_t j = 0; j < b->ncells; j++) {
+        if (!bit_get(b->alloc, j)) continue;
         weft_gc_header *o = (weft_gc_header *)(b->mem + (size_t)j * b->cell);
-        if (o->type != NULL) fn(h, o);
+        if (h->collecting) { /* the bitmap is the truth; the header flag may be stale */
+          if (bit_get(b->mark, j)) o->flags |= GC_MARK;
+          else o->flags &= ~GC_MARK;
+        }
+        fn(h, o);
       }
     }
   }
@@ -174,18 +220,29 @@ void gc_bind_regions(weft_gc_heap *h, weft_gc_region *regions, uint32_t n) {
 
 /* -- Allocation regions ---------------------------------------------------------------------- */
 
-void gc_retire_regions(weft_gc_heap *h) {
-  for (uint32_t c = 0; c < GC_NCLASSES; c++) {
-    weft_gc_region *r = &h->rg[c];
-    if (r->end == 0) continue;
-    uint32_t cell = (c + 1) * GC_CELL_STEP;
-    h->live_objects += (r->ptr - h->classes[c].rstart) / cell;
-    h->live_bytes -= r->end - r->ptr;
-    r->ptr = r->end = 0;
-  }
+/* Close region c: its used cells become allocated in the bitmap, the unused tail is given back. */
+static void retire_one(weft_gc_heap *h, uint32_t c) {
+  weft_gc_region *r = &h->rg[c];
+  gc_class *k = &h->classes[c];
+  if (r->end == 0) return;
+  uint32_t cell = (c + 1) * GC_CELL_STEP;
+  gc_block *b = k->rblk;
+  uint32_t i = (uint32_t)((k->rstart - (uintptr_t)b->mem) / cell);
+  uint32_t j = (uint32_t)((r->ptr - (uintptr_t)b->mem) / cell);
+  bits_set(b->alloc, i, j);
+  h->live_objects += j - i;
+  h->live_bytes -= r->end - r->ptr;
+  r->ptr = r->end = 0;
+  k->rblk = NULL;
+  k->rstart = 0;
 }
 
-/* A new zeroed block of class c (every cell free), or NULL when memory ran out. */
+void gc_retire_regions(weft_gc_heap *h) {
+  for (uint32_t c = 0; c < GC_NCLASSES; c++) retire_one(h, c);
+}
+
+/* A new block of class c (every cell free), or NULL when memory ran out. Its memory is left as
+ * the host gave it: every allocation writes its whole object. */
 static gc_block *block_new(weft_gc_heap *h, uint32_t c) {
   gc_class *k = &h->classes[c];
   uint32_t cell = (c + 1) * GC_CELL_STEP;
@@ -205,8 +262,12 @@ static gc_block *block_new(weft_gc_heap *h, uint32_t c) {
     return NULL;
   }
   uintptr_t a = ((uintptr_t)raw + GC_BLOCK_SIZE - 1) & ~(uintptr_t)(GC_BLOCK_SIZE - 1);
-  *b = (gc_block){.mem = (uint8_t *)a, .raw = raw, .cell = cell, .ncells = GC_BLOCK_SIZE / cell};
-  memset(b->mem, 0, GC_BLOCK_SIZE);
+  memset(b, 0, sizeof *b);
+  b->mem = (uint8_t *)a;
+  b->raw = raw;
+  b->cell = cell;
+  b->ncells = GC_BLOCK_SIZE / cell;
+  b->magic = (uint32_t)(((1ull << 32) + cell - 1) / cell);
   k->blocks[k->nblocks++] = b;
   bhash_put(h->bhash, h->bhash_cap, b);
   h->nblocks++;
@@ -214,8 +275,19 @@ static gc_block *block_new(weft_gc_heap *h, uint32_t c) {
   return b;
 }
 
-static weft_gc_header *cell_at(const gc_block *b, uint32_t i) {
-  return (weft_gc_header *)(b->mem + (size_t)i * b->cell);
+/* The first cell at or after i whose alloc bit is `set` (ncells when none). */
+static uint32_t next_bit(const gc_block *b, uint32_t i, bool set) {
+  while (i < b->ncells) {
+    uint64_t w = b->alloc[i >> 6];
+    if (!set) w = ~w;
+    w &= ~0ull << (i & 63u);
+    if (w != 0) {
+      uint32_t r = (i & ~63u) + (uint32_t)__builtin_ctzll(w);
+      return r < b->ncells ? r : b->ncells;
+    }
+    i = (i & ~63u) + 64u;
+  }
+  return b->ncells;
 }
 
 /* Point region c at the next run of free cells (a new block when no block has one). The run's
@@ -232,11 +304,10 @@ static bool refill(weft_gc_heap *h, uint32_t c) {
   for (; k->cur_blk < k->nblocks; k->cur_blk++, k->cur_cell = 0) {
     gc_block *x = k->blocks[k->cur_blk];
     if (x->live == x->ncells) continue;
-    i = k->cur_cell;
-    while (i < x->ncells && cell_at(x, i)->type != NULL) i++;
-    if (i == x->ncells) continue;
-    j = i + 1;
-    while (j < x->ncells && j - i < most && cell_at(x, j)->type == NULL) j++;
+    i = next_bit(x, k->cur_cell, false);
+    if (i >= x->ncells) continue;
+    j = next_bit(x, i + 1, true);
+    if (j - i > most) j = i + (uint32_t)most;
     k->cur_cell = j;
     b = x;
     break;
@@ -252,6 +323,7 @@ static bool refill(weft_gc_heap *h, uint32_t c) {
   r->ptr = (uintptr_t)b->mem + (uintptr_t)i * cell;
   r->end = (uintptr_t)b->mem + (uintptr_t)j * cell;
   k->rstart = r->ptr;
+  k->rblk = b;
   h->live_bytes += (uint64_t)(j - i) * cell;
   return true;
 }
@@ -274,20 +346,12 @@ static void *alloc_object(weft_gc_heap *h, const weft_gc_type *ty, uint64_t size
           (h->st->stress || h->live_bytes + need > h->next_gc ||
            h->live_bytes + need > h->st->heap_limit))
         gc_collect(h);
-      if (r->end != 0) { /* retire this region alone (a collection retired them all) */
-        h->live_objects += (r->ptr - h->classes[c].rstart) / need;
-        h->live_bytes -= r->end - r->ptr;
-        r->ptr = r->end = 0;
-      }
+      retire_one(h, c); /* this region alone (a collection retired them all) */
       if (!refill(h, c)) return NULL;
     }
     o = (void *)r->ptr;
     r->ptr += need;
-    if (h->rg == h->own_rg && h->st->stress) { /* no region survives an allocation in stress */
-      h->live_objects++;
-      h->live_bytes -= r->end - r->ptr;
-      r->ptr = r->end = 0;
-    }
+    if (h->rg == h->own_rg && h->st->stress) retire_one(h, c); /* none survives in stress */
     memset(o, 0, (size_t)need);
   } else {
     if (!h->collecting && h->has_roots &&
@@ -333,8 +397,9 @@ void *gc_alloc_extern(weft_gc_heap *h, void *host_ref) {
 
 /* -- Sweeping -------------------------------------------------------------------------------- */
 
-/* Frees unmarked objects and clears the marks; empty blocks go back to the host. The regions must
- * have been retired (gc_collect does). */
+/* Frees unmarked objects and clears the marks (block objects: in the bitmaps only; their header
+ * flags are reset by gc_is_object when next met); empty blocks go back to the host. The regions
+ * must have been retired (gc_collect does). */
 void gc_sweep(weft_gc_heap *h) {
   size_t keep = 0;
   for (size_t i = 0; i < h->nspans; i++) {
@@ -359,16 +424,12 @@ void gc_sweep(weft_gc_heap *h) {
     for (uint32_t bi = 0; bi < k->nblocks; bi++) {
       gc_block *b = k->blocks[bi];
       uint32_t live = 0, dead = 0;
-      for (uint32_t j = 0; j < b->ncells; j++) {
-        weft_gc_header *o = cell_at(b, j);
-        if (o->type == NULL) continue;
-        if (o->flags & GC_MARK) {
-          o->flags &= ~GC_MARK;
-          live++;
-        } else {
-          o->type = NULL;
-          dead++;
-        }
+      for (uint32_t w = 0; w < GC_BITMAP_WORDS; w++) {
+        uint64_t a = b->alloc[w], m = b->mark[w] & a;
+        live += (uint32_t)__builtin_popcountll(m);
+        dead += (uint32_t)__builtin_popcountll(a & ~m);
+        b->alloc[w] = m;
+        b->mark[w] = 0;
       }
       h->live_bytes -= (uint64_t)dead * b->cell;
       h->live_objects -= dead;
@@ -416,7 +477,7 @@ void gc_stats(const weft_gc_heap *h, weft_gc_stats *out) {
   s.live_objects = h->live_objects;
   for (uint32_t c = 0; c < GC_NCLASSES; c++) { /* the regions as if retired now */
     const weft_gc_region *r = &h->rg[c];
-    if (r->end == 0) continue;
+    if (r->end == 0 || h->classes[c].rblk == NULL) continue;
     s.live_objects += (r->ptr - h->classes[c].rstart) / ((c + 1) * GC_CELL_STEP);
     s.live_bytes -= r->end - r->ptr;
   }

@@ -33,12 +33,22 @@ typedef struct gc_state {
 
 /* -- Heap ------------------------------------------------------------------------------------ */
 
+#define GC_MAX_CELLS (GC_BLOCK_SIZE / GC_CELL_STEP)
+#define GC_BITMAP_WORDS (GC_MAX_CELLS / 64u)
+
+/* A block of cells of one size. Which cells hold objects is kept in bitmaps, not in the cells:
+ * `alloc` (set when a region that covered the cell is retired; the cells of the regions still
+ * open count too, see gc_is_object) and `mark` (set during a collection). A sweep is then a few
+ * word operations per block and never touches the objects. */
 typedef struct gc_block {
-  uint8_t *mem;        /* GC_BLOCK_SIZE bytes, GC_BLOCK_SIZE-aligned, zeroed when made */
+  uint8_t *mem;        /* GC_BLOCK_SIZE bytes, GC_BLOCK_SIZE-aligned */
   void *raw;           /* what the host allocated (mem lies inside) */
   uint32_t cell;       /* bytes per cell */
-  uint32_t ncells;     /* cells in the block; a cell whose header type is NULL is free */
+  uint32_t ncells;     /* cells in the block */
   uint32_t live;       /* live cells after the last sweep (a full block is skipped by refills) */
+  uint32_t magic;      /* ceil(2^32 / cell): offset / cell as a multiply */
+  uint64_t alloc[GC_BITMAP_WORDS];
+  uint64_t mark[GC_BITMAP_WORDS];
 } gc_block;
 
 /* A large object (more than GC_SMALL_MAX bytes): one host allocation. */
@@ -52,7 +62,8 @@ typedef struct gc_class {
   gc_block **blocks;
   uint32_t nblocks, capblocks;
   uint32_t cur_blk, cur_cell;
-  uintptr_t rstart;
+  uintptr_t rstart; /* where the open region began */
+  gc_block *rblk;   /* the block of the open region */
 } gc_class;
 
 typedef struct gc_type_node {
@@ -90,13 +101,18 @@ struct weft_gc_heap {
   uint64_t collections, freed_objects;
 };
 
-/* gc_heap.c */
+/* gc_heap.c. gc_is_object is what gc_mark.c's push asks before it marks an object (header flag
+ * GC_MARK) and traces it; while a collection runs it also records the object in its block's mark
+ * bitmap (clearing a stale header flag when the bitmap says "not yet marked in this collection"),
+ * so the bitmaps and the header flags agree and the sweep reads only the bitmaps. */
 int gc_heap_new(void *state, const weft_gc_roots *roots, weft_gc_heap **out, weft_diag *d);
 void gc_heap_free(weft_gc_heap *h);
 void *gc_alloc_struct(weft_gc_heap *h, const weft_gc_type *ty);
 void *gc_alloc_array(weft_gc_heap *h, const weft_gc_type *ty, uint32_t length);
 void *gc_alloc_extern(weft_gc_heap *h, void *host_ref);
 bool gc_is_object(const weft_gc_heap *h, const void *ref);
+/* The same without the bookkeeping: the iface's is_object, for the core at any time. */
+bool gc_is_object_api(const weft_gc_heap *h, const void *ref);
 void gc_collect(weft_gc_heap *h);
 void gc_safepoint(weft_gc_heap *h);
 void gc_stats(const weft_gc_heap *h, weft_gc_stats *out);
