@@ -1165,6 +1165,186 @@ static void test_alloc_failures(void **state) {
   assert_int_equal(fake_live_allocs, 0);
 }
 
+/* -- Reuse of finished continuations in place (the cont_new fast path) ------------------------- */
+
+static bool add3_body(void *callee_vmctx, void *caller_vmctx, weft_val_raw *args, size_t n) {
+  (void)callee_vmctx;
+  (void)caller_vmctx;
+  if (n < 1) return false;
+  args[0].i64 = args[0].i64 * 3;
+  return true;
+}
+
+/* Run a fresh continuation of add3_body with argument x to completion; returns its result. */
+static int64_t run_add3(fixture *f, weft_contref *c, int64_t x) {
+  weft_val_raw a[1];
+  a[0].i64 = x;
+  weft_contref *nc = NULL;
+  void *tags[1] = {&tag_yield};
+  if (consume(ref_of(c)) != WEFT_TRAP_NONE) return -1;
+  uint64_t r = cs_ref_resume(&f->ctx, c, a, 1, tags, 1, 1, &nc);
+  if (r != 0 || nc != c) return -2;
+  return c->args.data[0].i64;
+}
+
+/* The next cont_new on the thread takes the continuation that just finished -- same contref, same
+ * stack, a fresh start layout -- and every reference to its finished self is stale. */
+static void test_reuse_in_place(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  weft_funcref fr = {.array_call = add3_body};
+  weft_contref *a = NULL, *b = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &a, &d), WEFT_OK);
+  assert_int_equal(run_add3(&f, a, 5), 15);
+  assert_int_equal(a->csi.state, WEFT_STACK_RETURNED);
+  weft_val_raw stale = ref_of(a);
+  uint8_t *top = a->stack_top;
+  uint64_t rev = a->revision;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &b, &d), WEFT_OK);
+  assert_ptr_equal(b, a);
+  assert_ptr_equal(b->stack_top, top);
+  assert_true(b->revision > rev);
+  assert_int_equal(consume(stale), WEFT_TRAP_CONT_CONSUMED);
+  /* a fresh start: state, chain, payloads, limits' entry fields, control context */
+  assert_int_equal(b->csi.state, WEFT_STACK_FRESH);
+  assert_ptr_equal(b->last_ancestor, b);
+  assert_int_equal(b->parent_chain.kind, WEFT_CHAIN_ABSENT);
+  assert_int_equal(b->args.length, 0);
+  assert_int_equal(b->args.capacity, 1);
+  assert_int_equal(b->values.length, 0);
+  assert_int_equal(b->csi.limits.last_wasm_entry_fp, 0);
+  assert_true(b->csi.limits.stack_limit > (uintptr_t)(b->stack_top - b->stack_size));
+  assert_int_equal(weft_contref_cc(b)->rip, (uintptr_t)&cs_cont_start);
+  assert_int_equal(run_add3(&f, b, 7), 21);
+  /* a different arity reuses it too, with its own payload capacity */
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 3, 1, &b, &d), WEFT_OK);
+  assert_ptr_equal(b, a);
+  assert_int_equal(b->args.capacity, 3);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  assert_int_equal(s.created, 3); /* counted although the fast path takes no lock */
+  assert_int_equal(s.stacks_mapped, 1);
+  assert_int_equal(f.cs->cont_release(f.st, b), WEFT_OK);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 0);
+  assert_int_equal(s.created, 3);
+  destroy(&f);
+  assert_int_equal(fake_live_allocs, 0);
+}
+
+/* max_continuations counts live contrefs: a finished one is reused without passing the limit, and
+ * the limit still holds for a second live one. */
+static void test_reuse_at_limit(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "max_continuations"}, {"64K", "1"}, 2};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  weft_funcref fr = {.array_call = add3_body};
+  weft_contref *a = NULL, *b = NULL;
+  weft_diag d;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &a, &d), WEFT_OK);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &b, &d), WEFT_ERR_LIMIT);
+  assert_non_null(strstr(d.message, "max_continuations = 1"));
+  assert_int_equal(run_add3(&f, a, 1), 3);
+  for (int i = 0; i < 1000; i++) {
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &b, &d), WEFT_OK);
+    assert_ptr_equal(b, a);
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &a, &d), WEFT_ERR_LIMIT);
+    a = b;
+    assert_int_equal(run_add3(&f, a, i), 3 * i);
+  }
+  destroy(&f);
+}
+
+/* Two engines (plugin states) on one thread: a continuation that finished in one is never reused
+ * by the other, and each one's collect recycles only its own. */
+static void test_reuse_two_states(void **state) {
+  (void)state;
+  fixture f1, f2;
+  weft_plugin_cfg cfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&f1, &cfg), WEFT_OK);
+  assert_int_equal(make(&f2, &cfg), WEFT_OK);
+  weft_funcref fr = {.array_call = add3_body};
+  weft_contref *a = NULL, *b = NULL;
+  weft_diag d;
+  assert_int_equal(f1.cs->cont_new(f1.st, NULL, &fr, 1, 1, &a, &d), WEFT_OK);
+  assert_int_equal(run_add3(&f1, a, 2), 6);
+  assert_int_equal(f2.cs->cont_new(f2.st, NULL, &fr, 1, 1, &b, &d), WEFT_OK);
+  assert_ptr_not_equal(b, a);
+  assert_ptr_equal(((cs_cont *)b)->owner, f2.st);
+  assert_int_equal(run_add3(&f2, b, 3), 9);
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f2.cs->collect(f2.st);
+  f2.cs->stats(f2.st, &s);
+  assert_int_equal(s.live, 0);
+  f1.cs->stats(f1.st, &s);
+  assert_int_equal(s.live, 1); /* still on this thread's finished list */
+  f1.cs->collect(f1.st);
+  f1.cs->stats(f1.st, &s);
+  assert_int_equal(s.live, 0);
+  destroy(&f2);
+  destroy(&f1);
+  assert_int_equal(fake_live_allocs, 0);
+}
+
+/* Many continuations finishing without a cont_new in between: the next cont_new reuses one and
+ * gives the rest back to the pool (memory beyond the watermark to the system), as before reuse. */
+static void test_reuse_trims_finished(void **state) {
+  (void)state;
+  fixture f;
+  weft_plugin_cfg cfg = {{"stack_size", "pool", "guard_pages"}, {"64K", "8", "no"}, 3};
+  assert_int_equal(make(&f, &cfg), WEFT_OK);
+  enum { N = CS_ZOMBIE_KEEP + 36 };
+  static weft_funcref fr = {.array_call = gen_body};
+  static body_env env;
+  env.f = &f;
+  fr.vmctx = &env;
+  weft_contref *c[N];
+  weft_diag d;
+  void *tags[1] = {&tag_yield};
+  /* N generators, each parked at its first suspension, then all finished */
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &c[i], &d), WEFT_OK);
+    weft_val_raw a[1] = {{.i64 = i}};
+    weft_contref *nc = NULL;
+    assert_int_equal(consume(ref_of(c[i])), WEFT_TRAP_NONE);
+    uint64_t r = cs_ref_resume(&f.ctx, c[i], a, 1, tags, 1, 1, &nc);
+    assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+    nc->values.length = 0;
+  }
+  for (int i = 0; i < N; i++)
+    for (int k = 0; k < 2; k++) {
+      weft_val_raw a[1] = {{.i64 = 1}};
+      weft_contref *nc = NULL;
+      assert_int_equal(consume(ref_of(c[i])), WEFT_TRAP_NONE);
+      uint64_t r = cs_ref_resume(&f.ctx, c[i], a, 1, tags, 1, 1, &nc);
+      if (k == 0) {
+        assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
+        nc->values.length = 0;
+      } else {
+        assert_int_equal(r, 0);
+        assert_int_equal(c[i]->args.data[0].i64, 101); /* gen: w + 100, w = 1 */
+      }
+    }
+  weft_contstacks_stats s = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, N); /* all on the finished list */
+  weft_contref *b = NULL;
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &b, &d), WEFT_OK);
+  assert_ptr_equal(b, c[N - 1]); /* the newest finished one, its stack warm */
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  assert_int_equal(s.stacks_warm, 8);
+  assert_int_equal(s.stacks_cold, N - 1 - 8);
+  assert_int_equal(s.stacks_mapped, N);
+  destroy(&f);
+  assert_int_equal(fake_live_allocs, 0);
+}
+
 /* -- Scale (small) ------------------------------------------------------------------------------ */
 
 static long rss_kib(void) {
@@ -1224,6 +1404,10 @@ int main(void) {
       cmocka_unit_test(test_bind),
       cmocka_unit_test(test_release_suspended),
       cmocka_unit_test(test_release_finished),
+      cmocka_unit_test(test_reuse_in_place),
+      cmocka_unit_test(test_reuse_at_limit),
+      cmocka_unit_test(test_reuse_two_states),
+      cmocka_unit_test(test_reuse_trims_finished),
       cmocka_unit_test(test_random_walk),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_limits),
