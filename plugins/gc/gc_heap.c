@@ -116,7 +116,12 @@ static uint32_t cell_index(const gc_block *b, uintptr_t a) {
 static bool is_object(const weft_gc_heap *h, const void *ref, bool record) {
   uintptr_t a = (uintptr_t)ref;
   if (h == NULL || a == 0 || (a & (GC_CELL_STEP - 1)) != 0) return false;
-  const gc_block *cb = bhash_find(h, a & ~(uintptr_t)(GC_BLOCK_SIZE - 1));
+  uintptr_t mem = a & ~(uintptr_t)(GC_BLOCK_SIZE - 1);
+  const gc_block *cb = h->last_blk;
+  if (cb == NULL || (uintptr_t)cb->mem != mem) { /* neighbours often share a block: one-entry cache */
+    cb = bhash_find(h, mem);
+    if (cb != NULL) ((weft_gc_heap *)(uintptr_t)h)->last_blk = (gc_block *)(uintptr_t)cb;
+  }
   if (cb != NULL) {
     uint32_t i = cell_index(cb, a);
     if (i == UINT32_MAX) return false;
@@ -446,6 +451,7 @@ void gc_sweep(weft_gc_heap *h) {
     k->nblocks = nb;
     k->cur_blk = k->cur_cell = 0;
   }
+  h->last_blk = NULL;
   if (freed_block) (void)bhash_rebuild(h, 0); /* cannot fail: the table only shrinks or stays */
 }
 

@@ -85,6 +85,7 @@ struct weft_gc_heap {
   /* blocks by address (mem >> 16): open addressing, rebuilt by every sweep */
   gc_block **bhash;
   size_t bhash_cap, nblocks;
+  gc_block *last_blk; /* the block gc_is_object found last (NULL after a sweep) */
   /* allocation regions: the store's (bind_regions) or own_rg; see vm.h weft_gc_region */
   weft_gc_region *rg;
   weft_gc_region own_rg[GC_NCLASSES];
