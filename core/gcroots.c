@@ -2,13 +2,11 @@
  * libcalls generated code calls (struct.new, array.new, array.new_fixed), any.convert_extern, and
  * the embedding API's host values in any (weft_val_any_from_extern / _to_extern, runtime.h).
  *
- * Heaps are made on first allocation and found by store context. The roots are found here
- * (conservatively for now, see Roots) and handed to the plugin through weft_gc_roots; a store's
- * heap is freed by core_gc_store_free when the store is deleted. Known gap: FRESH continuations'
- * bound arguments are not roots (contstacks has no way to list them).
- * Depends on: core/runtime_int.h, core/engine.h, core/exn.h, weft/plugin/gc.h, contstacks.h.
+ * Heaps are made on first allocation and found by store context. The roots are found by
+ * core/gcscan.c (stack maps, continuations as nodes) and handed to the plugin through
+ * weft_gc_roots; a store's heap is freed by core_gc_store_free when the store is deleted.
+ * Depends on: core/runtime_int.h, core/engine.h, core/gcscan.h, weft/plugin/gc.h.
  */
-#define _GNU_SOURCE 1 /* pthread_getattr_np */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include "exn.h"
 #include "gchandles.h"
 #include "gcroots.h"
+#include "gcscan.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
 #include "weft/plugin/gc.h"
@@ -49,169 +48,19 @@ static __thread struct {
 
 /* -- Roots ----------------------------------------------------------------------------------- */
 
-/* The roots are scanned conservatively: the plugin's tracer ignores every word that is not the
- * exact start of a live object, and the heap never moves, so a word that merely looks like a
- * reference only keeps an object alive longer. At every allocation libcall the codegen has spilled
- * every value and stored every pinned local (x64_save_pinned, x64_spill_all), so the frames of the
- * running chain are whole in memory. Precise stack maps replace the stack scan later. */
-
-/* Copy n stack words: a conservative scan reads other frames' padding and redzones, which a
- * sanitizer build would report, so this read is not instrumented. */
-__attribute__((no_sanitize_address, noinline)) static void copy_words(uintptr_t *dst,
-                                                                      uintptr_t src, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = ((const volatile uintptr_t *)src)[i];
-}
-
-static void scan_range(weft_gc_tracer *t, uintptr_t lo, uintptr_t hi) {
-  uintptr_t buf[256];
-  lo = (lo + 7) & ~(uintptr_t)7;
-  while (hi > lo && hi - lo >= 8) {
-    size_t n = (hi - lo) / 8;
-    if (n > 256) n = 256;
-    copy_words(buf, lo, n);
-    t->mark_slots(t, (const void *const *)buf, n, 8);
-    lo += n * 8;
-  }
-}
-
-/* Continuation c's stack from `from` to its top; nothing when `from` is not on that stack (a stack
- * this code misreads is never read outside its mapping). */
-static bool scan_cont_stack(weft_gc_tracer *t, const weft_contref *c, uintptr_t from) {
-  uintptr_t top = (uintptr_t)c->stack_top;
-  if (c->stack_top == NULL || from < top - c->stack_size || from >= top) return false;
-  if (t != NULL) scan_range(t, from, top);
-  return true;
-}
-
-static void scan_payloads(weft_gc_tracer *t, const weft_contref *c) {
-  if (t == NULL) return;
-  if (c->args.data != NULL && c->args.length <= c->args.capacity)
-    scan_range(t, (uintptr_t)c->args.data, (uintptr_t)(c->args.data + c->args.capacity));
-  if (c->values.data != NULL && c->values.length <= c->values.capacity)
-    scan_range(t, (uintptr_t)c->values.data, (uintptr_t)(c->values.data + c->values.capacity));
-}
-
-/* The high end of the current thread's stack (0 when unknown). */
-static uintptr_t thread_stack_hi(uintptr_t *lo_out) {
-  static __thread uintptr_t lo, hi;
-  if (hi == 0) {
-    pthread_attr_t a;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
-      if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-        lo = (uintptr_t)addr;
-        hi = (uintptr_t)addr + size;
-      }
-      pthread_attr_destroy(&a);
-    }
-  }
-  *lo_out = lo;
-  return hi;
-}
-
-typedef struct roots_ud {
-  weft_store_ctx *ctx;
-  weft_gc_tracer *t;
-} roots_ud;
-
-typedef struct susp_ctx {
-  weft_gc_tracer *t; /* NULL: only check that every region is found */
-  bool ok;
-} susp_ctx;
-
-static void visit_suspended(void *ud, weft_contref *c) {
-  susp_ctx *sc = ud;
-  const weft_contref *la = c->last_ancestor;
-  scan_payloads(sc->t, c);
-  if (la == NULL) {
-    sc->ok = false;
-    return;
-  }
-  /* c's stack from the suspension point in la's control context (docs/STACK-SWITCHING.md §8) */
-  if (!scan_cont_stack(sc->t, c, weft_contref_cc(la)->rsp)) sc->ok = false;
-  /* then each parent up to la: parent(x)'s stack from cc(x) */
-  const weft_contref *x = c;
-  for (uint32_t guard = 0; x != la && guard < 100000; guard++) {
-    if (x->parent_chain.kind != WEFT_CHAIN_CONTINUATION) {
-      sc->ok = false;
-      break;
-    }
-    const weft_contref *p = x->parent_chain.payload;
-    scan_payloads(sc->t, p);
-    if (!scan_cont_stack(sc->t, p, weft_contref_cc(x)->rsp)) sc->ok = false;
-    x = p;
-  }
-}
-
-/* The store's roots, or false (no collection) when they cannot all be found: a nested host -> Wasm
- * entry, or a stack this code does not recognise. */
-static bool enumerate_roots(weft_store_ctx *ctx, weft_gc_tracer *t, bool dry) {
+/* core/gcscan.c finds them: frames through the codegen's stack maps, payload buffers, globals,
+ * tables, exceptions; continuations are traced as nodes when the plugin reports continuation
+ * fields (ABI 1.3), and the unreachable suspended ones are released. */
+static void roots_enumerate(void *ud, weft_gc_tracer *t) {
+  weft_store_ctx *ctx = ud;
   weft_store_t *s = core_rt_store_of_ctx(ctx);
-  if (s == NULL || s->entry_depth > 1) return false;
-  uintptr_t sp = (uintptr_t)__builtin_frame_address(0), tlo, thi = thread_stack_hi(&tlo);
-  if (thi == 0) return false;
-  /* the running chain: each stack from where it stopped up to its top */
-  const weft_stack_chain *ch = &ctx->stack_chain;
-  if (s->entry_depth == 0) { /* instantiation (constant expressions) or the host: its C stack */
-    if (sp < tlo || sp >= thi) return false;
-    if (!dry) scan_range(t, sp, thi);
-  } else {
-    if (ch->kind == WEFT_CHAIN_CONTINUATION) {
-      const weft_contref *r = ch->payload;
-      uintptr_t top = (uintptr_t)r->stack_top;
-      if (sp < top - r->stack_size || sp >= top) return false;
-      uintptr_t from = sp;
-      for (uint32_t guard = 0; guard < 100000; guard++) {
-        scan_payloads(dry ? NULL : t, r);
-        if (!scan_cont_stack(dry ? NULL : t, r, from)) return false;
-        from = weft_contref_cc(r)->rsp;
-        if (r->parent_chain.kind != WEFT_CHAIN_CONTINUATION) break;
-        r = r->parent_chain.payload;
-      }
-      if (from < tlo || from >= thi) return false;
-      if (!dry) scan_range(t, from, thi);
-    } else {
-      if (sp < tlo || sp >= thi) return false;
-      if (!dry) scan_range(t, sp, thi);
-    }
-  }
-  const weft_contstacks_iface *cs = core_engine_iface(s->engine, WEFT_PLUGIN_CONTSTACKS);
-  bool have_cs = WEFT_HAS(cs, weft_contstacks_iface, for_each_suspended) &&
-                 cs->for_each_suspended != NULL;
-  if (dry) {
-    susp_ctx sc = {NULL, true};
-    if (have_cs)
-      cs->for_each_suspended(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), ctx,
-                             visit_suspended, &sc);
-    return sc.ok;
-  }
-  /* globals and tables of the store (imported ones are another store's or the host's) */
-  for (size_t i = 0; i < s->globals.n; i++) {
-    core_global *g = s->globals.items[i];
-    if (g != NULL && g->vm != NULL) scan_range(t, (uintptr_t)g->vm, (uintptr_t)(g->vm + 1));
-  }
-  for (size_t i = 0; i < s->tables.n; i++) {
-    core_table *tb = s->tables.items[i];
-    if (tb != NULL && tb->vm != NULL && tb->vm->base != NULL)
-      scan_range(t, (uintptr_t)tb->vm->base,
-                 (uintptr_t)tb->vm->base + (uintptr_t)tb->vm->size * tb->vm->elem_size);
-  }
-  /* exception objects and the pending one */
-  for (core_exn *e = ctx->exn_objects; e != NULL; e = e->next)
-    scan_range(t, (uintptr_t)e->vals, (uintptr_t)(e->vals + e->nvals));
-  t->mark(t, ctx->pending_exn);
+  const weft_gc_iface *gi = s != NULL ? core_engine_iface(s->engine, WEFT_PLUGIN_GC) : NULL;
+  bool reclaim = gi != NULL && WEFT_ABI_MINOR_OF(gi->abi_version) >= 3;
+  core_gcscan_enumerate(ctx, t, reclaim);
   core_gc_handles_trace(ctx, t); /* rooted handles of the embedding API (core/gchandles.c) */
-  /* suspended continuations, with their payload buffers */
-  susp_ctx sc = {t, true};
-  if (have_cs)
-    cs->for_each_suspended(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS), ctx,
-                           visit_suspended, &sc);
-  return true;
 }
 
-static void roots_enumerate(void *ud, weft_gc_tracer *t) { (void)enumerate_roots(ud, t, false); }
-static bool roots_can_collect(void *ud) { return enumerate_roots(ud, NULL, true); }
+static bool roots_can_collect(void *ud) { return core_gcscan_can_collect(ud); }
 
 /* The heap of the store of `ctx`, made on first use; NULL when no gc plugin is loaded or memory
  * ran out. */
@@ -235,8 +84,12 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
     memset(&d, 0, sizeof d);
     if (WEFT_HAS(gi, weft_gc_iface, heap_new) && gi->heap_new != NULL &&
         (e = calloc(1, sizeof *e)) != NULL) {
-      weft_gc_roots roots = {.ud = ctx, .enumerate = roots_enumerate, .stack_map = NULL,
-                             .can_collect = roots_can_collect};
+      weft_gc_roots roots = {.ud = ctx, .enumerate = roots_enumerate,
+                             .stack_map = core_gcscan_stack_map,
+                             .can_collect = roots_can_collect,
+                             .cont_field = core_gcscan_cont_field,
+                             .mark_more = core_gcscan_mark_more,
+                             .marked = core_gcscan_marked};
       if (gi->heap_new(st, &roots, &e->heap, &d) == WEFT_OK) {
         e->ctx = ctx;
         e->store_id = s->id;
@@ -343,6 +196,7 @@ static void *alloc_obj(weft_store_ctx *ctx, const weft_module *ir, uint32_t type
 }
 
 static _Noreturn void out_of_memory(void *vmctx) {
+  core_gcscan_lc_clear();
   core_rt_trap_raise(((weft_vmctx_header *)vmctx)->store_ctx, WEFT_TRAP_OUT_OF_MEMORY);
 }
 
@@ -362,16 +216,38 @@ static void *lc_alloc(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_
   return o;
 }
 
+/* The store context of a libcall's vmctx. */
+static weft_store_ctx *ctx_of(void *vmctx) { return ((weft_vmctx_header *)vmctx)->store_ctx; }
+
+/* Each allocation libcall records where generated code called it (the collection walks the frames
+ * from there with their stack maps) and keeps the operands it got by address alive
+ * (core/gcscan.h); the record is made here, in the function generated code calls. */
 void *core_gc_lc_struct_new(void *vmctx, uint32_t typeidx, const uint64_t *fields) {
-  return lc_alloc(vmctx, typeidx, 0, fields, true);
+  const weft_module *ir = ((weft_instance_t *)((weft_vmctx_header *)vmctx)->instance)->ir;
+  size_t n = fields != NULL && typeidx < ir->ntypes && ir->types[typeidx].comp == WEFT_COMP_STRUCT
+                 ? ir->types[typeidx].u.strct.nfields
+                 : 0;
+  core_gcscan_lc lc;
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), fields, n);
+  void *o = lc_alloc(vmctx, typeidx, 0, fields, true);
+  core_gcscan_lc_leave(&lc);
+  return o;
 }
 
 void *core_gc_lc_array_new(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *init) {
-  return lc_alloc(vmctx, typeidx, len, init, false);
+  core_gcscan_lc lc; /* init: one value, 16 bytes when it is a continuation reference */
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), init, init != NULL ? 2 : 0);
+  void *o = lc_alloc(vmctx, typeidx, len, init, false);
+  core_gcscan_lc_leave(&lc);
+  return o;
 }
 
 void *core_gc_lc_array_new_fixed(void *vmctx, uint32_t typeidx, uint32_t n, const uint64_t *vals) {
-  return lc_alloc(vmctx, typeidx, n, vals, true);
+  core_gcscan_lc lc;
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), vals, vals != NULL ? n : 0);
+  void *o = lc_alloc(vmctx, typeidx, n, vals, true);
+  core_gcscan_lc_leave(&lc);
+  return o;
 }
 
 void *core_gc_new(weft_instance_t *inst, uint32_t typeidx, uint32_t len, const weft_val_raw *vals,
@@ -383,6 +259,7 @@ void *core_gc_new(weft_instance_t *inst, uint32_t typeidx, uint32_t len, const w
 /* -- Bulk array instructions ----------------------------------------------------------------- */
 
 static _Noreturn void trap(void *vmctx, uint32_t code) {
+  core_gcscan_lc_clear();
   core_rt_trap_raise(((weft_vmctx_header *)vmctx)->store_ctx, code);
 }
 
@@ -391,7 +268,22 @@ static bool fits(uint64_t off, uint64_t n, uint64_t len) { return off <= len && 
 
 static uint8_t *elems(weft_gc_header *a) { return (uint8_t *)a + a->type->size; }
 
+static void *array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops,
+                      core_gcscan_lc *lc);
+
+/* Operand words of each GC_ARRAY_OP (kept alive while it runs: array.init_elem and
+ * array.new_elem evaluate element expressions, which may allocate). */
 void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops) {
+  size_t n = op == WEFT_OP_ARRAY_COPY ? 5 : op == WEFT_OP_ARRAY_NEW_DATA || op == WEFT_OP_ARRAY_NEW_ELEM ? 2 : 4;
+  core_gcscan_lc lc;
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), ops, ops != NULL ? n : 0);
+  void *r = array_op(vmctx, op, a, b, ops, &lc);
+  core_gcscan_lc_leave(&lc);
+  return r;
+}
+
+static void *array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, const uint64_t *ops,
+                      core_gcscan_lc *lc) {
   weft_vmctx_header *h = vmctx;
   weft_instance_t *inst = h->instance;
   const weft_module *ir = inst->ir;
@@ -459,6 +351,7 @@ void *core_gc_lc_array_op(void *vmctx, uint32_t op, uint32_t a, uint32_t b, cons
     }
     weft_gc_header *arr = alloc_obj(h->store_ctx, ir, a, n, NULL, 0, false, 0, 0, NULL);
     if (arr == NULL) out_of_memory(vmctx);
+    lc->extra = arr; /* only this call holds it while the element expressions run */
     if (op == WEFT_OP_ARRAY_NEW_DATA) {
       if (n > 0) memcpy(elems(arr), ir->datas[b].bytes + soff, (size_t)n * z);
     } else {
@@ -500,8 +393,11 @@ bool core_gc_convert(weft_store_ctx *ctx, void *ref, bool to_any, void **out) {
 
 void *core_gc_lc_extern_convert(void *vmctx, void *ref, uint32_t to_any) {
   void *out;
+  core_gcscan_lc lc;
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), NULL, 0);
   if (!core_gc_convert(((weft_vmctx_header *)vmctx)->store_ctx, ref, to_any != 0, &out))
     out_of_memory(vmctx);
+  core_gcscan_lc_leave(&lc);
   return out;
 }
 

@@ -3,13 +3,60 @@
  *
  * The mark stack grows through the host table; when it cannot, marking falls back to rescanning
  * the heap for marked objects until nothing new is marked, so a collection never fails and never
- * recurses. Depends on: gc_int.h, gc_heap.c (spans), the host table (walk_frames).
+ * recurses. Continuation fields of marked objects go to the provider (roots.cont_field, ABI 1.3),
+ * which traces continuations as nodes. Depends on: gc_int.h, gc_heap.c, the host table.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "gc_int.h"
 
 /* -- Marking one reference ------------------------------------------------------------------- */
+
+/* The module type behind a layout this plugin made (gc_type.c keeps each in a gc_type_node). */
+static const weft_type *module_type(const weft_gc_heap *h, const weft_gc_type *ty,
+                                    const weft_module **out_m) {
+  if (ty == &h->extern_type || ty->kind == WEFT_GC_EXTERN) return NULL;
+  const gc_type_node *n =
+      (const gc_type_node *)(const void *)((const char *)ty - offsetof(gc_type_node, ty));
+  if (n->m == NULL || n->idx >= n->m->ntypes) return NULL;
+  *out_m = n->m;
+  return &n->m->types[n->idx];
+}
+
+/* Whether objects of layout ty may hold continuation references (16-byte fields or elements that
+ * the root provider traces, weft_gc_roots.cont_field). */
+static bool has_conts(const weft_gc_heap *h, const weft_gc_type *ty) {
+  const weft_module *m = NULL;
+  const weft_type *t;
+  if (h->roots.cont_field == NULL || (t = module_type(h, ty, &m)) == NULL) return false;
+  if (ty->kind == WEFT_GC_ARRAY)
+    return t->comp == WEFT_COMP_ARRAY && weft_gc_cont_storage(m, t->u.array.type);
+  if (ty->kind != WEFT_GC_STRUCT || t->comp != WEFT_COMP_STRUCT) return false;
+  for (uint32_t i = 0; i < t->u.strct.nfields && i < ty->nfields; i++)
+    if (weft_gc_cont_storage(m, t->u.strct.fields[i].type)) return true;
+  return false;
+}
+
+/* Report the continuation fields / elements of a marked object to the provider. */
+static void trace_conts(weft_gc_heap *h, const weft_gc_header *o) {
+  const weft_gc_type *ty = o->type;
+  const weft_module *m = NULL;
+  const weft_type *t = module_type(h, ty, &m);
+  const uint8_t *base = (const uint8_t *)o;
+  if (t == NULL) return;
+  if (ty->kind == WEFT_GC_ARRAY) {
+    if (t->comp != WEFT_COMP_ARRAY || !weft_gc_cont_storage(m, t->u.array.type) ||
+        ty->elem_size != 16)
+      return;
+    for (uint32_t i = 0; i < o->length; i++)
+      h->roots.cont_field(h->roots.ud, base + ty->size + (size_t)i * 16u);
+  } else if (ty->kind == WEFT_GC_STRUCT && t->comp == WEFT_COMP_STRUCT) {
+    for (uint32_t i = 0; i < t->u.strct.nfields && i < ty->nfields; i++)
+      if (weft_gc_cont_storage(m, t->u.strct.fields[i].type))
+        h->roots.cont_field(h->roots.ud, base + ty->field_offs[i]);
+  }
+}
 
 static void push(weft_gc_heap *h, const void *ref) {
   if (!gc_is_object(h, ref)) return;
@@ -17,6 +64,7 @@ static void push(weft_gc_heap *h, const void *ref) {
   if (o->flags & GC_MARK) return;
   o->flags |= GC_MARK;
   if (o->type->kind == WEFT_GC_EXTERN) return;
+  if (h->roots.cont_field != NULL && has_conts(h, o->type)) trace_conts(h, o);
   if (o->type->kind == WEFT_GC_STRUCT && o->type->nrefs == 0) return;
   if (o->type->kind == WEFT_GC_ARRAY && !o->type->elem_ref) return;
   if (h->mlen == h->mcap) {
@@ -113,14 +161,28 @@ static int t_scan_frames(weft_gc_tracer *t, const weft_activation *act,
 
 /* -- A marking phase ------------------------------------------------------------------------- */
 
+/* Whether the host fills the 1.3 fields of weft_gc_roots (the struct carries no size). */
+static bool roots_13(const weft_gc_heap *h) {
+  return WEFT_ABI_MINOR_OF(h->host->abi_version) >= 3 ||
+         WEFT_ABI_MAJOR_OF(h->host->abi_version) > 1;
+}
+
 void gc_mark_from_roots(weft_gc_heap *h) {
   weft_gc_tracer t = {.heap = h, .mark = t_mark, .mark_slots = t_mark_slots,
                       .scan_frames = t_scan_frames};
+  if (!roots_13(h)) h->roots.cont_field = NULL, h->roots.mark_more = NULL, h->roots.marked = NULL;
   h->moverflow = false;
   if (h->has_roots && h->roots.enumerate != NULL) h->roots.enumerate(h->roots.ud, &t);
   drain(h);
-  while (h->moverflow) {
-    h->moverflow = false;
-    gc_for_each_object(h, rescan_one);
+  /* overflow rescans, then whatever the continuations the provider noted hold, until neither
+   * marks anything new (cont_field is called while tracing, mark_more after) */
+  for (;;) {
+    while (h->moverflow) {
+      h->moverflow = false;
+      gc_for_each_object(h, rescan_one);
+    }
+    if (!h->has_roots || h->roots.mark_more == NULL || !h->roots.mark_more(h->roots.ud, &t)) break;
+    drain(h);
   }
+  if (h->has_roots && h->roots.marked != NULL) h->roots.marked(h->roots.ud);
 }

@@ -31,15 +31,15 @@ static void share_map_slots(x64_module_cc *mc) {
   uint32_t w = 0;
   for (uint32_t k = 0; k < mc->smaps.n; k++) {
     weft_stack_map_entry *e = &mc->smaps.v[k];
-    uint32_t len = e->nrefs + e->nconts;
+    uint32_t len = e->nrefs + e->nconts + e->nvals;
     if (e->first > mc->smslots.n || len > mc->smslots.n - e->first) { /* cannot happen */
-      e->nrefs = e->nconts = 0;
+      e->nrefs = e->nconts = e->nvals = 0;
       e->first = 0;
       continue;
     }
     if (k > 0) {
       const weft_stack_map_entry *p = &mc->smaps.v[k - 1];
-      if (p->nrefs == e->nrefs && p->nconts == e->nconts &&
+      if (p->nrefs == e->nrefs && p->nconts == e->nconts && p->nvals == e->nvals &&
           memcmp(mc->smslots.v + p->first, mc->smslots.v + e->first, len * sizeof(int32_t)) == 0) {
         e->first = p->first;
         continue;

@@ -49,17 +49,18 @@ typedef struct weft_handler_entry {
 
 /* A stack map, since 1.3: the frame slots that hold references at one safepoint (a call's return
  * address, or the resume point of an inline stack switch), as byte offsets from the frame's fp.
- * Slots [first, first + nrefs) of weft_code_info.stack_map_slots are 8-byte reference slots (GC
- * references, funcrefs, externrefs: the collector ignores what is not one of its objects); the
- * next nconts are 16-byte slots that may hold a continuation reference {contref, revision} (the
- * codegen's 16-byte operand slots can also hold v128 data: a consumer checks the contref against
- * the store's continuations before it trusts it). Entries are sorted by code_off, one per offset;
- * entries with equal slot lists share them. */
+ * From slot `first` of weft_code_info.stack_map_slots: nrefs 8-byte reference slots (GC
+ * references, funcrefs, externrefs: the collector ignores what is not one of its objects), then
+ * nconts 16-byte slots of continuation type (null or {contref, revision} of a real contref), then
+ * nvals 16-byte operand slots that hold a continuation reference or v128 data (a consumer checks
+ * the contref against the store's continuations before it trusts it). Entries are sorted by
+ * code_off, one per offset; entries with equal slot lists share them. */
 typedef struct weft_stack_map_entry {
   uint32_t code_off; /* offset from weft_code_info.code of the return address / resume point */
   uint32_t first;    /* index of the first slot in weft_code_info.stack_map_slots */
   uint32_t nrefs;
   uint32_t nconts;
+  uint32_t nvals;
 } weft_stack_map_entry;
 
 /* What a compilation produced. Owned by the codegen plugin; freed by its `release`. */

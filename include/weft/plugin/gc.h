@@ -113,6 +113,19 @@ typedef struct weft_gc_roots {
   /* Whether every root can be found now; when false the heap does not collect (it grows instead,
    * up to heap_limit). May be NULL (always true). */
   bool (*can_collect)(void *ud);
+  /* -- appended in 1.3 (part gcroots): continuations traced as nodes. A plugin reads these only
+   * when the host table's abi_version is 1.3 or newer (the struct has no size header); each may
+   * be NULL. -- */
+  /* For every 16-byte continuation field or element ({contref, revision}, see Continuation
+   * fields) of each object the plugin marks: the provider notes the continuation (it must not
+   * call the tracer from here). */
+  void (*cont_field)(void *ud, const void *slot);
+  /* After the roots and everything they reach are marked, called again and again while it
+   * returns true: the provider marks what the continuations it noted hold. */
+  bool (*mark_more)(void *ud, weft_gc_tracer *t);
+  /* Marking is complete (before the sweep): the provider releases the continuations it found
+   * unreachable. */
+  void (*marked)(void *ud);
 } weft_gc_roots;
 
 /* -- Statistics ------------------------------------------------------------------------------ */
