@@ -108,27 +108,26 @@ static void after(x64_fn *c) {
   x64_after_libcall(c);
 }
 
-static void push_mem(x64_fn *c, int type) {
-  x64_val v;
-  memset(&v, 0, sizeof v);
-  v.kind = X64_VK_MEM;
-  v.type = (uint8_t)type;
-  v.depth = c->stk.n;
-  X64_PUSH(c, c->stk, v);
-}
-
-/* Pushes io values 0..n (and a continuation reference after them when with_ref), each moved from
- * the io area at `base` to its own operand slot (first first: slot base + i <= io slot base + 2 i). */
+/* Pushes io values 0..n (and a continuation reference after them when with_ref) as registers
+ * loaded from the io area at `base`, never rax (it holds resume's effect while the clauses are
+ * dispatched). Should the registers run out, the deepest value spills to its slot base + j, which
+ * only overlaps io values already read (j < i). */
 static void push_slots(x64_fn *c, uint32_t base, const weft_valtype *t, uint32_t n, bool with_ref) {
   for (uint32_t i = 0; i < n + (with_ref ? 1u : 0u); i++) {
     int type = i < n ? x64_type_of(t[i]) : X64_T_V128;
+    x64_mem src = io_at(c, base, i);
+    int r;
     if (type == X64_T_V128) {
-      copy16(c, x64_vslot(c, base + i), io_at(c, base, i));
-    } else if (i > 0) {
-      x64_emit_load(c->b, true, X64_SCRATCH, io_at(c, base, i));
-      x64_emit_store(c->b, true, x64_slot(c, base + i), X64_SCRATCH);
+      r = x64_alloc_xmm(c);
+      x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, r, src);
+    } else if (X64_IS_FLOAT(type)) {
+      r = x64_alloc_xmm(c);
+      x64_emit_sse_rm(c->b, type == X64_T_F64 ? X64_PF2 : X64_PF3, X64_SSE_MOVLD, r, src);
+    } else {
+      r = x64_alloc_gpr(c, (uint16_t)(1u << X64_RAX));
+      x64_emit_load(c->b, type != X64_T_I32, r, src);
     }
-    push_mem(c, type);
+    x64_push_reg(c, type, r);
   }
 }
 
