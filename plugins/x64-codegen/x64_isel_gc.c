@@ -1,17 +1,18 @@
 /* plugins/x64-codegen/x64_isel_gc.c -- GC instructions (0xFB prefix): ref.i31, i31.get_s/u,
  * ref.test, ref.cast, br_on_cast(_fail); struct.new(_default), struct.get(_s/_u), struct.set,
  * array.new(_default/_fixed), array.get(_s/_u), array.set, array.len; array.fill/copy/init_data/
- * init_elem/new_data/new_elem through the GC_ARRAY_OP libcall. Allocation is a libcall
+ * init_elem/new_data/new_elem through the GC_ARRAY_OP libcall. struct.new and small
+ * array.new_fixed bump-allocate inline from the store's region for their cell size (vm.h
+ * weft_gc_region, layouts from the vmctx's gc_types) and fall back to the allocation libcalls
  * (GC_STRUCT_NEW, GC_ARRAY_NEW, GC_ARRAY_NEW_FIXED, core/gcroots.c); accesses are inline at the
- * offsets of the shared layout rule (weft_gc_field_offset_in, plugin/gc.h). Continuation fields
- * and elements are 16 bytes {contref, revision} (the whole revision), moved with movdqu like the
- * X64_T_V128 values that carry continuation references.
+ * offsets of the shared layout rule (weft_gc_field_offset_in, plugin/gc.h). v128 and continuation
+ * fields and elements are 16 bytes (a continuation's {contref, revision} whole), moved with movdqu.
  * Representation: an i31ref is (v << 1) | 1; any other non-null value of the any hierarchy is a
  * gc-plugin object whose header starts with a weft_gc_type pointer, whose first word is the
- * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). Not compiled yet (refused as
- * unsupported): v128 fields; no stack maps yet. any.convert_extern / extern.convert_any go through
- * the GC_EXTERN_CONVERT libcall (boxes for host values entering any and i31 entering extern).
- * Depends on: x64_int.h, plugin/gc.h, vm.h.
+ * canonical weft_rtt (subtyping: supers[depth] of the value's rtt). No stack maps from here: every
+ * allocation libcall is reached with all values spilled. any.convert_extern / extern.convert_any
+ * go through the GC_EXTERN_CONVERT libcall (boxes for host values entering any and i31 entering
+ * extern). Depends on: x64_int.h, plugin/gc.h, vm.h.
  */
 #include "weft/plugin/gc.h"
 #include "x64_int.h"
