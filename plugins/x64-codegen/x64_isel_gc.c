@@ -383,7 +383,7 @@ static int struct_new(x64_fn *c, const weft_instr *in, bool dflt) {
 
 /* array.new / array.new_default / array.new_fixed. A 16-byte init value is passed by the address
  * of its 16-byte slot; array.new_fixed's 16-byte elements are stored after the call. A small
- * array.new_fixed is allocated inline. */
+ * array.new_fixed, and array.new(_default) of a constant length up to 16, are allocated inline. */
 static int array_new(x64_fn *c, const weft_instr *in, int form) {
   uint32_t t = in->imm.x.a;
   if (!array_type(c, t)) return unsupported(c, "array.new of a non-array type");
@@ -391,20 +391,25 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
   uint32_t nin = form == 0 ? 2 : form == 1 ? 1 : in->imm.x.b;
   if (nin > c->stk.n)
     return x64_fail(c, WEFT_ERR_INVALID, "function %u: array.new without its operands", c->fidx);
+  /* the length of array.new(_default) when it is a small constant (before the spill forgets it) */
+  const x64_val *top = &c->stk.v[c->stk.n - 1];
+  uint32_t len = form == 2 ? nin : UINT32_MAX;
+  if (form != 2 && top->kind == X64_VK_CONST && (uint32_t)top->imm <= 16u) len = (uint32_t)top->imm;
   x64_spill_all(c);
   x64_cache_clear(c);
   uint32_t base = c->stk.n - nin;
   (void)x64_slot(c, base + nin);
   bool wide = wide16(c, et);
   uint32_t esz = weft_gc_storage_size_in(c->m, et);
-  uint64_t bytes = WEFT_GC_HEADER_SIZE + (uint64_t)esz * nin;
+  uint64_t bytes = WEFT_GC_HEADER_SIZE + (uint64_t)esz * (len == UINT32_MAX ? 0 : len);
   size_t slow[2], done = 0;
   uint32_t nslow = 0;
-  bool inl = form == 2 && inline_ok(c, bytes);
-  if (inl) {
-    nslow = inline_alloc_head(c, t, bytes, nin, slow);
-    for (uint32_t i = 0; i < nin; i++)
-      inline_field(c, et, base + i, false, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + esz * i)));
+  bool inl = len != UINT32_MAX && inline_ok(c, bytes);
+  if (inl) { /* fixed: element i from operand i; array.new: each the init operand; _default: 0 */
+    nslow = inline_alloc_head(c, t, bytes, len, slow);
+    for (uint32_t i = 0; i < len; i++)
+      inline_field(c, et, form == 2 ? base + i : base, form == 1,
+                   x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + esz * i)));
     done = x64_emit_jmp(c->b);
     for (uint32_t i = 0; i < nslow; i++) x64_patch_rel32(c->b, slow[i], c->b->len);
   }
