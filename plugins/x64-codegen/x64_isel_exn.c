@@ -198,12 +198,6 @@ void x64_exn_try_begin(x64_fn *c, const weft_instr *in) {
     cl.nvals = arity;
     cl.handler = UINT32_MAX;
     cl.wide = wide;
-    if (wide && k->kind == X64_CTRL_FUNC) {
-      x64_fail(c, WEFT_ERR_UNSUPPORTED,
-               "function %u: catch of a v128 payload straight to the function's label not supported"
-               " by x64-codegen", c->fidx);
-      return;
-    }
     /* These slots are written at the landing even if no other code in the function touches them
      * (the values may be dropped unread): make the frame hold them. */
     for (uint32_t j = 0; j < arity; j++) {
@@ -272,6 +266,36 @@ static void stub_return(x64_fn *c, uint32_t n) {
   x64_emit_ret(c->b, (uint16_t)c->area);
 }
 
+/* A wide clause to the function's own label: return the payload straight from the exception
+ * object in rax, as `return` would (x64_target.h): one 16-byte value in rdx:rax, several in
+ * 16-byte result slots at [rbp - 16], and the exnref last for catch_ref. */
+static void stub_return_wide(x64_fn *c, const exn_clause *cl) {
+  uint32_t n = tag_nparams(c, cl->tag);
+  int32_t off = (int32_t)WEFT_EXN_PAYLOAD_OFFSET;
+  if (cl->nvals == 1) { /* the one value is wide */
+    x64_emit_load(c->b, true, X64_RDX, x64_m(X64_RAX, off + 8));
+    x64_emit_load(c->b, true, X64_RAX, x64_m(X64_RAX, off));
+  } else {
+    x64_emit_load(c->b, true, X64_SCRATCH, x64_m(X64_RBP, -16));
+    for (uint32_t i = 0; i < n; i++) {
+      x64_mem src = x64_m(X64_RAX, off + (int32_t)(16 * i));
+      x64_mem dst = x64_m(X64_SCRATCH, (int32_t)(16 * i));
+      if (tag_param_type(c, cl->tag, i) == X64_T_V128) {
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, src);
+        x64_emit_sse_rm(c->b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, dst);
+      } else {
+        x64_emit_load(c->b, true, X64_RCX, src);
+        x64_emit_store(c->b, true, dst, X64_RCX);
+      }
+    }
+    if (cl->kind == WEFT_CATCH_REF)
+      x64_emit_store(c->b, true, x64_m(X64_SCRATCH, (int32_t)(16 * n)), X64_RAX);
+  }
+  x64_emit_mov_rr(c->b, true, X64_RSP, X64_RBP);
+  x64_emit_pop(c->b, X64_RBP);
+  x64_emit_ret(c->b, (uint16_t)c->area);
+}
+
 /* A wide clause: rax = the exception object (the reloads above leave rax alone); copy each payload
  * value into its slot, then the exnref for catch_ref. */
 static void stub_payload(x64_fn *c, const exn_clause *cl) {
@@ -305,6 +329,10 @@ void x64_exn_func_end(x64_fn *c, uint32_t frame) {
     x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
     x64_reload_membase(c);
     x64_after_libcall(c);
+    if (cl->wide && cl->func_target) {
+      stub_return_wide(c, cl);
+      continue;
+    }
     if (cl->wide) stub_payload(c, cl);
     if (cl->func_target) {
       stub_return(c, cl->nvals);
