@@ -31,6 +31,9 @@
 typedef struct cs_tls {
   cs_cont *zombies;
   uint64_t nzombies;
+  uint64_t foreign; /* how many were left after the last reap (other states' ones): the fast
+                       path trims only past CS_ZOMBIE_KEEP more, so an idle state's finished
+                       continuations cannot send every reuse of another state to the lock */
   uint64_t armed;
 } cs_tls;
 static __thread cs_tls tls;
@@ -108,6 +111,7 @@ static void reap_locked(cs_state *st, cs_tls *t) {
       pp = &z->next;
     }
   }
+  t->foreign = t->nzombies;
 }
 
 static int grow_conts(cs_state *st) {
@@ -289,7 +293,7 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
                           "null function reference");
   cs_cont *c = reuse_zombie(st, t, cap);
   if (CS_LIKELY(c != NULL)) {
-    if (CS_UNLIKELY(t->nzombies > CS_ZOMBIE_KEEP)) trim_zombies(st, t);
+    if (CS_UNLIKELY(t->nzombies > CS_ZOMBIE_KEEP + t->foreign)) trim_zombies(st, t);
   } else {
     int rc = cs_check_arity(st, nparams, nresults, d);
     if (rc != WEFT_OK) return rc;
@@ -385,6 +389,7 @@ int cs_cont_release(void *state, weft_contref *pub) {
       if (*pp == c) {
         *pp = c->next;
         t->nzombies--;
+        if (t->foreign > t->nzombies) t->foreign = t->nzombies;
         mine = true;
         break;
       }
@@ -456,6 +461,7 @@ void cs_cont_fini(cs_state *st) {
     if ((*pp)->owner == st) {
       *pp = (*pp)->next;
       t->nzombies--;
+      if (t->foreign > t->nzombies) t->foreign = t->nzombies;
     } else {
       pp = &(*pp)->next;
     }

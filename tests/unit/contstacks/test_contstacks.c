@@ -1316,6 +1316,17 @@ static void test_reuse_trims_finished(void **state) {
     assert_int_equal(WEFT_EFFECT_KIND(r), WEFT_EFFECT_SUSPEND);
     nc->values.length = 0;
   }
+  /* another state's continuations finished on this thread before: this state's trim leaves them
+   * alone, and this state's reuse keeps working past them */
+  fixture g;
+  weft_plugin_cfg gcfg = {{"stack_size"}, {"64K"}, 1};
+  assert_int_equal(make(&g, &gcfg), WEFT_OK);
+  weft_funcref add3 = {.array_call = add3_body};
+  weft_contref *gc[CS_ZOMBIE_KEEP + 5];
+  for (int i = 0; i < (int)CS_ZOMBIE_KEEP + 5; i++) {
+    assert_int_equal(g.cs->cont_new(g.st, NULL, &add3, 1, 1, &gc[i], &d), WEFT_OK);
+  }
+  for (int i = 0; i < (int)CS_ZOMBIE_KEEP + 5; i++) assert_int_equal(run_add3(&g, gc[i], i), 3 * i);
   for (int i = 0; i < N; i++)
     for (int k = 0; k < 2; k++) {
       weft_val_raw a[1] = {{.i64 = 1}};
@@ -1341,6 +1352,24 @@ static void test_reuse_trims_finished(void **state) {
   assert_int_equal(s.stacks_warm, 8);
   assert_int_equal(s.stacks_cold, N - 1 - 8);
   assert_int_equal(s.stacks_mapped, N);
+  weft_contstacks_stats gs = {WEFT_ABI_INIT(weft_contstacks_stats)};
+  g.cs->stats(g.st, &gs);
+  assert_int_equal(gs.live, CS_ZOMBIE_KEEP + 5); /* untouched by f's trim */
+  /* f's reuse cycles past g's finished ones: same contref every time, nothing else live */
+  assert_int_equal(f.cs->cont_release(f.st, b), WEFT_OK);
+  weft_contref *x = NULL, *first = NULL;
+  for (int i = 0; i < 200; i++) {
+    assert_int_equal(f.cs->cont_new(f.st, NULL, &add3, 1, 1, &x, &d), WEFT_OK);
+    if (i == 1) first = x;
+    if (i > 1) assert_ptr_equal(x, first);
+    assert_int_equal(run_add3(&f, x, i), 3 * i);
+  }
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.live, 1);
+  g.cs->collect(g.st);
+  g.cs->stats(g.st, &gs);
+  assert_int_equal(gs.live, 0);
+  destroy(&g);
   destroy(&f);
   assert_int_equal(fake_live_allocs, 0);
 }
