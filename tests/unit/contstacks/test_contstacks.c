@@ -1228,10 +1228,20 @@ static void test_reuse_in_place(void **state) {
   assert_int_equal(s.live, 1);
   assert_int_equal(s.created, 3); /* counted although the fast path takes no lock */
   assert_int_equal(s.stacks_mapped, 1);
+  /* the per-contref count wraps: 2^32 handouts move into the state's total */
+  assert_int_equal(run_add3(&f, b, 1), 3);
+  atomic_store(&((cs_cont *)b)->uses, UINT32_MAX);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.created, (uint64_t)UINT32_MAX);
+  assert_int_equal(f.cs->cont_new(f.st, NULL, &fr, 1, 1, &b, &d), WEFT_OK);
+  assert_ptr_equal(b, a);
+  assert_int_equal(atomic_load(&((cs_cont *)b)->uses), 0);
+  f.cs->stats(f.st, &s);
+  assert_int_equal(s.created, (uint64_t)1 << 32);
   assert_int_equal(f.cs->cont_release(f.st, b), WEFT_OK);
   f.cs->stats(f.st, &s);
   assert_int_equal(s.live, 0);
-  assert_int_equal(s.created, 3);
+  assert_int_equal(s.created, (uint64_t)1 << 32);
   destroy(&f);
   assert_int_equal(fake_live_allocs, 0);
 }
