@@ -202,10 +202,15 @@ static void init_fresh(cs_state *st, cs_cont *c, void *caller_vmctx, const weft_
   write_start(c, cap);
 }
 
-/* A contref's uses counter wrapped: 2^32 more cont_new calls for st->created. */
-__attribute__((noinline, cold)) static void uses_wrapped(cs_state *st) {
+/* The fast path's rare chores, out of line: a contref's uses counter wrapped (2^32 more cont_new
+ * calls for st->created), or this thread holds more finished continuations than CS_ZOMBIE_KEEP
+ * beyond other states' ones (reap this state's to the pool, and beyond its watermark their memory
+ * to the system, as before reuse existed). `t` is passed in: one TLS access per cont_new. */
+__attribute__((noinline, cold)) static void reuse_chores(cs_state *st, cs_tls *t, bool wrapped,
+                                                         bool trim) {
   pthread_mutex_lock(&st->lock);
-  st->created += (uint64_t)1 << 32;
+  if (wrapped) st->created += (uint64_t)1 << 32;
+  if (trim) reap_locked(st, t);
   pthread_mutex_unlock(&st->lock);
 }
 
@@ -213,16 +218,17 @@ __attribute__((noinline, cold)) static void uses_wrapped(cs_state *st) {
  * in place. It is still live (and counted), so neither the lock, the pool nor the live list is
  * touched, and max_continuations cannot be exceeded by it. Its revision moves on, as recycling
  * would move it, so references to its finished self are stale. */
-static cs_cont *reuse_zombie(cs_state *st, cs_tls *t, uint64_t cap) {
+static inline cs_cont *reuse_zombie(cs_state *st, cs_tls *t, uint64_t cap) {
   cs_cont *c = t->zombies;
   if (c == NULL || c->owner != st || cap > st->max_cap) return NULL;
   t->zombies = c->next;
   t->nzombies--;
+  bool trim = t->nzombies > CS_ZOMBIE_KEEP + t->foreign;
   c->next = NULL;
   c->pub.revision++;
   uint32_t u = atomic_load_explicit(&c->uses, memory_order_relaxed) + 1u;
   atomic_store_explicit(&c->uses, u, memory_order_relaxed);
-  if (CS_UNLIKELY(u == 0)) uses_wrapped(st);
+  if (CS_UNLIKELY(u == 0 || trim)) reuse_chores(st, t, u == 0, trim);
 #if defined(WEFT_SANITIZE)
   /* what the pool does for a recycled stack: the dead frames' redzones go */
   __asan_unpoison_memory_region(c->pool_top - st->pool.stack_size, (size_t)st->pool.stack_size);
@@ -274,12 +280,22 @@ out:
   return rc;
 }
 
-/* Finished continuations beyond CS_ZOMBIE_KEEP go back to the pool (and beyond its watermark,
- * their memory to the system), as they did before reuse existed. */
-__attribute__((noinline)) static void trim_zombies(cs_state *st, cs_tls *t) {
-  pthread_mutex_lock(&st->lock);
-  reap_locked(st, t);
-  pthread_mutex_unlock(&st->lock);
+/* The slow path of cont_new: the checks with messages, then new_locked. Out of line, so the fast
+ * path's function saves few registers. */
+__attribute__((noinline)) static int new_slow(cs_state *st, cs_tls *t, void *caller_vmctx,
+                                              const weft_funcref *f, uint32_t nparams,
+                                              uint32_t nresults, weft_contref **out, weft_diag *d) {
+  cs_cont *c = NULL;
+  if (f == NULL)
+    return weft_host_diag(st->host, d, WEFT_ERR_MISUSE, UINT64_MAX, CS_ORIGIN,
+                          "null function reference");
+  int rc = cs_check_arity(st, nparams, nresults, d);
+  if (rc != WEFT_OK) return rc;
+  rc = new_locked(st, t, &c, d);
+  if (rc != WEFT_OK) return rc;
+  init_fresh(st, c, caller_vmctx, f, nresults, payload_cap(nparams, nresults));
+  *out = &c->pub;
+  return WEFT_OK;
 }
 
 int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
@@ -288,18 +304,8 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
   uint64_t cap = payload_cap(nparams, nresults);
   cs_tls *t = &tls;
   *out = NULL;
-  if (CS_UNLIKELY(f == NULL))
-    return weft_host_diag(st->host, d, WEFT_ERR_MISUSE, UINT64_MAX, CS_ORIGIN,
-                          "null function reference");
-  cs_cont *c = reuse_zombie(st, t, cap);
-  if (CS_LIKELY(c != NULL)) {
-    if (CS_UNLIKELY(t->nzombies > CS_ZOMBIE_KEEP + t->foreign)) trim_zombies(st, t);
-  } else {
-    int rc = cs_check_arity(st, nparams, nresults, d);
-    if (rc != WEFT_OK) return rc;
-    rc = new_locked(st, t, &c, d);
-    if (rc != WEFT_OK) return rc;
-  }
+  cs_cont *c = CS_LIKELY(f != NULL) ? reuse_zombie(st, t, cap) : NULL;
+  if (CS_UNLIKELY(c == NULL)) return new_slow(st, t, caller_vmctx, f, nparams, nresults, out, d);
   init_fresh(st, c, caller_vmctx, f, nresults, cap);
   *out = &c->pub;
   return WEFT_OK;
