@@ -25,7 +25,10 @@
 #define CS_MIN_STACK ((uint64_t)16 << 10)
 #define CS_MAX_STACK ((uint64_t)1 << 30)
 #ifndef CS_COLOURS
-#define CS_COLOURS 32u /* stack tops are staggered by 64-byte steps (cache-set colouring) */
+#define CS_COLOURS 32u /* stack tops are staggered by CS_COLOUR_STEP (cache-set colouring) */
+#endif
+#ifndef CS_COLOUR_STEP
+#define CS_COLOUR_STEP 64u
 #endif
 
 /* -- Stack pool (cs_pool.c) -------------------------------------------------------------------- */

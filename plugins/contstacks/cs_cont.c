@@ -49,7 +49,7 @@ static uint64_t payload_cap(uint32_t nparams, uint32_t nresults) {
 /* Bytes of the stack the start layout needs beyond the reserve: the largest colour, header, args,
  * and one page for the trampoline's and the array-call entry's own frames. */
 static uint64_t start_need(uint64_t cap) {
-  return (uint64_t)CS_COLOURS * 64u + WEFT_CS_TOS_HEADER + 16u * cap + CS_PAGE;
+  return (uint64_t)CS_COLOURS * CS_COLOUR_STEP + WEFT_CS_TOS_HEADER + 16u * cap + CS_PAGE;
 }
 
 static void live_insert(cs_state *st, cs_cont *c) {
@@ -271,7 +271,7 @@ static int new_locked(cs_state *st, cs_tls *t, cs_cont **out, weft_diag *d) {
    * hot lines of thousands of suspended stacks (control context, args, the last frames) would all
    * compete for the same L1/L2 sets. Stagger them by 0..31 x 64 bytes, by address. */
   uint32_t h = (uint32_t)((uintptr_t)top >> 12) * 0x9E3779B1u;
-  uintptr_t colour = (uintptr_t)(h >> 27) % CS_COLOURS * 64u;
+  uintptr_t colour = (uintptr_t)(h >> 27) % CS_COLOURS * CS_COLOUR_STEP;
   c->pub.stack_top = top - colour;
   c->pub.stack_size = st->pool.stack_size - colour;
 out:
