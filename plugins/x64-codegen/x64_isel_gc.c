@@ -392,9 +392,11 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
   if (nin > c->stk.n)
     return x64_fail(c, WEFT_ERR_INVALID, "function %u: array.new without its operands", c->fidx);
   /* the length of array.new(_default) when it is a small constant (before the spill forgets it) */
-  const x64_val *top = &c->stk.v[c->stk.n - 1];
   uint32_t len = form == 2 ? nin : UINT32_MAX;
-  if (form != 2 && top->kind == X64_VK_CONST && (uint32_t)top->imm <= 16u) len = (uint32_t)top->imm;
+  if (form != 2) { /* nin >= 1 operands are on the stack, the length on top */
+    const x64_val *top = &c->stk.v[c->stk.n - 1];
+    if (top->kind == X64_VK_CONST && (uint32_t)top->imm <= 16u) len = (uint32_t)top->imm;
+  }
   x64_spill_all(c);
   x64_cache_clear(c);
   uint32_t base = c->stk.n - nin;
