@@ -26,8 +26,8 @@
  * warm stack, no lock: the cont.new + resume + return cycle touches the same few lines every
  * time) and reaps the rest beyond CS_ZOMBIE_KEEP; collect reaps them all. `armed` is the `gen` of
  * the state whose thread-exit key this thread last set (saves a pthread_getspecific per finish).
- * One access per function: in the .so this is a __tls_get_addr call (TLSDESC where the compiler
- * has it, see CMakeLists.txt). */
+ * One access per function: a TLS descriptor load in the .so where the compiler takes
+ * -mtls-dialect=gnu2 (CMakeLists.txt), a __tls_get_addr call otherwise. */
 typedef struct cs_tls {
   cs_cont *zombies;
   uint64_t nzombies;
