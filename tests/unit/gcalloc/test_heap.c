@@ -2,7 +2,8 @@
  * fake roots): the test plays generated code, bumping the bound weft_gc_region array itself as
  * x64_isel_gc.c's fast path does, and checks is_object for objects of the open region, retiring at
  * a collection (counts, frees, survivors intact), refills reusing freed runs, stress mode leaving
- * the regions empty, the heap limit, and heap_free unbinding. Depends on: weft-gc-obj, cmocka.
+ * the regions empty, the heap limit, heap_free unbinding, and a randomized run of three cell sizes
+ * checked against a model after every collection. Depends on: weft-gc-obj, cmocka.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -292,12 +293,130 @@ static void test_limit(void **state) {
   assert_true(n >= 64 * 1024 / 32 - 64); /* nearly every cell the limit allows was used */
 }
 
+/* -- Randomized: regions, retiring and sweeping against a model -------------------------------- */
+
+/* Three struct types of different cell sizes: 0 (32 bytes, set up above), 1 = (i32, ref, i64 x4)
+ * (64-byte cells), 2 = (i32, ref, i64 x18) (176-byte cells). Field 0 holds an id, field 1 the next
+ * object of a rooted list. */
+static weft_fieldtype wide_fields[20];
+static weft_type rtypes[3];
+static weft_module rmod;
+
+typedef struct model_obj {
+  uint8_t *o;
+  int32_t id;
+  bool rooted_list; /* on one of the rooted lists */
+} model_obj;
+
+static uint32_t rng = 12345;
+static uint32_t rnd(void) {
+  rng = rng * 1103515245u + 12345u;
+  return rng >> 8;
+}
+
+/* Allocate one object of type t (0..2): bump its class's region, else the libcall. */
+static uint8_t *rnd_alloc(fx *f, const weft_gc_type *const *tys, uint32_t t, int32_t id,
+                          void *next) {
+  uint32_t cell = (tys[t]->size + 15u) & ~15u;
+  weft_gc_region *r = &f->rg[cell / 16 - 1];
+  uint8_t *o;
+  if (r->ptr + cell <= r->end) {
+    o = (uint8_t *)r->ptr;
+    r->ptr += cell;
+    weft_gc_header h = {tys[t], 0, 0};
+    memcpy(o, &h, sizeof h);
+    memset(o + 16, 0xAB, tys[t]->size - 16); /* dirty: the fields are written below */
+  } else {
+    o = f->gi->alloc_struct(f->heap, tys[t]);
+    assert_non_null(o);
+  }
+  memcpy(o + tys[t]->field_offs[0], &id, 4);
+  memcpy(o + tys[t]->field_offs[1], &next, 8);
+  return o;
+}
+
+static void test_random_against_model(void **state) {
+  fx *f = *state;
+  wide_fields[0] = (weft_fieldtype){WEFT_VT_I32, true};
+  wide_fields[1] = (weft_fieldtype){WEFT_VT_MAKE_REF(1, 0), true};
+  for (int i = 2; i < 20; i++) wide_fields[i] = (weft_fieldtype){WEFT_VT_I64, true};
+  memset(rtypes, 0, sizeof rtypes);
+  rtypes[0] = types[0];
+  rtypes[1].comp = rtypes[2].comp = WEFT_COMP_STRUCT;
+  rtypes[1].u.strct.fields = rtypes[2].u.strct.fields = wide_fields;
+  rtypes[1].u.strct.nfields = 6;
+  rtypes[2].u.strct.nfields = 20;
+  memset(&rmod, 0, sizeof rmod);
+  rmod.ntypes = 3;
+  rmod.types = rtypes;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  const weft_gc_type *tys[3];
+  for (uint32_t t = 0; t < 3; t++) {
+    tys[t] = f->gi->type_layout(f->heap, &rmod, t, &d);
+    assert_non_null(tys[t]);
+  }
+  assert_int_equal(tys[1]->size, 64);
+  assert_int_equal(tys[2]->size, 176);
+  enum { NOBJ = 6000, NLISTS = 8 };
+  model_obj *all = calloc(NOBJ, sizeof *all);
+  assert_non_null(all);
+  uint8_t *heads[NLISTS] = {0};
+  nroots = NLISTS; /* roots[] follows heads[] at every step: a collection may run inside a call */
+  for (int round = 0; round < 12; round++) {
+    size_t n = 0;
+    weft_gc_stats s0 = {.struct_size = sizeof s0};
+    f->gi->stats(f->heap, &s0);
+    for (int i = 0; i < NOBJ; i++) {
+      uint32_t t = rnd() % 3, list = rnd() % (2 * NLISTS);
+      int32_t id = round * NOBJ + i;
+      if (list < NLISTS) { /* onto rooted list `list` */
+        heads[list] = rnd_alloc(f, tys, t, id, heads[list]);
+        roots[list] = heads[list];
+        all[n++] = (model_obj){heads[list], id, true};
+      } else {
+        all[n++] = (model_obj){rnd_alloc(f, tys, t, id, NULL), id, false};
+      }
+      if (rnd() % 500 == 0) { /* a list dropped */
+        uint32_t l = rnd() % NLISTS;
+        heads[l] = roots[l] = NULL;
+      }
+    }
+    weft_gc_stats s1 = {.struct_size = sizeof s1};
+    f->gi->stats(f->heap, &s1);
+    /* without a collection in the round, everything allocated is an object (open regions too) */
+    for (size_t i = 0; s1.collections == s0.collections && i < n; i++)
+      assert_true(f->gi->is_object(f->heap, all[i].o));
+    f->gi->collect(f->heap);
+    for (uint32_t k = 0; k < WEFT_GC_NREGIONS; k++) assert_int_equal(f->rg[k].end, 0);
+    /* exactly the objects on the rooted lists survive, with their ids */
+    uint64_t reachable = 0;
+    for (int l = 0; l < NLISTS; l++) {
+      int32_t prev = INT32_MAX;
+      for (uint8_t *o = heads[l]; o != NULL; reachable++) {
+        assert_true(f->gi->is_object(f->heap, o));
+        const weft_gc_type *ty = ((const weft_gc_header *)(const void *)o)->type;
+        int32_t id;
+        memcpy(&id, o + ty->field_offs[0], 4);
+        assert_true(id < prev); /* a list runs from the newest to the oldest */
+        prev = id;
+        memcpy(&o, o + ty->field_offs[1], 8);
+      }
+    }
+    assert_int_equal(stat_live(f), reachable);
+    for (size_t i = 0; i < n; i++)
+      if (!all[i].rooted_list) assert_false(f->gi->is_object(f->heap, all[i].o));
+  }
+  free(all);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_open_region_objects, setup, teardown),
       cmocka_unit_test_setup_teardown(test_collect_retires_and_reuses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stress_regions_empty, setup_stress, teardown),
       cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
