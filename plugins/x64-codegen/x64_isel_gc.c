@@ -334,6 +334,83 @@ static bool inline_ok(x64_fn *c, uint64_t bytes) {
   return bytes <= 16u * WEFT_GC_NREGIONS && c->mc->lay.gc_types != 0 && c->m->ntypes > 0;
 }
 
+static uint8_t scale_of(uint32_t size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+
+/* The inline fast path of array.new / array.new_default whose length is only known at run time
+ * (every operand spilled): r9 = the length from its slot; taken when the array fits a region's
+ * cell (16 + length * esz <= 512 bytes): r10 = the cell size, r11 = its region in the store
+ * context, rax = the bumped object, then the header and a loop storing the init value (form 0:
+ * from its slot) or zero into every element. Jumps to the slow path are written to slow[0..3).
+ * Uses rax, rcx, rdx, r8-r11 and xmm15 (none pinned). */
+static uint32_t inline_array_dyn(x64_fn *c, uint32_t t, weft_valtype et, uint32_t base, int form,
+                                 size_t slow[3]) {
+  x64_buf *b = c->b;
+  uint32_t esz = weft_gc_storage_size_in(c->m, et);
+  bool wide = esz == 16u;
+  uint32_t most = (16u * WEFT_GC_NREGIONS - WEFT_GC_HEADER_SIZE) / esz;
+  x64_emit_load(b, false, X64_R9, x64_slot(c, form == 0 ? base + 1 : base));
+  x64_emit_alu_ri(b, X64_CMP, false, X64_R9, (int32_t)most);
+  slow[0] = x64_emit_jcc(b, X64_CC_A);
+  /* r10 = (16 + 15 + len * esz) & ~15: the cell */
+  uint8_t shift = wide ? 4 : scale_of(esz);
+  x64_emit_mov_rr(b, true, X64_R10, X64_R9);
+  if (shift > 0) x64_emit_shift_ri(b, X64_SHL, true, X64_R10, shift);
+  x64_emit_alu_ri(b, X64_ADD, true, X64_R10, (int32_t)(WEFT_GC_HEADER_SIZE + 15u));
+  x64_emit_alu_ri(b, X64_AND, true, X64_R10, -16);
+  x64_emit_load(b, true, X64_RCX, x64_m(X64_VMCTX, (int32_t)(c->mc->lay.gc_types + 8u * t)));
+  x64_emit_test_rr(b, true, X64_RCX, X64_RCX);
+  slow[1] = x64_emit_jcc(b, X64_CC_E);
+  x64_emit_load(b, true, X64_RDX, x64_m(X64_VMCTX, (int32_t)offsetof(weft_vmctx_header, store_ctx)));
+  /* region of cell size r10: gc_regions + 16 * (r10 / 16 - 1) = gc_regions - 16 + r10 */
+  x64_emit_lea(b, true, X64_R11,
+               x64_mi(X64_RDX, X64_R10, 0, (int32_t)offsetof(weft_store_ctx, gc_regions) - 16));
+  x64_emit_load(b, true, X64_RAX, x64_m(X64_R11, 0));
+  x64_emit_lea(b, true, X64_R8, x64_mi(X64_RAX, X64_R10, 0, 0));
+  x64_emit_alu_rm(b, X64_CMP, true, X64_R8, x64_m(X64_R11, 8));
+  slow[2] = x64_emit_jcc(b, X64_CC_A);
+  x64_emit_store(b, true, x64_m(X64_R11, 0), X64_R8);
+  x64_emit_store(b, true, x64_m(X64_RAX, 0), X64_RCX);
+  x64_emit_store(b, false, x64_m(X64_RAX, 8), X64_R9);
+  x64_emit_store_imm32(b, false, x64_m(X64_RAX, 12), 0);
+  /* r10 = first element, r11 = end of the elements; the value in r8 / xmm15 */
+  x64_emit_lea(b, true, X64_R10, x64_m(X64_RAX, (int32_t)WEFT_GC_HEADER_SIZE));
+  if (wide) {
+    x64_emit_mov_rr(b, true, X64_R11, X64_R9);
+    x64_emit_shift_ri(b, X64_SHL, true, X64_R11, 4);
+    x64_emit_alu_rr(b, X64_ADD, true, X64_R11, X64_R10);
+    if (form == 0)
+      x64_emit_sse_rm(b, X64_PF3, X64_SSE_MOVDQU_LD, X64_XSCRATCH, x64_vslot(c, base));
+  } else {
+    x64_emit_lea(b, true, X64_R11, x64_mi(X64_R10, X64_R9, scale_of(esz), 0));
+    if (form == 0)
+      x64_emit_load(b, esz == 8u, X64_R8, x64_slot(c, base));
+    else
+      x64_emit_mov_ri32(b, X64_R8, 0);
+  }
+  size_t top = b->len;
+  x64_emit_alu_rr(b, X64_CMP, true, X64_R10, X64_R11);
+  size_t out = x64_emit_jcc(b, X64_CC_AE);
+  x64_mem at = x64_m(X64_R10, 0);
+  switch (esz) {
+  case 1: x64_emit_store8(b, at, X64_R8); break;
+  case 2: x64_emit_store16(b, at, X64_R8); break;
+  case 4: x64_emit_store(b, false, at, X64_R8); break;
+  case 8: x64_emit_store(b, true, at, X64_R8); break;
+  default:
+    if (form == 0) {
+      x64_emit_sse_rm(b, X64_PF3, X64_SSE_MOVDQU_ST, X64_XSCRATCH, at);
+    } else {
+      x64_emit_store_imm32(b, true, at, 0);
+      x64_emit_store_imm32(b, true, x64_m(X64_R10, 8), 0);
+    }
+    break;
+  }
+  x64_emit_alu_ri(b, X64_ADD, true, X64_R10, (int32_t)esz);
+  x64_patch_rel32(b, x64_emit_jmp(b), top);
+  x64_patch_rel32(b, out, b->len);
+  return 3;
+}
+
 /* -- struct.new, array.new ------------------------------------------------------------------- */
 
 /* struct.new / struct.new_default: inline bump allocation (inline_alloc_head) with the fields
@@ -406,7 +483,14 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
   uint64_t bytes = WEFT_GC_HEADER_SIZE + (uint64_t)esz * (len == UINT32_MAX ? 0 : len);
   size_t slow[2], done = 0;
   uint32_t nslow = 0;
+  size_t slow3[3];
+  bool dyn = len == UINT32_MAX && inline_ok(c, 0);
   bool inl = len != UINT32_MAX && inline_ok(c, bytes);
+  if (dyn) { /* a length known at run time */
+    nslow = inline_array_dyn(c, t, et, base, form, slow3);
+    done = x64_emit_jmp(c->b);
+    for (uint32_t i = 0; i < nslow; i++) x64_patch_rel32(c->b, slow3[i], c->b->len);
+  }
   if (inl) { /* fixed: element i from operand i; array.new: each the init operand; _default: 0 */
     nslow = inline_alloc_head(c, t, bytes, len, slow);
     for (uint32_t i = 0; i < len; i++)
@@ -433,7 +517,7 @@ static int array_new(x64_fn *c, const weft_instr *in, int form) {
   if (wide && form == 2)
     for (uint32_t i = 0; i < nin; i++)
       store_wide_slot(c, base + i, x64_m(X64_RAX, (int32_t)(WEFT_GC_HEADER_SIZE + 16u * i)));
-  if (inl) x64_patch_rel32(c->b, done, c->b->len);
+  if (inl || dyn) x64_patch_rel32(c->b, done, c->b->len);
   for (uint32_t i = 0; i < nin; i++)
     (void)x64_pop(c);
   push_rax_ref(c);
@@ -537,8 +621,6 @@ static int struct_set(x64_fn *c, const weft_instr *in) {
   x64_free_val(c, &r);
   return 1;
 }
-
-static uint8_t scale_of(uint32_t size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
 
 /* Null and bounds checks of array ref r with index idx (both in registers); idx zero-extended. */
 static void array_check(x64_fn *c, const x64_val *r, const x64_val *idx) {

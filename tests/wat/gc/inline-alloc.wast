@@ -1,8 +1,10 @@
 ;; tests/wat/gc/inline-alloc.wast -- inline bump allocation (x64_isel_gc.c + the gc heap's regions):
 ;; every field written by the fast path (i8/i16 packing, i64, f32, f64, refs), struct.new_default
 ;; reading zeros from cells that held garbage, small array.new_fixed, a linked list that survives
-;; the collections of a 4M heap, and a struct still in the open allocation region recognised as a
-;; heap object (extern.convert_any / any.convert_extern give it back as itself). (owner: gcalloc)
+;; the collections of a 4M heap, a struct still in the open allocation region recognised as a
+;; heap object (extern.convert_any / any.convert_extern give it back as itself), and array.new /
+;; array.new_default of constant and run-time lengths either side of the 512-byte inline limit.
+;; (owner: gcalloc)
 (module
   (type $m (struct (field $a (mut i8)) (field $b (mut i16)) (field $c (mut i32)) (field $d (mut i64))
                    (field $e (mut f32)) (field $f (mut f64)) (field $r (mut anyref))))
@@ -81,6 +83,51 @@
   (func (export "new-const-v128") (param $i i32) (result v128)
     (array.get $vecs (array.new $vecs (v128.const i32x4 7 6 5 4) (i32.const 2)) (local.get $i)))
 
+  ;; array.new / array.new_default of a length known at run time (inline up to 512 bytes): the
+  ;; length, the first and last elements, and a sum over all
+  (func (export "dyn-longs") (param $n i32) (result i32 i64 i64)
+    (local $a (ref null $longs)) (local $i i32) (local $s i64)
+    (local.set $a (array.new $longs (i64.const 3) (local.get $n)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (i64.add (local.get $s) (array.get $longs (local.get $a) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (array.len (local.get $a)) (local.get $s)
+    (array.get $longs (local.get $a) (i32.sub (local.get $n) (i32.const 1))))
+  (func (export "dyn-bytes") (param $n i32) (param $v i32) (result i32 i32)
+    (local $a (ref null $bytes)) (local $i i32) (local $s i32)
+    (local.set $a (array.new $bytes (local.get $v) (local.get $n)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (i32.add (local.get $s) (array.get_u $bytes (local.get $a) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (array.len (local.get $a)) (local.get $s))
+  ;; n rounds of: a dirty byte array of length m, then a default one read back: 0 when every
+  ;; default element was zero
+  (func (export "dyn-default-zero") (param $n i32) (param $m i32) (result i32)
+    (local $k i32) (local $i i32) (local $bad i32) (local $a (ref null $bytes))
+    (loop $r
+      (drop (array.new $bytes (i32.const 0x5a) (local.get $m)))
+      (local.set $a (array.new_default $bytes (local.get $m)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $bad (i32.or (local.get $bad) (array.get_u $bytes (local.get $a) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $r (i32.lt_u (local.get $k) (local.get $n))))
+    (local.get $bad))
+  (func (export "dyn-v128") (param $n i32) (param $i i32) (result i32 v128)
+    (local $a (ref null $vecs))
+    (local.set $a (array.new $vecs (v128.const i32x4 1 2 3 4) (local.get $n)))
+    (array.len (local.get $a)) (array.get $vecs (local.get $a) (local.get $i)))
+  (func (export "dyn-v128-default") (param $n i32) (param $i i32) (result v128)
+    (drop (array.new $vecs (v128.const i32x4 -1 -1 -1 -1) (local.get $n)))
+    (array.get $vecs (array.new_default $vecs (local.get $n)) (local.get $i)))
+
   ;; a struct just allocated inline crosses to extern and back as itself, not as a host box
   (func (export "roundtrip") (result i32)
     (local $x (ref null $node))
@@ -99,3 +146,17 @@
                (i32.const 17))
 (assert_return (invoke "new-const-v128" (i32.const 1)) (v128.const i32x4 7 6 5 4))
 (assert_trap (invoke "new-const-v128" (i32.const 2)) "out of bounds array access")
+(assert_return (invoke "dyn-longs" (i32.const 1)) (i32.const 1) (i64.const 3) (i64.const 3))
+(assert_return (invoke "dyn-longs" (i32.const 62)) (i32.const 62) (i64.const 186) (i64.const 3))
+(assert_return (invoke "dyn-longs" (i32.const 63)) (i32.const 63) (i64.const 189) (i64.const 3))
+(assert_return (invoke "dyn-longs" (i32.const 1000)) (i32.const 1000) (i64.const 3000) (i64.const 3))
+(assert_trap (invoke "dyn-longs" (i32.const 0)) "out of bounds array access")
+(assert_return (invoke "dyn-bytes" (i32.const 0) (i32.const 7)) (i32.const 0) (i32.const 0))
+(assert_return (invoke "dyn-bytes" (i32.const 496) (i32.const 0x102)) (i32.const 496) (i32.const 992))
+(assert_return (invoke "dyn-bytes" (i32.const 497) (i32.const 1)) (i32.const 497) (i32.const 497))
+(assert_return (invoke "dyn-default-zero" (i32.const 20000) (i32.const 37)) (i32.const 0))
+(assert_return (invoke "dyn-default-zero" (i32.const 2000) (i32.const 496)) (i32.const 0))
+(assert_return (invoke "dyn-v128" (i32.const 31) (i32.const 30)) (i32.const 31) (v128.const i32x4 1 2 3 4))
+(assert_return (invoke "dyn-v128" (i32.const 32) (i32.const 0)) (i32.const 32) (v128.const i32x4 1 2 3 4))
+(assert_return (invoke "dyn-v128-default" (i32.const 31) (i32.const 17)) (v128.const i64x2 0 0))
+(assert_trap (invoke "dyn-v128" (i32.const 0) (i32.const 0)) "out of bounds array access")
