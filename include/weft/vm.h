@@ -108,10 +108,11 @@ _Static_assert(sizeof(weft_stack_chain) == 16, "weft_stack_chain layout");
 /* Inline GC allocation (gc plugin + codegen). Region k hands out cells of (k + 1) * 16 bytes: the
  * generated code of struct.new and array.new* (objects up to 512 bytes) bumps `ptr` by the cell
  * size while ptr + cell <= end, writes the object's header and fields, and otherwise calls the
- * allocation libcall, which refills the region (and may collect). The gc heap of the store owns the memory
- * and writes ptr/end (weft_gc_iface.bind_regions); a heap that wants every allocation to go
- * through the libcall (no heap yet, stress mode, no support) leaves ptr == end == 0. Cells between
- * ptr and end are free: the heap knows the region's start and retires it before a collection. */
+ * allocation libcall, which refills the region (and may collect). The gc heap of the store owns
+ * the memory and writes ptr/end (weft_gc_iface.bind_regions); a heap that wants every allocation
+ * to go through the libcall (no heap yet, stress mode, no support) leaves ptr == end == 0. Cells
+ * between ptr and end are free: the heap knows the region's start and retires it before a
+ * collection. */
 #define WEFT_GC_NREGIONS 32u
 #define WEFT_GC_REGION_CELL(k) (((uint32_t)(k) + 1u) * 16u)
 typedef struct weft_gc_region {
