@@ -1,0 +1,177 @@
+/* tests/unit/gc/test_gc_reclaim.c -- unreachable suspended continuations are reclaimed, seen from
+ * the host (part gcroots): real validator, x64-codegen, contstacks, backtrace and gc plugins of the
+ * build tree's conf/default.ini, a WAT module, weft_store_gc / weft_store_gc_stats, and the
+ * contstacks plugin's counters (live continuations, free stacks in the pool) read through its
+ * vtable (core/engine.h: no public call exposes them). Depends on: weft-core-obj, weft-text-obj.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "weft/plugin/contstacks.h"
+#include "weft/text.h"
+#include "weft/weft.h"
+
+/* -- Fixture ----------------------------------------------------------------------------------- */
+
+/* suspended(): a continuation run to its suspend, holding a list of 10 (sum 55) in a local;
+ * drop_many(n): n of them dropped; keep(n): n kept in the table; resume_kept(n): the sum of the
+ * first n kept ones, resumed. */
+static const char wat[] =
+    "(module\n"
+    "  (type $node (struct (field $v i32) (field $next (ref null $node))))\n"
+    "  (type $f (func (result i32)))\n"
+    "  (type $c (cont $f))\n"
+    "  (tag $yield)\n"
+    "  (table $keep 64 (ref null $c))\n"
+    "  (func $list (param $n i32) (result (ref null $node)) (local $l (ref null $node))\n"
+    "    (loop $l1 (local.set $l (struct.new $node (local.get $n) (local.get $l)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.gt_s (local.get $n) (i32.const 0))))\n"
+    "    (local.get $l))\n"
+    "  (func $sum (param $l (ref null $node)) (result i32) (local $s i32)\n"
+    "    (block $d (loop $l1 (br_if $d (ref.is_null (local.get $l)))\n"
+    "      (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))\n"
+    "      (local.set $l (struct.get $node $next (local.get $l))) (br $l1)))\n"
+    "    (local.get $s))\n"
+    "  (func $body (result i32) (local $mine (ref null $node))\n"
+    "    (local.set $mine (call $list (i32.const 10)))\n"
+    "    (suspend $yield)\n"
+    "    (call $sum (local.get $mine)))\n"
+    "  (elem declare func $body)\n"
+    "  (func $suspended (result (ref $c))\n"
+    "    (block $h (result (ref $c))\n"
+    "      (drop (resume $c (on $yield $h) (cont.new $c (ref.func $body)))) (unreachable)))\n"
+    "  (func (export \"drop_many\") (param $n i32) (local $i i32)\n"
+    "    (loop $l1 (drop (call $suspended))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n)))))\n"
+    "  (func (export \"keep\") (param $n i32) (local $i i32)\n"
+    "    (loop $l1 (table.set $keep (local.get $i) (call $suspended))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n)))))\n"
+    "  (func (export \"resume_kept\") (param $n i32) (result i32) (local $i i32) (local $s i32)\n"
+    "    (loop $l1 (local.set $s (i32.add (local.get $s)\n"
+    "                 (resume $c (table.get $keep (local.get $i)))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (local.get $s)))\n";
+
+typedef struct fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  weft_config *cfg = NULL;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK)
+    fail_msg("config: %s", err.message);
+  if (weft_engine_new(cfg, &f->engine, &err) != WEFT_OK) fail_msg("engine: %s", err.message);
+  weft_config_free(cfg);
+  f->store = weft_store_new(f->engine);
+  assert_non_null(f->store);
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  if (weft_wat_to_wasm(wat, sizeof wat - 1, "reclaim.wat", &bytes, &len, &d) != WEFT_OK)
+    fail_msg("wat: %s", d.message);
+  if (weft_module_new(f->engine, bytes, len, &f->module, &err) != WEFT_OK)
+    fail_msg("module: %s", err.message);
+  weft_wat_free(bytes);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
+  assert_null(t);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  weft_store_free(f->store);
+  weft_module_free(f->module);
+  weft_engine_free(f->engine);
+  free(f);
+  return 0;
+}
+
+static int32_t call(fixture *f, const char *name, int32_t arg, size_t nres) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t a = {.kind = WEFT_VAL_I32, .of.i32 = arg}, res;
+  memset(&res, 0, sizeof res);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, &a, 1, &res, nres, &t), WEFT_OK);
+  if (t != NULL) fail_msg("%s trapped: %s", name, weft_trap_message(t));
+  return nres ? res.of.i32 : 0;
+}
+
+static weft_contstacks_stats cs_stats(fixture *f) {
+  const weft_contstacks_iface *cs = core_engine_iface(f->engine, WEFT_PLUGIN_CONTSTACKS);
+  assert_non_null(cs);
+  weft_contstacks_stats s;
+  memset(&s, 0, sizeof s);
+  s.struct_size = sizeof s;
+  cs->stats(core_engine_state(f->engine, WEFT_PLUGIN_CONTSTACKS), &s);
+  return s;
+}
+
+/* -- Tests ------------------------------------------------------------------------------------ */
+
+/* 3,000 dropped suspended continuations stay live until a collection, which gives every stack
+ * back to the pool; 40 kept in a table survive it and resume with their frames' lists intact. */
+static void test_collection_reclaims_dropped(void **state) {
+  fixture *f = *state;
+  call(f, "keep", 40, 0);
+  call(f, "drop_many", 3000, 0);
+  weft_contstacks_stats before = cs_stats(f);
+  assert_true(before.live >= 3040); /* 4 MB min_heap: no collection ran yet */
+  weft_store_gc_stats_t g0;
+  assert_int_equal(weft_store_gc_stats(f->store, &g0), WEFT_OK);
+
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  weft_contstacks_stats after = cs_stats(f);
+  weft_store_gc_stats_t g1;
+  assert_int_equal(weft_store_gc_stats(f->store, &g1), WEFT_OK);
+  assert_int_equal(g1.collections, g0.collections + 1);
+  assert_int_equal(after.live, 40);                       /* only the kept ones */
+  assert_int_equal(after.stacks_mapped, before.stacks_mapped); /* nothing new carved */
+  assert_true(after.stacks_warm + after.stacks_cold >=
+              before.stacks_warm + before.stacks_cold + 3000); /* the stacks went back */
+  assert_true(g1.freed_objects >= g0.freed_objects + 30000); /* their frames' lists died */
+
+  /* the kept ones: 40 x 55 */
+  assert_int_equal(call(f, "resume_kept", 40, 1), 40 * 55);
+}
+
+/* Dropping more than ever fits at once: the pool reuses the reclaimed stacks. */
+static void test_pool_reused_after_reclaim(void **state) {
+  fixture *f = *state;
+  for (int round = 0; round < 5; round++) {
+    call(f, "drop_many", 2000, 0);
+    assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+    assert_int_equal(cs_stats(f).live, 0);
+  }
+  weft_contstacks_stats s = cs_stats(f);
+  assert_true(s.stacks_mapped <= 2100); /* one round's worth, reused four times */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_collection_reclaims_dropped, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pool_reused_after_reclaim, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
