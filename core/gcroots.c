@@ -235,8 +235,14 @@ void *core_gc_lc_struct_new(void *vmctx, uint32_t typeidx, const uint64_t *field
 }
 
 void *core_gc_lc_array_new(void *vmctx, uint32_t typeidx, uint32_t len, const uint64_t *init) {
-  core_gcscan_lc lc; /* init: one value, 16 bytes when it is a continuation reference */
-  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), init, init != NULL ? 2 : 0);
+  const weft_module *ir = ((weft_instance_t *)((weft_vmctx_header *)vmctx)->instance)->ir;
+  size_t n = init == NULL ? 0 /* init: one value, 16 bytes when it is a continuation reference */
+             : typeidx < ir->ntypes && ir->types[typeidx].comp == WEFT_COMP_ARRAY &&
+                       weft_gc_cont_storage(ir, ir->types[typeidx].u.array.type)
+                 ? 2
+                 : 1;
+  core_gcscan_lc lc;
+  CORE_GCSCAN_LC_INIT(&lc, ctx_of(vmctx), init, n);
   void *o = lc_alloc(vmctx, typeidx, len, init, false);
   core_gcscan_lc_leave(&lc);
   return o;

@@ -490,6 +490,9 @@ void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim)
   }
   for (const core_gcscan_lc *l = lc; l != NULL; l = l->prev) {
     if (l->ctx != ctx) continue;
+    /* an operand slot of a continuation field holds no value (the 16-byte one is elsewhere):
+     * readable stack memory, possibly never written */
+    if (l->io != NULL) GS_MARK_DEFINED(l->io, l->nio * sizeof *l->io);
     for (size_t i = 0; i < l->nio; i++) {
       t->mark(t, (const void *)(uintptr_t)l->io[i]);
       cont_seen(k, (const void *)(uintptr_t)l->io[i], 0, false);
