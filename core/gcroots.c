@@ -112,6 +112,13 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
   return found;
 }
 
+bool core_gc_collect_now(weft_store_ctx *ctx) {
+  heap_entry *e = heap_of(ctx);
+  if (e == NULL || !WEFT_HAS(e->gi, weft_gc_iface, collect) || e->gi->collect == NULL) return false;
+  e->gi->collect(e->heap);
+  return true;
+}
+
 void core_gc_store_free(weft_store_ctx *ctx) {
   weft_store_t *s = core_rt_store_of_ctx(ctx);
   core_gc_handles_store_free(ctx); /* leftover rooted handles (core/gchandles.c) */

@@ -36,6 +36,13 @@ struct weft_instance;
 void *core_gc_new(struct weft_instance *inst, uint32_t typeidx, uint32_t len,
                   const weft_val_raw *vals, bool fixed);
 
+/* Collect the heap of the store of `ctx` now (part gcroots), e.g. when cont.new hit
+ * max_continuations: the collection releases the unreachable suspended continuations. Called from
+ * a libcall, record the caller first (core/gcscan.h: CORE_GCSCAN_LC_INIT / core_gcscan_lc_leave) so
+ * that its frames are walked precisely. The heap is made if the store has none yet. false when
+ * no gc plugin is loaded (or memory ran out making the heap). */
+bool core_gc_collect_now(weft_store_ctx *ctx);
+
 /* Free the heap of the store whose context is `ctx` (every object in it). To be called when the
  * store dies, before the engine's plugins are unloaded. A no-op when the store has no heap. */
 void core_gc_store_free(weft_store_ctx *ctx);
