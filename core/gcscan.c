@@ -2,7 +2,7 @@
  * maps (weft_code_info.stack_maps) walked by the backtrace plugin, payload buffers, globals, tables,
  * exceptions, and continuations traced as nodes: a FRESH or SUSPENDED continuation is live only
  * when a live value holds {c, c->revision}; the unreachable ones are released (their stacks go
- * back to the pool). Conservative scans remain only as fallbacks, listed under Fallbacks.
+ * back to the pool; FRESH ones need contstacks' for_each_cont, ABI 1.3). Conservative scans remain only as fallbacks, listed under Fallbacks.
  * Depends on: gcscan.h, runtime_int.h, engine.h, exn.h, frames.h, plugin/{contstacks,backtrace}.h.
  */
 #define _GNU_SOURCE 1 /* pthread_getattr_np */
@@ -127,9 +127,11 @@ static void collect_node(void *ud, weft_contref *c) {
 /* The node table of the store's continuations; false (reclaim off) when it cannot be made. */
 static bool build_nodes(coll *k) {
   if (k->cs == NULL) return false;
-  /* FRESH continuations cannot be listed (contstacks has no slot for it): they are never
-   * released, and their bound arguments are scanned when a typed slot holds them (cont_typed) */
-  if (k->cs->for_each_suspended != NULL)
+  /* FRESH ones only with for_each_cont (1.3); with an older contstacks they are never released,
+   * and their bound arguments are scanned when a typed slot holds them (cont_typed) */
+  if (WEFT_HAS(k->cs, weft_contstacks_iface, for_each_cont) && k->cs->for_each_cont != NULL)
+    k->cs->for_each_cont(k->cs_state, k->ctx, collect_node, k);
+  else if (k->cs->for_each_suspended != NULL)
     k->cs->for_each_suspended(k->cs_state, k->ctx, collect_node, k);
   if (k->oom || k->n > UINT32_MAX / 4) return false;
   size_t cap = 16;

@@ -113,6 +113,7 @@ static const weft_contstacks_iface iface = {
     .asan_before_switch = cs_asan_before_switch,
     .asan_after_suspend = cs_asan_after_suspend,
 #endif
+    .for_each_cont = cs_for_each_cont,
 };
 
 WEFT_PLUGIN_DEFINE(contstacks, .name = "contstacks", .kind = WEFT_PLUGIN_CONTSTACKS,

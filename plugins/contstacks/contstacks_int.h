@@ -139,6 +139,9 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
 int cs_cont_release(void *state, weft_contref *c);
 void cs_for_each_suspended(void *state, const weft_store_ctx *store,
                            void (*visit)(void *ud, weft_contref *c), void *ud);
+/* every live continuation of `store`, any state (vtable for_each_cont, since 1.3; part gcroots) */
+void cs_for_each_cont(void *state, const weft_store_ctx *store,
+                      void (*visit)(void *ud, weft_contref *c), void *ud);
 void cs_collect(void *state);
 int cs_check_arity(void *state, uint32_t nparams, uint32_t nresults, weft_diag *d);
 void cs_stats(void *state, weft_contstacks_stats *out);

@@ -435,6 +435,21 @@ void cs_for_each_suspended(void *state, const weft_store_ctx *store,
   pthread_mutex_unlock(&st->lock);
 }
 
+/* for_each_suspended without the state filter (part gcroots: the gc root scanner also needs the
+ * FRESH ones) */
+void cs_for_each_cont(void *state, const weft_store_ctx *store,
+                      void (*visit)(void *ud, weft_contref *c), void *ud) {
+  cs_state *st = state;
+  pthread_mutex_lock(&st->lock);
+  cs_cont *c = st->live_head;
+  while (c != NULL) {
+    cs_cont *next = c->next_live; /* visit may release c */
+    if (store == NULL || c->store == store) visit(ud, &c->pub);
+    c = next;
+  }
+  pthread_mutex_unlock(&st->lock);
+}
+
 /* -- Stats and teardown ----------------------------------------------------------------------- */
 
 void cs_stats(void *state, weft_contstacks_stats *out) {

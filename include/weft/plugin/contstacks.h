@@ -105,6 +105,13 @@ typedef struct weft_contstacks_iface {
   void (*asan_before_suspend)(weft_contref *a, const weft_contref *la);
   void (*asan_before_switch)(weft_contref *a, const weft_contref *la, const weft_contref *s);
   void (*asan_after_suspend)(weft_contref *a);
+  /* -- appended in 1.3 (part gcroots); callers check WEFT_HAS and NULL -- */
+  /* Visit every continuation of store context `store` (NULL: every store's) that is not
+   * recycled, whatever its state (the gc root scanner traces the FRESH and SUSPENDED ones as nodes
+   * and releases the unreachable ones), under the plugin lock; `visit` may cont_release the
+   * continuation it is given, and no other. since 1.3 */
+  void (*for_each_cont)(void *st, const weft_store_ctx *store,
+                        void (*visit)(void *ud, weft_contref *c), void *ud);
 } weft_contstacks_iface;
 
 #endif /* WEFT_PLUGIN_CONTSTACKS_H */

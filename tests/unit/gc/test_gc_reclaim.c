@@ -22,7 +22,7 @@
 
 /* suspended(): a continuation run to its suspend, holding a list of 10 (sum 55) in a local;
  * drop_many(n): n of them dropped; keep(n): n kept in the table; resume_kept(n): the sum of the
- * first n kept ones, resumed. */
+ * first n kept ones, resumed; drop_fresh(n): n fresh continuations made and dropped. */
 static const char wat[] =
     "(module\n"
     "  (type $node (struct (field $v i32) (field $next (ref null $node))))\n"
@@ -44,7 +44,12 @@ static const char wat[] =
     "    (local.set $mine (call $list (i32.const 10)))\n"
     "    (suspend $yield)\n"
     "    (call $sum (local.get $mine)))\n"
-    "  (elem declare func $body)\n"
+    "  (func $seven (result i32) (i32.const 7))\n"
+    "  (elem declare func $body $seven)\n"
+    "  (func (export \"drop_fresh\") (param $n i32) (local $i i32)\n"
+    "    (loop $l1 (drop (cont.new $c (ref.func $seven)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n)))))\n"
     "  (func $suspended (result (ref $c))\n"
     "    (block $h (result (ref $c))\n"
     "      (drop (resume $c (on $yield $h) (cont.new $c (ref.func $body)))) (unreachable)))\n"
@@ -168,10 +173,20 @@ static void test_pool_reused_after_reclaim(void **state) {
   assert_true(s.stacks_mapped <= 2100); /* one round's worth, reused four times */
 }
 
+/* Fresh continuations (cont.new, never resumed) that nothing holds are released too. */
+static void test_fresh_reclaimed(void **state) {
+  fixture *f = *state;
+  call(f, "drop_fresh", 2500, 0);
+  assert_true(cs_stats(f).live >= 2500);
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  assert_int_equal(cs_stats(f).live, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_collection_reclaims_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pool_reused_after_reclaim, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fresh_reclaimed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 ;; trigger (one per ~2,000 iterations) keep the live count under the limit, so without reclaiming
 ;; "drop_many" traps "too many continuations". Reachable ones (a table, a struct field, a global)
 ;; are kept through all of it and still resume, each with the list its suspended frame holds.
+;; The same for 100,000 fresh continuations (cont.new, never resumed), one kept in a global.
 
 (module
   (type $node (struct (field $v i32) (field $next (ref null $node))))
@@ -67,6 +68,21 @@
     (global.set $g (call $suspended))
     (global.set $b (struct.new $box (call $suspended))))
 
+  ;; fresh ones (cont.new, never resumed) dropped too, with garbage to trigger collections; one
+  ;; more kept in a global
+  (global $fresh (mut (ref null $c)) (ref.null $c))
+  (func $seven (result i32) (i32.const 7))
+  (elem declare func $seven)
+  (func (export "drop_fresh") (param $n i32) (result i32)
+    (local $i i32)
+    (global.set $fresh (cont.new $c (ref.func $seven)))
+    (loop $again
+      (drop (cont.new $c (ref.func $seven)))
+      (drop (call $list (i32.const 10)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+    (resume $c (global.get $fresh)))
+
   ;; resumes every kept one: 102 x 55
   (func (export "resume_kept") (result i32)
     (local $i i32) (local $s i32)
@@ -82,4 +98,5 @@
 (assert_return (invoke "drop_many" (i32.const 1000)) (i32.const 1000))
 (assert_return (invoke "keep"))
 (assert_return (invoke "drop_many" (i32.const 100000)) (i32.const 100000))
+(assert_return (invoke "drop_fresh" (i32.const 100000)) (i32.const 7))
 (assert_return (invoke "resume_kept") (i32.const 5610))
