@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gchandles.h"
+#include "gcscan.h"
 #include "runtime_int.h"
 #include "weft/runtime.h"
 
@@ -145,8 +146,11 @@ void core_gc_handles_trace(weft_store_ctx *ctx, weft_gc_tracer *t) {
   root_set *s = set_find(ctx, st->id);
   pthread_mutex_unlock(&sets_lock);
   if (s == NULL) return;
-  for (weft_root_t *r = s->head; r != NULL; r = r->next)
+  for (weft_root_t *r = s->head; r != NULL; r = r->next) {
     if (kind_traced(r->val.kind)) t->mark(t, r->val.of.ref);
+    else if (r->val.kind == WEFT_VAL_CONTREF) /* keeps the continuation (core/gcscan.c) */
+      core_gcscan_cont_root(ctx, r->val.of.cont.contref, r->val.of.cont.revision);
+  }
 }
 
 void core_gc_handles_store_free(weft_store_ctx *ctx) {

@@ -519,6 +519,12 @@ void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim)
   drain_work(k, t);
 }
 
+void core_gcscan_cont_root(weft_store_ctx *ctx, void *contref, uint64_t revision) {
+  coll *k = &tls_coll;
+  if (k->ctx != ctx) return;
+  cont_seen(k, contref, revision, true); /* only a listed one: queued, mark_more scans it */
+}
+
 void core_gcscan_cont_field(void *ud, const void *slot) {
   coll *k = &tls_coll;
   if (k->ctx != ud || slot == NULL) return;

@@ -28,6 +28,9 @@ void core_gcscan_cont_field(void *ud, const void *slot);
 bool core_gcscan_mark_more(void *ud, weft_gc_tracer *t);
 /* Marking is done: releases the unreachable suspended (and fresh) continuations of the store. */
 void core_gcscan_marked(void *ud);
+/* A continuation reference the host roots (a rooted handle, core/gchandles.c), during
+ * enumerate: it keeps the continuation alive like any live slot. */
+void core_gcscan_cont_root(weft_store_ctx *ctx, void *contref, uint64_t revision);
 /* The 8-byte reference slots of the safepoint at `pc` (weft_gc_roots.stack_map). */
 bool core_gcscan_stack_map(void *ud, uintptr_t pc, weft_gc_stack_map *out);
 

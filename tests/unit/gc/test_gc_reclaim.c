@@ -44,6 +44,8 @@ static const char wat[] =
     "    (local.set $mine (call $list (i32.const 10)))\n"
     "    (suspend $yield)\n"
     "    (call $sum (local.get $mine)))\n"
+    "  (func (export \"one\") (result (ref null $c)) (call $suspended))\n"
+    "  (func (export \"resume_it\") (param (ref null $c)) (result i32) (resume $c (local.get 0)))\n"
     "  (func $seven (result i32) (i32.const 7))\n"
     "  (elem declare func $body $seven)\n"
     "  (func (export \"drop_fresh\") (param $n i32) (local $i i32)\n"
@@ -182,11 +184,72 @@ static void test_fresh_reclaimed(void **state) {
   assert_int_equal(cs_stats(f).live, 0);
 }
 
+/* A continuation the host holds: in a rooted handle it survives collections and resumes; held
+ * only in the host's own memory it is released (resuming it then traps). */
+static weft_val_t one(fixture *f) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, "one", &ex), WEFT_OK);
+  weft_val_t res;
+  memset(&res, 0, sizeof res);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, NULL, 0, &res, 1, &t), WEFT_OK);
+  assert_null(t);
+  assert_int_equal(res.kind, WEFT_VAL_CONTREF);
+  assert_non_null(res.of.cont.contref);
+  return res;
+}
+
+static weft_trap_t *resume_it(fixture *f, const weft_val_t *k, int32_t *out) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, "resume_it", &ex), WEFT_OK);
+  weft_val_t res;
+  memset(&res, 0, sizeof res);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, k, 1, &res, 1, &t), WEFT_OK);
+  *out = res.of.i32;
+  return t;
+}
+
+/* The host's own memory, not its stack: a collection from the host (entry depth 0) still reads
+ * the C stack conservatively, for the constant-expression evaluator and the lifetime rule of
+ * weft/runtime.h, so a reference left there would be found. */
+__attribute__((noinline)) static void stash_one(fixture *f, weft_val_t *cell) { *cell = one(f); }
+__attribute__((noinline)) static void scrub_stack(void) {
+  volatile char buf[32768];
+  memset((char *)buf, 0, sizeof buf);
+}
+
+static void test_host_roots_keep_continuations(void **state) {
+  fixture *f = *state;
+  weft_val_t *cells = calloc(2, sizeof *cells);
+  assert_non_null(cells);
+  stash_one(f, &cells[0]);
+  stash_one(f, &cells[1]);
+  weft_root_t *root = weft_root_new(f->store, &cells[0]);
+  assert_non_null(root);
+  call(f, "drop_many", 500, 0);
+  scrub_stack(); /* cells[1] is held only in the heap cell */
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  assert_int_equal(cs_stats(f).live, 1); /* the rooted one */
+  weft_val_t back;
+  assert_int_equal(weft_root_get(root, &back), WEFT_OK);
+  int32_t v = 0;
+  assert_null(resume_it(f, &back, &v));
+  assert_int_equal(v, 55);
+  weft_trap_t *t = resume_it(f, &cells[1], &v);
+  assert_non_null(t);
+  assert_non_null(strstr(weft_trap_message(t), "continuation already consumed"));
+  weft_trap_free(t);
+  weft_root_free(root);
+  free(cells);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_collection_reclaims_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pool_reused_after_reclaim, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fresh_reclaimed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_roots_keep_continuations, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
