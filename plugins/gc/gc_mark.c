@@ -38,6 +38,22 @@ static bool has_conts(const weft_gc_heap *h, const weft_gc_type *ty) {
   return false;
 }
 
+/* has_conts per layout, for the collection running on this thread (cleared when a collection
+ * starts: no layout is freed during one, so an address cannot stand for another type). */
+static __thread struct {
+  const weft_gc_type *ty;
+  bool has;
+} conts_cache[256];
+
+static bool has_conts_cached(const weft_gc_heap *h, const weft_gc_type *ty) {
+  size_t i = ((uintptr_t)ty >> 4) & 255u;
+  if (conts_cache[i].ty != ty) {
+    conts_cache[i].ty = ty;
+    conts_cache[i].has = has_conts(h, ty);
+  }
+  return conts_cache[i].has;
+}
+
 /* Report the continuation fields / elements of a marked object to the provider. */
 static void trace_conts(weft_gc_heap *h, const weft_gc_header *o) {
   const weft_gc_type *ty = o->type;
@@ -64,7 +80,7 @@ static void push(weft_gc_heap *h, const void *ref) {
   if (o->flags & GC_MARK) return;
   o->flags |= GC_MARK;
   if (o->type->kind == WEFT_GC_EXTERN) return;
-  if (h->roots.cont_field != NULL && has_conts(h, o->type)) trace_conts(h, o);
+  if (h->roots.cont_field != NULL && has_conts_cached(h, o->type)) trace_conts(h, o);
   if (o->type->kind == WEFT_GC_STRUCT && o->type->nrefs == 0) return;
   if (o->type->kind == WEFT_GC_ARRAY && !o->type->elem_ref) return;
   if (h->mlen == h->mcap) {
@@ -171,6 +187,7 @@ void gc_mark_from_roots(weft_gc_heap *h) {
   weft_gc_tracer t = {.heap = h, .mark = t_mark, .mark_slots = t_mark_slots,
                       .scan_frames = t_scan_frames};
   if (!roots_13(h)) h->roots.cont_field = NULL, h->roots.mark_more = NULL, h->roots.marked = NULL;
+  memset(conts_cache, 0, sizeof conts_cache);
   h->moverflow = false;
   if (h->has_roots && h->roots.enumerate != NULL) h->roots.enumerate(h->roots.ud, &t);
   drain(h);
