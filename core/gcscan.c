@@ -312,6 +312,14 @@ bool core_gcscan_stack_map(void *ud, uintptr_t pc, weft_gc_stack_map *out) {
 
 /* -- Precise frames ---------------------------------------------------------------------------- */
 
+/* A word of a Wasm frame. Not instrumented: the stacks Wasm runs on may keep sanitizer redzones
+ * of C frames a trap unwound without returning (as the backtrace walker's reads). */
+__attribute__((no_sanitize_address, noinline)) static void frame_read(void *dst, uintptr_t at,
+                                                                      size_t n) {
+  GS_MARK_DEFINED((const void *)at, n);
+  for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = ((const volatile uint8_t *)at)[i];
+}
+
 typedef struct frames_ud {
   coll *k;
   weft_gc_tracer *t;
@@ -329,13 +337,13 @@ static bool visit_frame(void *ud, const weft_frame *f) {
   }
   for (uint32_t i = 0; i < e->nrefs; i++) {
     const void *ref;
-    memcpy(&ref, (const void *)(f->fp + (intptr_t)slots[e->first + i]), sizeof ref);
+    frame_read(&ref, f->fp + (uintptr_t)(intptr_t)slots[e->first + i], sizeof ref);
     w->t->mark(w->t, ref);
   }
   const int32_t *cs = slots + e->first + e->nrefs;
   for (uint32_t i = 0; i < e->nconts + e->nvals; i++) {
     weft_val_raw v;
-    memcpy(&v, (const void *)(f->fp + (intptr_t)cs[i]), sizeof v);
+    frame_read(&v, f->fp + (uintptr_t)(intptr_t)cs[i], sizeof v);
     if (i < e->nconts)
       cont_typed(w->k, w->t, v.cont.contref, v.cont.revision);
     else
