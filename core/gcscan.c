@@ -305,8 +305,8 @@ bool core_gcscan_stack_map(void *ud, uintptr_t pc, weft_gc_stack_map *out) {
   const weft_stack_map_entry *e;
   const int32_t *slots;
   if (!map_at(pc, &e, &slots)) return false;
-  out->nslots = e->nrefs;
-  out->fp_offs = slots + e->first;
+  out->nslots = slots != NULL ? e->nrefs : 0;
+  out->fp_offs = slots != NULL ? slots + e->first : NULL;
   return true;
 }
 
@@ -335,6 +335,7 @@ static bool visit_frame(void *ud, const weft_frame *f) {
     w->missing = true;
     return false;
   }
+  if (slots == NULL) return true; /* every map of the module is empty */
   for (uint32_t i = 0; i < e->nrefs; i++) {
     const void *ref;
     frame_read(&ref, f->fp + (uintptr_t)(intptr_t)slots[e->first + i], sizeof ref);

@@ -40,7 +40,8 @@ static void share_map_slots(x64_module_cc *mc) {
     if (k > 0) {
       const weft_stack_map_entry *p = &mc->smaps.v[k - 1];
       if (p->nrefs == e->nrefs && p->nconts == e->nconts && p->nvals == e->nvals &&
-          memcmp(mc->smslots.v + p->first, mc->smslots.v + e->first, len * sizeof(int32_t)) == 0) {
+          (len == 0 ||
+           memcmp(mc->smslots.v + p->first, mc->smslots.v + e->first, len * sizeof(int32_t)) == 0)) {
         e->first = p->first;
         continue;
       }
