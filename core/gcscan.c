@@ -397,6 +397,26 @@ static void visit_suspended_root(void *ud, weft_contref *c) {
 
 /* -- The provider ------------------------------------------------------------------------------ */
 
+/* The innermost libcall record of this store when it is live: on the stack the collector runs on,
+ * above the collector's frame `sp` and below the entry (a record a fault unwound past without
+ * core_gcscan_lc_clear lies outside that range, or belongs to an older entry). */
+static const core_gcscan_lc *lc_live(const coll *k, uintptr_t sp) {
+  const core_gcscan_lc *lc = tls_lc;
+  const core_frames_act *top = core_frames_top;
+  if (lc == NULL || lc->ctx != k->ctx || top == NULL || top->ctx != k->ctx) return NULL;
+  uintptr_t at = (uintptr_t)lc, lo = k->tlo, hi = top->entry_call_fp;
+  if (sp < k->tlo || sp >= k->thi) { /* on a continuation's stack: the running one */
+    const weft_contref *c = k->ctx->stack_chain.kind == WEFT_CHAIN_CONTINUATION
+                                ? k->ctx->stack_chain.payload
+                                : NULL;
+    if (c == NULL || c->stack_top == NULL || c->stack_size > (uintptr_t)c->stack_top) return NULL;
+    lo = (uintptr_t)c->stack_top - c->stack_size;
+    hi = (uintptr_t)c->stack_top;
+  }
+  if (at <= sp || at < lo || at >= hi || lc->fp <= at || lc->fp >= hi) return NULL;
+  return lc;
+}
+
 static void coll_free(coll *k) {
   free(k->fresh);
   free(k->nodes);
@@ -488,8 +508,8 @@ void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim)
   t->mark(t, ctx->pending_exn);
 
   /* the running chain */
-  const core_gcscan_lc *lc = tls_lc != NULL && tls_lc->ctx == ctx ? tls_lc : NULL;
   uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  const core_gcscan_lc *lc = lc_live(k, sp);
   if (s->entry_depth == 0) { /* instantiation or the host API: the C stack (Fallbacks) */
     if (sp >= k->tlo && sp < k->thi) scan_range(k, t, sp, k->thi);
   } else if (lc == NULL || !scan_chain_precise(k, t, lc)) {
