@@ -168,6 +168,7 @@ static void emit_switch(x64_fn *c) {
   };
   if (!x64_buf_reserve(c->b, sizeof seq)) return;
   for (size_t i = 0; i < sizeof seq; i++) x64_emit_u8(c->b, seq[i]);
+  x64_safepoint(c); /* the resume point: where a suspended frame or a parent's resume site stops */
   x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
 }
 
