@@ -3,6 +3,7 @@
  * libcalls that splice the store's stack chain, swap all four limit words, keep the handler list in
  * the resumer's frame and switch through the contstacks plugin's primitive.
  * Depends on: core/cont.h, core/runtime_int.h, core/engine.h, core/exn.h, core/frames.h,
+ * core/gcroots.h and core/gcscan.h (a collection when cont.new hits its limit),
  * weft/plugin/contstacks.h.
  */
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include "engine.h"
 #include "exn.h"
 #include "frames.h"
+#include "gcroots.h"
+#include "gcscan.h"
 #include "host.h"
 #include "runtime_int.h"
 #include "weft/plugin/contstacks.h"
@@ -178,6 +181,18 @@ int core_cont_check_module(const weft_engine *e, const weft_module *m, weft_diag
 
 /* -- cont.new, cont.bind ---------------------------------------------------------------------- */
 
+/* cont.new found max_continuations reached (or no stack): a collection releases the suspended and
+ * fresh continuations nothing references any more (core/gcscan.c), then cont.new is tried once
+ * more. `pc` and `fp` are the generated caller's, so its frames are walked by their stack maps.
+ * False when there is no gc plugin to collect with. */
+static bool retry_after_gc(weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
+  core_gcscan_lc lc = {.ctx = ctx, .pc = pc, .fp = fp};
+  core_gcscan_lc_enter(&lc);
+  bool collected = core_gc_collect_now(ctx);
+  core_gcscan_lc_leave(&lc);
+  return collected;
+}
+
 core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
@@ -195,6 +210,10 @@ core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t npa
   if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
     snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
   else if (cs->cont_new(p->state, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
+    return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
+  else if (retry_after_gc(ctx, (uintptr_t)__builtin_return_address(0),
+                          *(const uintptr_t *)__builtin_frame_address(0)) &&
+           cs->cont_new(p->state, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   if (s->pending_trap == NULL)
     s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);
