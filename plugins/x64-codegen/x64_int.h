@@ -240,13 +240,19 @@ x64_mem x64_mem_operand(x64_fn *c, const weft_instr *in, uint32_t size, x64_val 
  * when handled, 0 when not a SIMD op. */
 int x64_isel_simd(x64_fn *c, const weft_instr *in);
 
-/* x64_isel.c: a safepoint at the current code offset (c->b->len: the return address of the call
+/* x64_stackmap.c: a safepoint at the current code offset (c->b->len: the return address of the call
  * just emitted, or the resume point of an inline switch): records the stack map of the frame as
  * it is now -- every reference-typed local's home and every spilled operand slot of reference
  * type (8 bytes) or of the 16-byte kind (possible continuation references). Values still in
  * registers are not recorded: spill them (x64_spill_all, x64_save_pinned) before a call that can
  * collect or switch. Calling it twice at one offset keeps the later map. */
 void x64_safepoint(x64_fn *c);
+/* x64_stackmap.c: the map at the current offset (x64_safepoint's work); `ft`: also the reference
+ * parameters in the outgoing area of the call just emitted; `popped16`: also the 16-byte slots
+ * above the value stack (a libcall's popped operands). */
+void x64_record_map(x64_fn *c, const weft_type *ft, bool popped16);
+/* x64_stackmap.c: whether the return address of libcall `id` is a safepoint. */
+bool x64_libcall_is_safepoint(uint32_t id);
 
 /* x64_tramp.c: trampolines */
 void x64_emit_array_tramp(x64_module_cc *mc, uint32_t fidx);
