@@ -457,8 +457,9 @@ WEFT_API int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, 
  * Why: the heap is collected whenever an allocation runs out of budget. An anyref (or an externref
  * or exnref naming a GC object) that the host holds only in its own heap memory, e.g. a weft_val_t
  * saved in a struct between calls, is not a root: after any call that may collect, the object may
- * have been freed and its memory reused. (Values in local variables of the thread that calls into
- * Wasm happen to be seen by today's conservative stack scan; do not rely on it.) Root such values.
+ * have been freed and its memory reused. (Host C frames above the Wasm entry are still scanned
+ * conservatively today, so values in local variables of the calling thread happen to survive; do
+ * not rely on it.) Root such values, and continuation references too (see weft_root_new).
  *
  * Lifetime: a handle is valid from weft_root_new until weft_root_free or until its store is freed
  * (weft_store_free frees every handle left; using one afterwards is undefined). The value it holds
@@ -466,8 +467,11 @@ WEFT_API int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, 
  * store). */
 typedef struct weft_root weft_root_t;
 
-/* A new handle of `store` holding a copy of *val (any kind; funcref, contref and number values are
- * held but never traced). Owned by the caller (weft_root_free) or, at the latest, the store.
+/* A new handle of `store` holding a copy of *val (any kind). A contref in a handle keeps its
+ * continuation alive: a suspended or fresh continuation that nothing else references (no global,
+ * table, field, frame or handle) is released by the next collection, and resuming it afterwards
+ * traps "continuation already consumed". Funcref and number values are held, not traced (they
+ * need no collector). Owned by the caller (weft_root_free) or, at the latest, the store.
  * NULL on misuse (NULL argument, unknown kind) or out of memory. */
 WEFT_API weft_root_t *weft_root_new(weft_store_t *store, const weft_val_t *val);
 /* Copies the handle's value to *out. WEFT_OK or WEFT_ERR_MISUSE (a NULL argument). */
