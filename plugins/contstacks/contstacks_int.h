@@ -54,6 +54,9 @@ typedef struct cs_pool {
   uint8_t **cold;      /* free stack tops, memory returned */
   uint64_t nwarm, ncold, cap; /* cap >= stacks ever carved, so pushes never fail */
   uint64_t carved, nslabs;
+  uint64_t map_budget; /* guard mode: most memory maps the stacks may take (7/8 of
+                          vm.max_map_count), so malloc, Wasm memories and a collection that
+                          would release stacks still find maps; 0 = no budget */
 } cs_pool;
 
 /* -- Continuation objects (cs_cont.c) ---------------------------------------------------------- */

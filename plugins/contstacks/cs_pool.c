@@ -2,9 +2,10 @@
  * committed by touch, stacks carved from them, warm/cold free lists with a watermark above which
  * recycled stacks give their memory back (MADV_DONTNEED), and the guard-page range lookup.
  * Callers hold cs_state.lock except for cs_pool_guard_lookup (lock-free, async-signal-safe).
- * Depends on: contstacks_int.h, <sys/mman.h>.
+ * Depends on: contstacks_int.h, <sys/mman.h>, /proc/sys/vm/max_map_count (read once).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -56,12 +57,28 @@ void *cs_realloc(cs_state *st, void *ptr, size_t size) {
 
 /* -- Setup ------------------------------------------------------------------------------------ */
 
+/* The kernel's limit on memory maps per process (Linux's default when it cannot be read). Each
+ * stack carved with a guard page splits its slab's PROT_NONE mapping: two maps per stack. */
+static uint64_t max_map_count(void) {
+  unsigned long long v = 65530;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  if (f != NULL) {
+    if (fscanf(f, "%llu", &v) != 1 || v < 1024) v = 65530;
+    fclose(f);
+  }
+  return (uint64_t)v;
+}
+
 int cs_pool_init(cs_pool *p, uint64_t stack_size, bool guard_pages, uint64_t watermark) {
   memset(p, 0, sizeof *p);
   if (stack_size < CS_MIN_STACK || stack_size > CS_MAX_STACK) return WEFT_ERR_CONFIG;
   p->stack_size = (stack_size + CS_PAGE - 1) & ~(uint64_t)(CS_PAGE - 1);
   p->guard = guard_pages ? CS_PAGE : 0;
   p->watermark = watermark;
+  if (guard_pages) {
+    uint64_t max = max_map_count();
+    p->map_budget = max - max / 8;
+  }
   return WEFT_OK;
 }
 
@@ -157,6 +174,12 @@ int cs_pool_get(cs_state *st, uint8_t **out_top, weft_diag *d) {
     int rc = new_slab(st, d);
     if (rc != WEFT_OK) return rc;
   }
+  if (p->map_budget != 0 && 2 * (p->carved + 1) + p->nslabs > p->map_budget)
+    return weft_host_diag(st->host, d, WEFT_ERR_LIMIT, UINT64_MAX, CS_ORIGIN,
+                          "too many continuation stacks with guard pages: %llu use 7/8 of "
+                          "vm.max_map_count (two maps each); use [contstacks] guard_pages = no "
+                          "for many stacks",
+                          (unsigned long long)p->carved);
   cs_slab *s = p->carving;
   uint8_t *lo = s->base + s->stride * s->carved + s->guard;
   if (s->guard && mprotect(lo, (size_t)p->stack_size, PROT_READ | PROT_WRITE) != 0)
