@@ -153,7 +153,7 @@ static void drop_to(x64_fn *c, uint32_t h) {
  * r8 = S (the one to save into), rdi = the effect. No call or return crosses stacks: one indirect
  * jmp. Whoever switches back lands right after it with the effect in rdi and every register but
  * rsp/rbp clobbered, so vmctx is reloaded here; the caller reloads the rest (after()). */
-static void emit_switch(x64_fn *c) {
+static size_t emit_switch(x64_fn *c) {
   static const uint8_t seq[] = {
       0x48, 0x8b, 0x06,                         /* mov rax, [rsi]      new rsp */
       0x48, 0x8b, 0x4e, 0x08,                   /* mov rcx, [rsi+8]    new rbp */
@@ -166,10 +166,12 @@ static void emit_switch(x64_fn *c) {
       0x48, 0x89, 0xcd,                         /* mov rbp, rcx */
       0xff, 0xe2,                               /* jmp rdx */
   };
-  if (!x64_buf_reserve(c->b, sizeof seq)) return;
+  if (!x64_buf_reserve(c->b, sizeof seq)) return c->b->len;
   for (size_t i = 0; i < sizeof seq; i++) x64_emit_u8(c->b, seq[i]);
+  size_t landing = c->b->len;
   x64_safepoint(c); /* the resume point: where a suspended frame or a parent's resume site stops */
   x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
+  return landing;
 }
 
 /* After a first-half libcall: rax:rdx = {cc, effect} (S = L = cc), or {S, L} for switch. */
@@ -483,10 +485,9 @@ static void do_suspend(x64_fn *c, uint32_t tag) {
 
 /* switch's inline first half (§4 switch): rdi = ctx, then the handler search over the switch
  * clauses, the target's revision check and payload (its args, then the switcher), the switcher
- * suspended up to la, the target's chain spliced below la's old parent h, and the control contexts:
- * tmp = *cc(sla), *cc(sla) = *cc(la); S = cc(la), L = tmp. */
+ * suspended up to la, the target's chain spliced below la's old parent h, and the switch. */
 static void switch_fast(x64_fn *c, uint32_t tag, uint32_t base, const weft_type *ft, uint32_t n2,
-                        uint32_t words, jumps *slow) {
+                        jumps *slow, size_t *lea_at) {
   uint32_t np1 = ft->u.func.nparams;
   x64_buf *b = c->b;
   ld(c, X64_RDI, X64_VMCTX, VM_STORE_CTX);
@@ -522,22 +523,28 @@ static void switch_fast(x64_fn *c, uint32_t tag, uint32_t base, const weft_type 
   x64_emit_store_imm32(b, true, x64_m(X64_RDI, CTX_CHAIN_KIND), WEFT_CHAIN_CONTINUATION);
   st(c, X64_RDI, CTX_CHAIN_CSI, X64_RSI);
   copy_limits(c, X64_RDI, X64_RSI);
-  /* tmp = *cc(sla); *cc(sla) = *cc(la) */
+  /* The switch itself, its own form of §3: the target's context goes straight to registers (no
+   * copy through a frame slot, whose store-to-load forwarding sat on the path to the jmp), then
+   * *cc(sla) = *cc(la) (the target's chain now returns to h), then the switcher's context into
+   * cc(la). Word by word: the switch sequence wrote these contexts with 8-byte stores. It lands
+   * where the out-of-line path's sequence does (`landing`, patched by the caller). */
   cc_of(c, X64_RCX, X64_RCX);
   cc_of(c, X64_RDX, X64_RDX);
-  /* word by word: the switch sequence wrote these contexts with 8-byte stores */
-  x64_mem tmp = x64_slot(c, base + 2 * words);
+  ld(c, X64_RAX, X64_RCX, 0);
+  ld(c, X64_R9, X64_RCX, 8);
+  ld(c, X64_R10, X64_RCX, 16);
   for (int32_t i = 0; i < CC_SIZE; i += 8) {
-    ld(c, X64_RAX, X64_RCX, i);
-    x64_mem t = tmp;
-    t.disp += i;
-    x64_emit_store(b, true, t, X64_RAX);
-    ld(c, X64_RAX, X64_RDX, i);
-    st(c, X64_RCX, i, X64_RAX);
+    ld(c, X64_R11, X64_RDX, i);
+    st(c, X64_RCX, i, X64_R11);
   }
-  x64_emit_mov_rr(b, true, X64_R8, X64_RDX);
-  x64_emit_lea(b, true, X64_RSI, tmp);
+  st(c, X64_RDX, 0, X64_RSP);
+  st(c, X64_RDX, 8, X64_RBP);
+  *lea_at = x64_emit_lea_rip(b, X64_R11);
+  st(c, X64_RDX, 16, X64_R11);
   x64_emit_mov_ri(b, X64_RDI, WEFT_EFFECT_MAKE(WEFT_EFFECT_SWITCH, 0));
+  x64_emit_mov_rr(b, true, X64_RSP, X64_RAX);
+  x64_emit_mov_rr(b, true, X64_RBP, X64_R9);
+  x64_emit_jmp_r(b, X64_R10);
 }
 
 static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
@@ -555,10 +562,10 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   uint32_t words = umax(np1, umax(1, n2));
   if (!begin(c, np1, 2 * words + 3, &base)) return;
   x64_buf *b = c->b;
-  jumps slow = {0}, go = {0};
+  jumps slow = {0};
+  size_t lea_at = SIZE_MAX;
   if (INLINE_PROTOCOL) {
-    switch_fast(c, tag, base, ft, n2, words, &slow);
-    jump_if(c, &go, -1);
+    switch_fast(c, tag, base, ft, n2, &slow, &lea_at);
     land(c, &slow);
   }
   x64_emit_mov_rr(b, true, X64_RDI, X64_VMCTX);
@@ -569,8 +576,8 @@ static void do_switch(x64_fn *c, uint32_t ct, uint32_t tag) {
   x64_emit_mov_rr(b, true, X64_R9, X64_RBP);
   x64_call_libcall(c, WEFT_LC_SWITCH);
   switch_regs_from_libcall(c, false);
-  land(c, &go);
-  emit_switch(c);
+  size_t landing = emit_switch(c);
+  if (lea_at != SIZE_MAX) x64_patch_rel32(b, lea_at, landing);
   woken(c, base, WEFT_LC_SWITCH_END, ct);
   push_slots(c, base, f2->u.func.params, n2, false);
 }
