@@ -7,6 +7,7 @@
 
 #include "cont.h"
 #include "engine.h"
+#include "exn.h"
 #include "frames.h"
 #include "runtime_int.h"
 
@@ -53,7 +54,11 @@ static weft_trap_t *take_trap(weft_store_t *s) {
     if (ctx->trap_pc != 0 && core_rt_registry_lookup(ctx->trap_pc, &site, &off) &&
         off != UINT32_MAX && t->message != NULL && t->code == (int)code)
       t->wasm_off = off;
-    if (code == WEFT_TRAP_EXCEPTION && t->code == (int)code) t->exn = ctx->pending_exn;
+    if (code == WEFT_TRAP_EXCEPTION && t->code == (int)code) {
+      t->exn = ctx->pending_exn;
+      /* the host may keep weft_trap_exnref() of the trap: no collection frees it */
+      if (t->exn != NULL) ((core_exn *)t->exn)->exposed = CORE_EXN_PINNED;
+    }
   }
   ctx->pending_exn = NULL;
   ctx->trap_code = WEFT_TRAP_NONE;

@@ -209,7 +209,7 @@ weft_trap_t *weft_trap_new_exception(weft_store_t *store, weft_tag_t tag, const 
   core_exn *e = core_exn_new(store->ctx, tag.obj->vm, n);
   if (e == NULL) return NULL;
   if (n > 0) memcpy(e->vals, payload, (size_t)n * sizeof *payload);
-  e->exposed = 1; /* the host may keep weft_trap_exnref() of the trap */
+  e->exposed = CORE_EXN_PINNED; /* the host may keep weft_trap_exnref() of the trap */
   weft_trap_t *t = core_rt_trap_make(WEFT_TRAPKIND_EXCEPTION, WEFT_TRAP_EXCEPTION, NULL);
   if (!core_rt_trap_owned(t)) return NULL;
   t->exn = e;

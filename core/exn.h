@@ -18,10 +18,14 @@ typedef struct core_exn {
   struct core_exn *next;   /* the store's list */
   const weft_vm_tag *tag;  /* identity: the tag's address */
   uint32_t nvals;
-  uint32_t exposed;        /* 1 once an exnref to it may exist (catch_ref, the host): kept alive */
+  uint32_t exposed;        /* 1 once an exnref to it may exist in Wasm (catch_ref, an uncaught
+                              one): with a gc plugin it lives while a collection finds it
+                              (core/gcscan.c), else until the store dies; CORE_EXN_PINNED once
+                              the host may hold it (a trap's exnref): until the store dies */
   weft_val_raw vals[];     /* the payload, in the tag's parameter order */
 } core_exn;
 _Static_assert(offsetof(core_exn, vals) == WEFT_EXN_PAYLOAD_OFFSET, "exception payload offset (ABI)");
+#define CORE_EXN_PINNED 2u
 
 /* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
  * of memory or n is absurd. */

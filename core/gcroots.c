@@ -56,7 +56,8 @@ static void roots_enumerate(void *ud, weft_gc_tracer *t) {
   weft_store_t *s = core_rt_store_of_ctx(ctx);
   const weft_gc_iface *gi = s != NULL ? core_engine_iface(s->engine, WEFT_PLUGIN_GC) : NULL;
   bool reclaim = gi != NULL && WEFT_ABI_MINOR_OF(gi->abi_version) >= 3;
-  core_gcscan_enumerate(ctx, t, reclaim);
+  bool reclaim_exn = gi != NULL && WEFT_ABI_MINOR_OF(gi->abi_version) >= 4;
+  core_gcscan_enumerate(ctx, t, reclaim, reclaim_exn);
   core_gc_handles_trace(ctx, t); /* rooted handles of the embedding API (core/gchandles.c) */
 }
 
@@ -89,7 +90,8 @@ static heap_entry *heap_of(weft_store_ctx *ctx) {
                              .can_collect = roots_can_collect,
                              .cont_field = core_gcscan_cont_field,
                              .mark_more = core_gcscan_mark_more,
-                             .marked = core_gcscan_marked};
+                             .marked = core_gcscan_marked,
+                             .foreign = core_gcscan_foreign};
       if (gi->heap_new(st, &roots, &e->heap, &d) == WEFT_OK) {
         e->ctx = ctx;
         e->store_id = s->id;

@@ -54,6 +54,12 @@ typedef struct coll {
   size_t nfresh, capfresh;
   bool oom;
   uintptr_t tlo, thi; /* this thread's stack */
+  /* exception objects as nodes (ABI 1.4 plugins report the references they do not own) */
+  core_exn **exns;      /* the store's collectable exception objects, sorted by address */
+  uint8_t *exn_marked;
+  size_t nexn;
+  size_t *exn_work;     /* marked ones whose payload is not scanned yet */
+  size_t nexn_work;
 } coll;
 
 static __thread coll tls_coll;
@@ -395,6 +401,96 @@ static void visit_suspended_root(void *ud, weft_contref *c) {
   scan_cont(w->k, w->t, c);
 }
 
+/* -- Exception objects as nodes ---------------------------------------------------------------- */
+
+/* An exception object is live while a collection finds its exnref: in a frame (stack maps list
+ * every reference slot), a global, a table, a struct or array field, a payload buffer, another
+ * live exception's payload, a rooted handle, or as the pending exception. The plugin reports what
+ * it is given or finds that is not its own object (roots.foreign, ABI 1.4); pinned ones (the host
+ * may hold them through a trap) are roots. Unmarked ones are freed once marking is complete. */
+
+static int exn_cmp(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (core_exn *const *)a, y = (uintptr_t) * (core_exn *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The table of collectable exception objects; false (every one a root) when memory runs out. */
+static bool build_exns(coll *k) {
+  size_t n = 0;
+  for (core_exn *e = k->ctx->exn_objects; e != NULL; e = e->next)
+    if (e->exposed != CORE_EXN_PINNED) n++;
+  if (n == 0) return true;
+  k->exns = malloc(n * sizeof *k->exns);
+  k->exn_marked = calloc(n, 1);
+  k->exn_work = malloc(n * sizeof *k->exn_work);
+  if (k->exns == NULL || k->exn_marked == NULL || k->exn_work == NULL) {
+    free(k->exns);
+    free(k->exn_marked);
+    free(k->exn_work);
+    k->exns = NULL;
+    k->exn_marked = NULL;
+    k->exn_work = NULL;
+    return false;
+  }
+  for (core_exn *e = k->ctx->exn_objects; e != NULL; e = e->next)
+    if (e->exposed != CORE_EXN_PINNED) k->exns[k->nexn++] = e;
+  qsort(k->exns, k->nexn, sizeof *k->exns, exn_cmp);
+  return true;
+}
+
+static bool exn_collectable(const coll *k, const core_exn *e) {
+  return k->exns != NULL && e->exposed != CORE_EXN_PINNED;
+}
+
+void core_gcscan_foreign(void *ud, const void *ref) {
+  coll *k = &tls_coll;
+  if (k->ctx != ud || k->nexn == 0) return;
+  size_t lo = 0, hi = k->nexn;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if ((uintptr_t)k->exns[mid] < (uintptr_t)ref)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == k->nexn || k->exns[lo] != ref || k->exn_marked[lo]) return;
+  k->exn_marked[lo] = 1;
+  k->exn_work[k->nexn_work++] = lo;
+}
+
+static void drain_exns(coll *k, weft_gc_tracer *t) {
+  while (k->nexn_work > 0) {
+    const core_exn *e = k->exns[k->exn_work[--k->nexn_work]];
+    scan_vals(k, t, e->vals, e->nvals);
+  }
+}
+
+/* After marking: the unmarked collectable ones leave the store's list and are freed. */
+static void free_unmarked_exns(coll *k) {
+  if (k->nexn == 0) return;
+  core_exn *prev = NULL, *next;
+  for (core_exn *e = k->ctx->exn_objects; e != NULL; e = next) {
+    next = e->next;
+    size_t lo = 0, hi = k->nexn;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if ((uintptr_t)k->exns[mid] < (uintptr_t)e)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < k->nexn && k->exns[lo] == e && !k->exn_marked[lo] && e != k->ctx->pending_exn) {
+      if (prev != NULL)
+        prev->next = next;
+      else
+        k->ctx->exn_objects = next;
+      free(e);
+    } else {
+      prev = e;
+    }
+  }
+}
+
 /* -- The provider ------------------------------------------------------------------------------ */
 
 /* The innermost libcall record of this store when it is live: on the stack the collector runs on,
@@ -418,6 +514,9 @@ static const core_gcscan_lc *lc_live(const coll *k, uintptr_t sp) {
 }
 
 static void coll_free(coll *k) {
+  free(k->exns);
+  free(k->exn_marked);
+  free(k->exn_work);
   free(k->fresh);
   free(k->nodes);
   free(k->hash);
@@ -425,9 +524,12 @@ static void coll_free(coll *k) {
   memset(k, 0, sizeof *k);
 }
 
+static void drain_exns(coll *k, weft_gc_tracer *t);
+
 static void drain_work(coll *k, weft_gc_tracer *t) {
-  while (k->nwork > 0 || k->nfresh > 0) {
-    if (k->nfresh > 0) scan_payloads(k, t, k->fresh[--k->nfresh]);
+  while (k->nwork > 0 || k->nfresh > 0 || k->nexn_work > 0) {
+    if (k->nexn_work > 0) drain_exns(k, t);
+    else if (k->nfresh > 0) scan_payloads(k, t, k->fresh[--k->nfresh]);
     else scan_cont(k, t, k->nodes[k->work[--k->nwork]].c);
   }
 }
@@ -462,7 +564,7 @@ bool core_gcscan_can_collect(weft_store_ctx *ctx) {
   return true;
 }
 
-void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim) {
+void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim, bool reclaim_exn) {
   coll *k = &tls_coll;
   coll_free(k);
   weft_store_t *s = core_rt_store_of_ctx(ctx);
@@ -484,6 +586,13 @@ void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim)
     k->hcap = 0;
   }
 
+  /* exception objects as nodes: the table first, so that every reference met from here on counts */
+  if (!reclaim_exn || !build_exns(k)) {
+    free(k->exns);
+    k->exns = NULL;
+    k->nexn = 0;
+  }
+
   /* globals and tables of the store (imported ones are another store's or the host's) */
   for (size_t i = 0; i < s->globals.n; i++) {
     core_global *g = s->globals.items[i];
@@ -503,9 +612,12 @@ void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim)
       t->mark_slots(t, (const void *const *)(void *)tb->vm->base, (size_t)tb->vm->size,
                     tb->vm->elem_size);
   }
-  /* exception objects and the pending one */
-  for (core_exn *e = ctx->exn_objects; e != NULL; e = e->next) scan_vals(k, t, e->vals, e->nvals);
+  /* exception objects: the pinned ones (and all without a node table) are roots, the others are
+   * traced when found (the table was built first); the pending one and a pending trap's are roots */
+  for (core_exn *e = ctx->exn_objects; e != NULL; e = e->next)
+    if (!exn_collectable(k, e)) scan_vals(k, t, e->vals, e->nvals);
   t->mark(t, ctx->pending_exn);
+  if (s->pending_trap != NULL) t->mark(t, s->pending_trap->exn);
 
   /* the running chain */
   uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
@@ -564,7 +676,7 @@ void core_gcscan_cont_field(void *ud, const void *slot) {
 
 bool core_gcscan_mark_more(void *ud, weft_gc_tracer *t) {
   coll *k = &tls_coll;
-  if (k->ctx != ud || (k->nwork == 0 && k->nfresh == 0)) return false;
+  if (k->ctx != ud || (k->nwork == 0 && k->nfresh == 0 && k->nexn_work == 0)) return false;
   drain_work(k, t);
   return true;
 }
@@ -593,6 +705,7 @@ static void release_chain(coll *k, weft_contref *c) {
 void core_gcscan_marked(void *ud) {
   coll *k = &tls_coll;
   if (k->ctx != ud) return;
+  free_unmarked_exns(k);
   if (k->reclaim && k->cs != NULL && k->cs->cont_release != NULL)
     for (size_t i = 0; i < k->n; i++) {
       weft_contref *c = k->nodes[i].c;

@@ -19,7 +19,9 @@
 /* Marks every root of the store of `ctx`; `reclaim`: continuations are traced as nodes (the heap
  * reports continuation fields through core_gcscan_cont_field), else every suspended one is a
  * root. The collection's state lives on this thread until core_gcscan_marked. */
-void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim);
+void core_gcscan_enumerate(weft_store_ctx *ctx, weft_gc_tracer *t, bool reclaim, bool reclaim_exn);
+/* weft_gc_roots.foreign (ABI 1.4): a reference the plugin does not own; notes an exception object */
+void core_gcscan_foreign(void *ud, const void *ref);
 /* Whether the roots can all be found now (false: nested host -> Wasm entries, an unknown stack). */
 bool core_gcscan_can_collect(weft_store_ctx *ctx);
 /* A continuation field or element ({contref, revision}) of an object the heap marked. */

@@ -75,7 +75,11 @@ static void trace_conts(weft_gc_heap *h, const weft_gc_header *o) {
 }
 
 static void push(weft_gc_heap *h, const void *ref) {
-  if (!gc_is_object(h, ref)) return;
+  if (!gc_is_object(h, ref)) {
+    if (h->roots.foreign != NULL && ref != NULL && ((uintptr_t)ref & WEFT_GC_I31_TAG) == 0)
+      h->roots.foreign(h->roots.ud, ref);
+    return;
+  }
   weft_gc_header *o = (weft_gc_header *)(uintptr_t)ref;
   if (o->flags & GC_MARK) return;
   o->flags |= GC_MARK;
@@ -177,6 +181,12 @@ static int t_scan_frames(weft_gc_tracer *t, const weft_activation *act,
 
 /* -- A marking phase ------------------------------------------------------------------------- */
 
+/* Whether the host fills the 1.4 field of weft_gc_roots (foreign). */
+static bool roots_14(const weft_gc_heap *h) {
+  return WEFT_ABI_MINOR_OF(h->host->abi_version) >= 4 ||
+         WEFT_ABI_MAJOR_OF(h->host->abi_version) > 1;
+}
+
 /* Whether the host fills the 1.3 fields of weft_gc_roots (the struct carries no size). */
 static bool roots_13(const weft_gc_heap *h) {
   return WEFT_ABI_MINOR_OF(h->host->abi_version) >= 3 ||
@@ -187,6 +197,7 @@ void gc_mark_from_roots(weft_gc_heap *h) {
   weft_gc_tracer t = {.heap = h, .mark = t_mark, .mark_slots = t_mark_slots,
                       .scan_frames = t_scan_frames};
   if (!roots_13(h)) h->roots.cont_field = NULL, h->roots.mark_more = NULL, h->roots.marked = NULL;
+  if (!roots_14(h)) h->roots.foreign = NULL;
   memset(conts_cache, 0, sizeof conts_cache);
   h->moverflow = false;
   if (h->has_roots && h->roots.enumerate != NULL) h->roots.enumerate(h->roots.ud, &t);

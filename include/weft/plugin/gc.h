@@ -126,6 +126,13 @@ typedef struct weft_gc_roots {
   /* Marking is complete (before the sweep): the provider releases the continuations it found
    * unreachable. */
   void (*marked)(void *ud);
+  /* -- appended in 1.4: exception objects traced as nodes (read when the host table's
+   * abi_version is 1.4 or newer; may be NULL). -- */
+  /* For every non-null, non-i31 reference the plugin is given (mark, mark_slots, frames) or finds
+   * in a reference field that is no object of its heap: the provider notes it when it is one of
+   * its own objects (an exception object, whose payload it then traces in mark_more); it must not
+   * call the tracer from here. */
+  void (*foreign)(void *ud, const void *ref);
 } weft_gc_roots;
 
 /* -- Statistics ------------------------------------------------------------------------------ */

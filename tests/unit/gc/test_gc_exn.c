@@ -1,0 +1,224 @@
+/* tests/unit/gc/test_gc_exn.c -- exception objects are collected like heap objects: an exnref that
+ * Wasm caught with catch_ref and dropped is freed by a collection; one held in a global, a table,
+ * a struct field, another exception's payload or a suspended continuation's frame survives it
+ * with its payload intact; one the host got through a trap is never freed. Real plugins of the
+ * build tree's conf/default.ini, a WAT module, weft_store_gc, and the store's list of exception
+ * objects counted through core internals (exn.h). Depends on: weft-core-obj, weft-text-obj.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "exn.h"
+#include "runtime_int.h"
+#include "weft/text.h"
+#include "weft/weft.h"
+
+/* -- Fixture ----------------------------------------------------------------------------------- */
+
+/* make(v): an exnref of $e carrying (v, a list of 10 nodes summing 55), caught with catch_ref;
+ * drop_many(n): n made and dropped; keep_*: one kept in a global / table slot / struct field /
+ * the payload of an exception kept in the global; sum_*: throw_ref the kept one, catch it by
+ * value and return v + the list's sum; park(v): a continuation suspended with one in a local;
+ * unpark(): resumes it, which rethrows and returns v + sum; escape(v): throws to the host. */
+static const char wat[] =
+    "(module\n"
+    "  (type $node (struct (field $v i32) (field $next (ref null $node))))\n"
+    "  (type $box (struct (field $x (mut exnref))))\n"
+    "  (tag $e (param i32 (ref null $node)))\n"
+    "  (tag $w (param exnref))\n"
+    "  (tag $yield)\n"
+    "  (type $f (func (result i32)))\n"
+    "  (type $c (cont $f))\n"
+    "  (global $g (mut exnref) (ref.null exn))\n"
+    "  (global $bx (mut (ref null $box)) (ref.null $box))\n"
+    "  (global $k (mut (ref null $c)) (ref.null $c))\n"
+    "  (table $t 4 exnref)\n"
+    "  (func $list (param $n i32) (result (ref null $node)) (local $l (ref null $node))\n"
+    "    (loop $l1 (local.set $l (struct.new $node (local.get $n) (local.get $l)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.gt_s (local.get $n) (i32.const 0))))\n"
+    "    (local.get $l))\n"
+    "  (func $sum (param $l (ref null $node)) (result i32) (local $s i32)\n"
+    "    (block $d (loop $l1 (br_if $d (ref.is_null (local.get $l)))\n"
+    "      (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))\n"
+    "      (local.set $l (struct.get $node $next (local.get $l))) (br $l1)))\n"
+    "    (local.get $s))\n"
+    "  (func $make (export \"make\") (param $v i32) (result exnref)\n"
+    "    (block $h (result i32 (ref null $node) exnref)\n"
+    "      (try_table (catch_ref $e $h) (throw $e (local.get $v) (call $list (i32.const 10))))\n"
+    "      (unreachable))\n"
+    "    (return))\n"
+    "  (func $open (param $x exnref) (result i32)\n"
+    "    (block $h (result i32 (ref null $node))\n"
+    "      (try_table (catch $e $h) (throw_ref (local.get $x)))\n"
+    "      (unreachable))\n"
+    "    (call $sum) (i32.add))\n"
+    "  (func (export \"drop_many\") (param $n i32) (local $i i32)\n"
+    "    (loop $l1 (drop (call $make (local.get $i)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n)))))\n"
+    "  (func (export \"keep_global\") (param $v i32) (global.set $g (call $make (local.get $v))))\n"
+    "  (func (export \"sum_global\") (result i32) (call $open (global.get $g)))\n"
+    "  (func (export \"keep_table\") (param $v i32) (table.set $t (i32.const 2) (call $make (local.get $v))))\n"
+    "  (func (export \"sum_table\") (result i32) (call $open (table.get $t (i32.const 2))))\n"
+    "  (func (export \"keep_field\") (param $v i32)\n"
+    "    (global.set $bx (struct.new $box (call $make (local.get $v)))))\n"
+    "  (func (export \"sum_field\") (result i32) (call $open (struct.get $box $x (global.get $bx))))\n"
+    "  (func (export \"keep_nested\") (param $v i32) (local $inner exnref)\n"
+    "    (local.set $inner (call $make (local.get $v)))\n"
+    "    (block $h (result exnref exnref)\n"
+    "      (try_table (catch_ref $w $h) (throw $w (local.get $inner))) (unreachable))\n"
+    "    (global.set $g) (drop))\n"
+    "  (func (export \"sum_nested\") (result i32)\n"
+    "    (block $h (result exnref)\n"
+    "      (try_table (catch $w $h) (throw_ref (global.get $g))) (unreachable))\n"
+    "    (call $open))\n"
+    "  (func $parked (result i32) (local $x exnref)\n"
+    "    (local.set $x (call $make (i32.const 5)))\n"
+    "    (suspend $yield)\n"
+    "    (call $open (local.get $x)))\n"
+    "  (elem declare func $parked)\n"
+    "  (func (export \"park\")\n"
+    "    (block $h (result (ref $c))\n"
+    "      (drop (resume $c (on $yield $h) (cont.new $c (ref.func $parked)))) (unreachable))\n"
+    "    (global.set $k))\n"
+    "  (func (export \"unpark\") (result i32) (resume $c (global.get $k)))\n"
+    "  (func (export \"escape\") (param $v i32) (throw $e (local.get $v) (call $list (i32.const 3)))))\n";
+
+typedef struct fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  weft_config *cfg = NULL;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK)
+    fail_msg("config: %s", err.message);
+  if (weft_engine_new(cfg, &f->engine, &err) != WEFT_OK) fail_msg("engine: %s", err.message);
+  weft_config_free(cfg);
+  f->store = weft_store_new(f->engine);
+  assert_non_null(f->store);
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  weft_diag d;
+  memset(&d, 0, sizeof d);
+  if (weft_wat_to_wasm(wat, sizeof wat - 1, "exn.wat", &bytes, &len, &d) != WEFT_OK)
+    fail_msg("wat: %s", d.message);
+  if (weft_module_new(f->engine, bytes, len, &f->module, &err) != WEFT_OK)
+    fail_msg("module: %s", err.message);
+  weft_wat_free(bytes);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
+  assert_null(t);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  weft_store_free(f->store);
+  weft_module_free(f->module);
+  weft_engine_free(f->engine);
+  free(f);
+  return 0;
+}
+
+/* Calls export `name` with 0 or 1 i32 argument and 0 or 1 i32 result; returns the trap, if any. */
+static weft_trap_t *call_t(fixture *f, const char *name, const int32_t *arg, int32_t *res) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t a = {.kind = WEFT_VAL_I32, .of.i32 = arg ? *arg : 0}, r;
+  memset(&r, 0, sizeof r);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, &a, arg ? 1 : 0, &r, res ? 1 : 0, &t),
+                   WEFT_OK);
+  if (res != NULL && t == NULL) *res = r.of.i32;
+  return t;
+}
+
+static int32_t call(fixture *f, const char *name, int32_t arg, bool has_arg, bool has_res) {
+  int32_t res = 0;
+  weft_trap_t *t = call_t(f, name, has_arg ? &arg : NULL, has_res ? &res : NULL);
+  if (t != NULL) fail_msg("%s trapped: %s", name, weft_trap_message(t));
+  return res;
+}
+
+static size_t exn_count(fixture *f) {
+  size_t n = 0;
+  for (core_exn *e = f->store->ctx->exn_objects; e != NULL; e = e->next) n++;
+  return n;
+}
+
+/* -- Tests ------------------------------------------------------------------------------------ */
+
+/* 2,000 exnrefs caught with catch_ref and dropped stay listed until a collection frees them. */
+static void test_dropped_freed(void **state) {
+  fixture *f = *state;
+  call(f, "drop_many", 2000, true, false);
+  assert_true(exn_count(f) >= 2000);
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  assert_int_equal(exn_count(f), 0);
+}
+
+/* Held in a global, a table, a struct field, another exception's payload, a suspended frame:
+ * each survives collections amid 3,000 dropped ones, with its payload's list intact. */
+static void test_held_survive(void **state) {
+  fixture *f = *state;
+  call(f, "keep_global", 1000, true, false);
+  call(f, "keep_table", 2000, true, false);
+  call(f, "keep_field", 3000, true, false);
+  call(f, "park", 0, false, false);
+  for (int round = 0; round < 3; round++) {
+    call(f, "drop_many", 1000, true, false);
+    assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  }
+  assert_int_equal(exn_count(f), 4); /* global, table, field, parked */
+  assert_int_equal(call(f, "sum_global", 0, false, true), 1055);
+  assert_int_equal(call(f, "sum_table", 0, false, true), 2055);
+  assert_int_equal(call(f, "sum_field", 0, false, true), 3055);
+  assert_int_equal(call(f, "unpark", 0, false, true), 60);
+  /* nested: the inner exception lives only in the outer one's payload */
+  call(f, "keep_nested", 4000, true, false);
+  call(f, "drop_many", 500, true, false);
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  assert_int_equal(call(f, "sum_nested", 0, false, true), 4055);
+}
+
+/* An exception that reached the host as a trap is pinned: its exnref stays valid after the trap
+ * is freed and collections ran (the host may have kept it). */
+static void test_host_pinned(void **state) {
+  fixture *f = *state;
+  int32_t v = 77;
+  weft_trap_t *t = call_t(f, "escape", &v, NULL);
+  assert_non_null(t);
+  void *exnref = weft_trap_exnref(t);
+  assert_non_null(exnref);
+  weft_trap_free(t);
+  call(f, "drop_many", 500, true, false);
+  assert_int_equal(weft_store_gc(f->store), WEFT_OK);
+  size_t n = 0;
+  for (core_exn *e = f->store->ctx->exn_objects; e != NULL; e = e->next) n += e == exnref;
+  assert_int_equal(n, 1);
+  assert_int_equal(((core_exn *)exnref)->vals[0].i32, 77);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_dropped_freed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_held_survive, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_pinned, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
