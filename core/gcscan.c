@@ -442,20 +442,26 @@ static bool exn_collectable(const coll *k, const core_exn *e) {
   return k->exns != NULL && e->exposed != CORE_EXN_PINNED;
 }
 
-void core_gcscan_foreign(void *ud, const void *ref) {
-  coll *k = &tls_coll;
-  if (k->ctx != ud || k->nexn == 0) return;
+/* The index of `p` in the table, or nexn when it is none of the collectable objects. */
+static size_t exn_index(const coll *k, const void *p) {
   size_t lo = 0, hi = k->nexn;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if ((uintptr_t)k->exns[mid] < (uintptr_t)ref)
+    if ((uintptr_t)k->exns[mid] < (uintptr_t)p)
       lo = mid + 1;
     else
       hi = mid;
   }
-  if (lo == k->nexn || k->exns[lo] != ref || k->exn_marked[lo]) return;
-  k->exn_marked[lo] = 1;
-  k->exn_work[k->nexn_work++] = lo;
+  return lo < k->nexn && k->exns[lo] == p ? lo : k->nexn;
+}
+
+void core_gcscan_foreign(void *ud, const void *ref) {
+  coll *k = &tls_coll;
+  if (k->ctx != ud || k->nexn == 0) return;
+  size_t i = exn_index(k, ref);
+  if (i == k->nexn || k->exn_marked[i]) return;
+  k->exn_marked[i] = 1;
+  k->exn_work[k->nexn_work++] = i;
 }
 
 static void drain_exns(coll *k, weft_gc_tracer *t) {
@@ -471,15 +477,8 @@ static void free_unmarked_exns(coll *k) {
   core_exn *prev = NULL, *next;
   for (core_exn *e = k->ctx->exn_objects; e != NULL; e = next) {
     next = e->next;
-    size_t lo = 0, hi = k->nexn;
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if ((uintptr_t)k->exns[mid] < (uintptr_t)e)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    if (lo < k->nexn && k->exns[lo] == e && !k->exn_marked[lo] && e != k->ctx->pending_exn) {
+    size_t i = exn_index(k, e);
+    if (i < k->nexn && !k->exn_marked[i] && e != k->ctx->pending_exn) {
       if (prev != NULL)
         prev->next = next;
       else

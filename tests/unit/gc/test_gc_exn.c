@@ -16,7 +16,7 @@
 
 #include "exn.h"
 #include "runtime_int.h"
-#include "weft/text.h"
+#include "wat_fixture.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -91,47 +91,15 @@ static const char wat[] =
     "  (func (export \"unpark\") (result i32) (resume $c (global.get $k)))\n"
     "  (func (export \"escape\") (param $v i32) (throw $e (local.get $v) (call $list (i32.const 3)))))\n";
 
-typedef struct fixture {
-  weft_engine *engine;
-  weft_store_t *store;
-  weft_module_t *module;
-  weft_instance_t *inst;
-} fixture;
+typedef wat_fixture fixture;
 
 static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
-  weft_config *cfg = NULL;
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK)
-    fail_msg("config: %s", err.message);
-  if (weft_engine_new(cfg, &f->engine, &err) != WEFT_OK) fail_msg("engine: %s", err.message);
-  weft_config_free(cfg);
-  f->store = weft_store_new(f->engine);
-  assert_non_null(f->store);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  if (weft_wat_to_wasm(wat, sizeof wat - 1, "exn.wat", &bytes, &len, &d) != WEFT_OK)
-    fail_msg("wat: %s", d.message);
-  if (weft_module_new(f->engine, bytes, len, &f->module, &err) != WEFT_OK)
-    fail_msg("module: %s", err.message);
-  weft_wat_free(bytes);
-  weft_trap_t *t = NULL;
-  assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
-  assert_null(t);
-  *state = f;
+  *state = wat_fixture_new(wat, sizeof wat - 1, "exn.wat");
   return 0;
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  weft_store_free(f->store);
-  weft_module_free(f->module);
-  weft_engine_free(f->engine);
-  free(f);
+  wat_fixture_free(*state);
   return 0;
 }
 
