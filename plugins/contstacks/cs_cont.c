@@ -421,33 +421,32 @@ void cs_collect(void *state) {
 
 void cs_thread_exit(void *state) { cs_collect(state); }
 
-void cs_for_each_suspended(void *state, const weft_store_ctx *store,
-                           void (*visit)(void *ud, weft_contref *c), void *ud) {
-  cs_state *st = state;
+/* The live continuations of `store` (every store when NULL), all of them or only the suspended
+ * ones, under the lock; visit may release the one it is given. */
+static void for_each_live(cs_state *st, const weft_store_ctx *store, bool suspended_only,
+                          void (*visit)(void *ud, weft_contref *c), void *ud) {
   pthread_mutex_lock(&st->lock);
   cs_cont *c = st->live_head;
   while (c != NULL) {
     cs_cont *next = c->next_live; /* visit may release c */
-    if (c->pub.csi.state == WEFT_STACK_SUSPENDED && (store == NULL || c->store == store))
+    if ((!suspended_only || c->pub.csi.state == WEFT_STACK_SUSPENDED) &&
+        (store == NULL || c->store == store))
       visit(ud, &c->pub);
     c = next;
   }
   pthread_mutex_unlock(&st->lock);
 }
 
+void cs_for_each_suspended(void *state, const weft_store_ctx *store,
+                           void (*visit)(void *ud, weft_contref *c), void *ud) {
+  for_each_live(state, store, true, visit, ud);
+}
+
 /* for_each_suspended without the state filter (part gcroots: the gc root scanner also needs the
  * FRESH ones) */
 void cs_for_each_cont(void *state, const weft_store_ctx *store,
                       void (*visit)(void *ud, weft_contref *c), void *ud) {
-  cs_state *st = state;
-  pthread_mutex_lock(&st->lock);
-  cs_cont *c = st->live_head;
-  while (c != NULL) {
-    cs_cont *next = c->next_live; /* visit may release c */
-    if (store == NULL || c->store == store) visit(ud, &c->pub);
-    c = next;
-  }
-  pthread_mutex_unlock(&st->lock);
+  for_each_live(state, store, false, visit, ud);
 }
 
 /* -- Stats and teardown ----------------------------------------------------------------------- */
