@@ -159,6 +159,16 @@ void core_cont_entry_end(weft_store_ctx *ctx, bool outermost) {
     cs->collect(core_engine_state(s->engine, WEFT_PLUGIN_CONTSTACKS));
 }
 
+/* -- Continuation references from the embedder ----------------------------------------------- */
+
+bool core_cont_ref_ok(weft_store_t *s, const void *c) {
+  if (s == NULL || s->engine == NULL || c == NULL) return false;
+  const core_plugin *p = core_engine_plugin(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  const weft_contstacks_iface *cs = p != NULL ? p->desc->iface : NULL;
+  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, owns) || cs->owns == NULL) return false;
+  return cs->owns(p->state, s->ctx, c);
+}
+
 /* -- Module load ------------------------------------------------------------------------------ */
 
 int core_cont_check_module(const weft_engine *e, const weft_module *m, weft_diag *d) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "weft/module.h"
+#include "weft/runtime.h"
 #include "weft/vm.h"
 
 /* A continuation reference is 16 bytes everywhere, weft_val_raw.cont = {contref, revision}: in
@@ -66,5 +67,10 @@ core_cont_pair core_cont_lc_switch(void *vmctx, const weft_val_raw *ref, weft_va
                                    uint32_t typeidx, uint32_t tagidx, uintptr_t fp);
 void core_cont_lc_switch_end(void *vmctx, uint64_t effect, weft_val_raw *io, uint32_t typeidx,
                              uintptr_t fp);
+
+/* Whether `c`, a continuation reference the embedder hands in (an argument, a global or table
+ * value), is a live continuation of store `s` (the contstacks plugin's owns slot): generated code
+ * dereferences it without a check. false without a plugin that can tell. */
+bool core_cont_ref_ok(weft_store_t *s, const void *c);
 
 #endif

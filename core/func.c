@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cont.h"
 #include "engine.h"
 #include "types.h"
 #include "runtime_int.h"
@@ -75,6 +76,8 @@ int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, con
   }
   case WEFT_VAL_CONTREF:
     if (v->of.cont.contref == NULL && !WEFT_VT_NULLABLE(t)) return WEFT_ERR_MISUSE;
+    if (v->of.cont.contref != NULL && !core_cont_ref_ok(s, v->of.cont.contref))
+      return WEFT_ERR_MISUSE;
     out->cont.contref = v->of.cont.contref;
     out->cont.revision = v->of.cont.revision;
     return WEFT_OK;

@@ -114,6 +114,7 @@ static const weft_contstacks_iface iface = {
     .asan_after_suspend = cs_asan_after_suspend,
 #endif
     .for_each_cont = cs_for_each_cont,
+    .owns = cs_cont_owns,
 };
 
 WEFT_PLUGIN_DEFINE(contstacks, .name = "contstacks", .kind = WEFT_PLUGIN_CONTSTACKS,

@@ -142,6 +142,8 @@ int cs_cont_new(void *state, void *caller_vmctx, const weft_funcref *f, uint32_t
 int cs_cont_release(void *state, weft_contref *c);
 void cs_for_each_suspended(void *state, const weft_store_ctx *store,
                            void (*visit)(void *ud, weft_contref *c), void *ud);
+/* whether c is a contref of this state, made for `store` unless recycled (vtable owns, 1.4) */
+bool cs_cont_owns(void *state, const weft_store_ctx *store, const weft_contref *c);
 /* every live continuation of `store`, any state (vtable for_each_cont, since 1.3; part gcroots) */
 void cs_for_each_cont(void *state, const weft_store_ctx *store,
                       void (*visit)(void *ud, weft_contref *c), void *ud);

@@ -437,6 +437,23 @@ static void for_each_live(cs_state *st, const weft_store_ctx *store, bool suspen
   pthread_mutex_unlock(&st->lock);
 }
 
+bool cs_cont_owns(void *state, const weft_store_ctx *store, const weft_contref *ref) {
+  cs_state *st = state;
+  uintptr_t p = (uintptr_t)ref;
+  bool ok = false;
+  pthread_mutex_lock(&st->lock);
+  for (const cs_block *b = st->blocks; b != NULL && !ok; b = b->next) {
+    uintptr_t lo = (uintptr_t)&b->conts[0], hi = (uintptr_t)&b->conts[CS_CONT_BLOCK];
+    if (p < lo || p >= hi || (p - lo) % sizeof(cs_cont) != 0) continue;
+    const cs_cont *c = (const cs_cont *)(const void *)ref;
+    /* a recycled one is accepted whatever store it served: it is RETURNED or TRAPPED with its
+     * revision moved on, so any use of it traps "continuation already consumed" */
+    ok = c->pool_top == NULL || store == NULL || c->store == store;
+  }
+  pthread_mutex_unlock(&st->lock);
+  return ok;
+}
+
 void cs_for_each_suspended(void *state, const weft_store_ctx *store,
                            void (*visit)(void *ud, weft_contref *c), void *ud) {
   for_each_live(state, store, true, visit, ud);

@@ -112,6 +112,11 @@ typedef struct weft_contstacks_iface {
    * continuation it is given, and no other. since 1.3 */
   void (*for_each_cont)(void *st, const weft_store_ctx *store,
                         void (*visit)(void *ud, weft_contref *c), void *ud);
+  /* Whether `c` is a continuation object of this plugin state, made for `store` unless it was
+   * recycled (then any use of it traps "continuation already consumed"): the core checks every
+   * non-null continuation reference the embedder hands it (arguments, globals, tables) before
+   * generated code dereferences it. since 1.4 */
+  bool (*owns)(void *st, const weft_store_ctx *store, const weft_contref *c);
 } weft_contstacks_iface;
 
 #endif /* WEFT_PLUGIN_CONTSTACKS_H */

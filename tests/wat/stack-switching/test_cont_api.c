@@ -170,6 +170,34 @@ static void test_global_and_table(void **state) {
   weft_trap_free(t);
 }
 
+/* A continuation reference the embedder made up (not an object of the contstacks plugin, or off
+ * its alignment) is refused as misuse by calls, globals and tables: generated code would
+ * dereference it. Regression: it used to reach the inline resume and crash. */
+static void test_forged_refused(void **state) {
+  (void)state;
+  static uint64_t fake[32];
+  weft_val_t k = start();
+  weft_val_t bad = {.kind = WEFT_VAL_CONTREF};
+  bad.of.cont.contref = fake;
+  bad.of.cont.revision = 0;
+  weft_val_t off = k;
+  off.of.cont.contref = (char *)k.of.cont.contref + 8;
+  weft_val_t a[2] = {bad, {.kind = WEFT_VAL_I32, .of.i32 = 1}}, r;
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(fx.store, export_func("finish"), a, 2, &r, 1, &t), WEFT_ERR_MISUSE);
+  assert_null(t);
+  a[0] = off;
+  assert_int_equal(weft_func_call(fx.store, export_func("finish"), a, 2, &r, 1, &t), WEFT_ERR_MISUSE);
+  weft_extern_t g, tab;
+  assert_int_equal(weft_instance_export(fx.inst, "g", &g), WEFT_OK);
+  assert_int_equal(weft_instance_export(fx.inst, "tab", &tab), WEFT_OK);
+  assert_int_equal(weft_global_set(fx.store, g.of.global, &bad), WEFT_ERR_MISUSE);
+  assert_int_equal(weft_table_set(fx.store, tab.of.table, 1, &bad), WEFT_ERR_MISUSE);
+  /* the real one still works */
+  a[0] = k;
+  assert_int_equal(call_i32("finish", a, 2, &t), 2);
+}
+
 /* The API value is the real {contref, revision}: the address of a weft_contref whose current
  * revision it carries. A copy with any other revision is stale, also one 65,536 apart (all 64
  * bits are compared), and using it leaves the real one intact. */
@@ -240,6 +268,7 @@ static void test_host_barrier(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pass_back),
+      cmocka_unit_test(test_forged_refused),
       cmocka_unit_test(test_global_and_table),
       cmocka_unit_test(test_real_revision),
       cmocka_unit_test(test_global_from_wasm),
