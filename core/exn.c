@@ -27,6 +27,13 @@ core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n) 
   return e;
 }
 
+bool core_exn_owned(const weft_store_ctx *ctx, const void *p) {
+  if (ctx == NULL || p == NULL) return false;
+  for (const core_exn *e = ctx->exn_objects; e != NULL; e = e->next)
+    if (e == p) return true;
+  return false;
+}
+
 void core_exn_store_free(weft_store_ctx *ctx) {
   if (ctx == NULL) return;
   core_exn *e = ctx->exn_objects;

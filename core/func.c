@@ -7,6 +7,8 @@
 
 #include "cont.h"
 #include "engine.h"
+#include "exn.h"
+#include "gcroots.h"
 #include "types.h"
 #include "runtime_int.h"
 
@@ -82,7 +84,13 @@ int core_rt_val_to_raw(weft_store_t *s, const weft_val_t *v, weft_valtype t, con
     out->cont.revision = v->of.cont.revision;
     return WEFT_OK;
   default:
-    if (v->of.ref == NULL && !WEFT_VT_NULLABLE(t)) return WEFT_ERR_MISUSE;
+    if (v->of.ref == NULL) {
+      if (!WEFT_VT_NULLABLE(t)) return WEFT_ERR_MISUSE;
+    } else if (k == WEFT_VAL_ANYREF) { /* generated code dereferences these: ours, and fitting */
+      if (!core_gc_host_ref_ok(s, v->of.ref, t, mod)) return WEFT_ERR_MISUSE;
+    } else if (k == WEFT_VAL_EXNREF) {
+      if (s == NULL || !core_exn_owned(s->ctx, v->of.ref)) return WEFT_ERR_MISUSE;
+    }
     out->ref = v->of.ref;
     return WEFT_OK;
   }

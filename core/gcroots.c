@@ -455,3 +455,30 @@ int weft_val_any_to_extern(weft_store_t *store, const weft_val_t *any, void **ou
   }
   return WEFT_OK;
 }
+
+/* Whether the embedder's anyref-family value `ref` (not null) may reach Wasm as type `t` of `mod`
+ * (NULL: abstract types only): an i31 where any, eq or i31 is expected, or an object of the
+ * store's heap of a kind the expected heap type admits (a concrete struct or array type: its
+ * canonical type a subtype of it). Generated code dereferences such values without a check. */
+bool core_gc_host_ref_ok(weft_store_t *s, const void *ref, weft_valtype t, const weft_module *mod) {
+  uint32_t h = WEFT_VT_HEAP(t);
+  bool abstract = WEFT_HT_IS_ABSTRACT(h);
+  uint32_t code = h & 0xFFu;
+  if (((uintptr_t)ref & WEFT_GC_I31_TAG) != 0)
+    return abstract && (code == WEFT_AHT_ANY || code == WEFT_AHT_EQ || code == WEFT_AHT_I31);
+  if (s == NULL || !have_gc(s)) return false;
+  heap_entry *e = heap_of(s->ctx);
+  if (e == NULL || !e->gi->is_object(e->heap, ref)) return false;
+  const weft_gc_type *ty = ((const weft_gc_header *)ref)->type;
+  if (!abstract) {
+    const weft_rtt *want = mod != NULL && h < mod->ntypes ? mod->types[h].rtt : NULL;
+    return want != NULL && ty->rtt != NULL && core_rt_rtt_sub(ty->rtt, want);
+  }
+  switch (code) {
+  case WEFT_AHT_ANY: return true;
+  case WEFT_AHT_EQ: return ty->kind != WEFT_GC_EXTERN;
+  case WEFT_AHT_STRUCT: return ty->kind == WEFT_GC_STRUCT;
+  case WEFT_AHT_ARRAY: return ty->kind == WEFT_GC_ARRAY;
+  default: return false; /* i31, none */
+  }
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "weft/runtime.h"
 #include "weft/vm.h"
 
 /* Libcalls (signatures in vm.h). They trap "out of memory" when the heap limit is reached or no gc
@@ -42,6 +43,10 @@ void *core_gc_new(struct weft_instance *inst, uint32_t typeidx, uint32_t len,
  * that its frames are walked precisely. The heap is made if the store has none yet. false when
  * no gc plugin is loaded (or memory ran out making the heap). */
 bool core_gc_collect_now(weft_store_ctx *ctx);
+
+/* Whether a non-null anyref-family value from the embedder may reach Wasm as type `t` of `mod`
+ * (NULL: abstract types only): a fitting i31 or an object of the store's heap whose type fits. */
+bool core_gc_host_ref_ok(weft_store_t *s, const void *ref, weft_valtype t, const weft_module *mod);
 
 /* Free the heap of the store whose context is `ctx` (every object in it). To be called when the
  * store dies, before the engine's plugins are unloaded. A no-op when the store has no heap. */

@@ -89,7 +89,13 @@ static const char wat[] =
     "      (drop (resume $c (on $yield $h) (cont.new $c (ref.func $parked)))) (unreachable))\n"
     "    (global.set $k))\n"
     "  (func (export \"unpark\") (result i32) (resume $c (global.get $k)))\n"
-    "  (func (export \"escape\") (param $v i32) (throw $e (local.get $v) (call $list (i32.const 3)))))\n";
+    "  (func (export \"escape\") (param $v i32) (throw $e (local.get $v) (call $list (i32.const 3))))\n"
+    "  (func (export \"open\") (param exnref) (result i32) (call $open (local.get 0)))\n"
+    "  (func (export \"make_exn\") (result exnref) (call $make (i32.const 9)))\n"
+    "  (func (export \"node\") (result (ref null $node)) (call $list (i32.const 3)))\n"
+    "  (func (export \"box\") (result (ref null $box)) (struct.new_default $box))\n"
+    "  (func (export \"first\") (param (ref null $node)) (result i32)\n"
+    "    (struct.get $node $v (local.get 0))))\n";
 
 typedef wat_fixture fixture;
 
@@ -182,11 +188,60 @@ static void test_host_pinned(void **state) {
   assert_int_equal(((core_exn *)exnref)->vals[0].i32, 77);
 }
 
+/* Calls export `name` with one reference argument and one i32 result. */
+static int call_ref(fixture *f, const char *name, const weft_val_t *arg, int32_t *out) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t r;
+  memset(&r, 0, sizeof r);
+  weft_trap_t *t = NULL;
+  int rc = weft_func_call(f->store, ex.of.func, arg, 1, &r, 1, &t);
+  if (t != NULL) fail_msg("%s trapped: %s", name, weft_trap_message(t));
+  *out = r.of.i32;
+  return rc;
+}
+
+static weft_val_t result_of(fixture *f, const char *name) {
+  weft_extern_t ex;
+  assert_int_equal(weft_instance_export(f->inst, name, &ex), WEFT_OK);
+  weft_val_t r;
+  memset(&r, 0, sizeof r);
+  weft_trap_t *t = NULL;
+  assert_int_equal(weft_func_call(f->store, ex.of.func, NULL, 0, &r, 1, &t), WEFT_OK);
+  assert_null(t);
+  return r;
+}
+
+/* References the embedder made up are refused as misuse before Wasm dereferences them: an exnref
+ * that is no exception object of the store, an anyref that is no object of its heap, an object of
+ * another type than the parameter's, an i31 where a struct type is expected. Regression: each
+ * used to reach generated code (throw_ref, struct.get) and crash. */
+static void test_forged_refs_refused(void **state) {
+  fixture *f = *state;
+  static uint64_t fake[16];
+  int32_t out = 0;
+  weft_val_t e = {.kind = WEFT_VAL_EXNREF, .of.ref = fake};
+  assert_int_equal(call_ref(f, "open", &e, &out), WEFT_ERR_MISUSE);
+  weft_val_t real = result_of(f, "make_exn");
+  assert_int_equal(call_ref(f, "open", &real, &out), WEFT_OK);
+  assert_int_equal(out, 9 + 55);
+  weft_val_t a = {.kind = WEFT_VAL_ANYREF, .of.ref = fake};
+  assert_int_equal(call_ref(f, "first", &a, &out), WEFT_ERR_MISUSE);
+  weft_val_t box = result_of(f, "box");
+  assert_int_equal(call_ref(f, "first", &box, &out), WEFT_ERR_MISUSE);
+  weft_val_t i31 = {.kind = WEFT_VAL_ANYREF, .of.ref = (void *)(uintptr_t)((7u << 1) | 1u)};
+  assert_int_equal(call_ref(f, "first", &i31, &out), WEFT_ERR_MISUSE);
+  weft_val_t node = result_of(f, "node");
+  assert_int_equal(call_ref(f, "first", &node, &out), WEFT_OK);
+  assert_int_equal(out, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_dropped_freed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_held_survive, setup, teardown),
       cmocka_unit_test_setup_teardown(test_host_pinned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_forged_refs_refused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
