@@ -294,6 +294,10 @@ WEFT_API int weft_func_get_type(weft_store_t *store, weft_func_t func, uint32_t 
                             const weft_valtype **out_results);
 
 /* Calls `func`. Checks the store, arity and argument types (with subtyping), then runs it.
+ * Reference arguments must be what this store made: a funcref of the store, an anyref that is an
+ * i31 or an object of the store's heap fitting the parameter type, an exnref of the store, a
+ * contref of the store's continuations (globals, tables and host function results are checked
+ * the same way); anything else is misuse (generated code would dereference it).
  * Returns WEFT_ERR_MISUSE (nothing ran, *trap set to NULL) on misuse; otherwise WEFT_OK with *trap
  * NULL and the results written, or *trap set (free with weft_trap_free) and results untouched.
  * The store stays usable after a trap. `trap` must not be NULL. Not reentrant across threads. */
