@@ -372,14 +372,16 @@ def run_once(cmd, timeout):
             "timings": parse_weft_timings(r.stderr + "\n" + r.stdout)}
 
 
-def measure_kernel(cmds, reps, timeout, metric):
-    """cmds: engine -> command line. Each engine runs once as warm-up and correctness check; then the timed
-    runs go round-robin (rep 1 of every engine, then rep 2, ...) so that a change in machine load hits all
-    engines alike. Returns engine -> result; "median" is the median of the chosen metric (wall or cpu)."""
+def round_robin(cmds, reps, timeout, run):
+    """cmds: engine -> command line; run(cmd, timeout) -> result dict with "checksum", or "error". Each
+    engine runs once as warm-up and correctness check; then the timed runs go round-robin (rep 1 of every
+    engine, then rep 2, ...) so that a change in machine load hits all engines alike. An engine that fails
+    or changes its checksum drops out with its error. Returns (engine -> warm-up result or error,
+    engine -> list of timed results). bench/wasi/run.py uses it too."""
     res, samples = {}, {}
     for e, cmd in cmds.items():
         log("run %-10s warm-up" % e)
-        first = run_once(cmd, timeout)
+        first = run(cmd, timeout)
         res[e] = first
         if "error" in first:
             log("  %s: %s" % (e, first["error"]))
@@ -387,7 +389,7 @@ def measure_kernel(cmds, reps, timeout, metric):
             samples[e] = []
     for rep in range(reps):
         for e in list(samples):
-            r = run_once(cmds[e], timeout)
+            r = run(cmds[e], timeout)
             if "error" not in r and r["checksum"] != res[e]["checksum"]:
                 r = {"error": "checksum changed between runs: %u vs %u" % (res[e]["checksum"], r["checksum"])}
             if "error" in r:
@@ -396,6 +398,12 @@ def measure_kernel(cmds, reps, timeout, metric):
                 del samples[e]
             else:
                 samples[e].append(r)
+    return res, samples
+
+
+def measure_kernel(cmds, reps, timeout, metric):
+    """round_robin over run_once; "median" is the median of the chosen metric (wall or cpu)."""
+    res, samples = round_robin(cmds, reps, timeout, run_once)
     for e, runs in samples.items():
         walls = [r["wall"] for r in runs]
         cpus = [r["cpu"] for r in runs]

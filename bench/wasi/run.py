@@ -20,7 +20,7 @@ import time
 
 # The helpers both harnesses share (logging, rebuild checks, installing Node 26) live in bench/run.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from run import find_node, geomean, log, sh, stale  # noqa: E402  (bench/run.py)
+from run import find_node, geomean, log, round_robin, sh, stale  # noqa: E402  (bench/run.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -161,28 +161,10 @@ def run_once(cmd, timeout):
 
 
 def measure_kernel(cmds, reps, timeout):
-    """One warm-up run per engine (also the correctness check), then `reps` timed runs round-robin over
-    the engines, so that a change in machine load hits every engine alike. Returns engine -> result."""
-    res, walls = {}, {}
-    for e, cmd in cmds.items():
-        first = run_once(cmd, timeout)
-        res[e] = first
-        if "error" in first:
-            log("  %s: %s" % (e, first["error"]))
-        else:
-            walls[e] = []
-    for rep in range(reps):
-        for e in list(walls):
-            r = run_once(cmds[e], timeout)
-            if "error" not in r and r["checksum"] != res[e]["checksum"]:
-                r = {"error": "checksum changed between runs: %u vs %u" % (res[e]["checksum"], r["checksum"])}
-            if "error" in r:
-                log("  %s rep %d: %s" % (e, rep + 1, r["error"]))
-                res[e] = r
-                del walls[e]
-            else:
-                walls[e].append(r["wall"])
-    for e, ws in walls.items():
+    """round_robin (bench/run.py) over this harness's run_once. Returns engine -> result."""
+    res, samples = round_robin(cmds, reps, timeout, run_once)
+    for e, runs in samples.items():
+        ws = [r["wall"] for r in runs]
         res[e] = {"checksum": res[e]["checksum"], "median": statistics.median(ws), "walls": ws}
     return res
 
