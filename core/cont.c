@@ -203,30 +203,36 @@ static bool retry_after_gc(weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
   return collected;
 }
 
+void core_cont_store_init(weft_store_t *s) {
+  const core_plugin *p = core_engine_plugin(s->engine, WEFT_PLUGIN_CONTSTACKS);
+  const weft_contstacks_iface *cs = p != NULL ? p->desc->iface : NULL;
+  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new)) return;
+  s->cont.cont_new = cs->cont_new;
+  s->cont.state = p->state;
+}
+
+/* The plugin is reached through the store's copy of its slot and state: no lookup per call. Its
+ * diagnostic lives in the store, not on this frame, which often sits on a just-recycled
+ * continuation stack whose lines 400 bytes down are cold; only the fields a failure reads are
+ * reset (clearing it whole showed in profiles). */
 core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t nparams, uint32_t nresults) {
   weft_store_ctx *ctx = ctx_of(vmctx);
   if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
   weft_store_t *s = core_rt_store_of_ctx(ctx);
-  const core_plugin *p = core_engine_plugin(s->engine, WEFT_PLUGIN_CONTSTACKS);
-  const weft_contstacks_iface *cs = p != NULL ? p->desc->iface : NULL;
-  /* per thread, not on the stack: this often runs on a just-recycled continuation stack, whose
-   * lines 400 bytes down are cold; not cleared as a whole, which showed in profiles too */
-  static _Thread_local weft_diag d;
-  d.code = WEFT_OK;
-  d.offset = 0;
-  d.origin[0] = '\0';
-  d.message[0] = '\0';
+  weft_diag *d = &s->cont.diag;
+  d->code = WEFT_OK;
+  d->message[0] = '\0';
   weft_contref *c = NULL;
-  if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new) || cs->cont_new == NULL)
-    snprintf(d.message, sizeof d.message, "cont.new: no contstacks plugin is loaded");
-  else if (cs->cont_new(p->state, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
+  if (s->cont.cont_new == NULL)
+    snprintf(d->message, sizeof d->message, "cont.new: no contstacks plugin is loaded");
+  else if (s->cont.cont_new(s->cont.state, vmctx, f, nparams, nresults, &c, d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   else if (retry_after_gc(ctx, (uintptr_t)__builtin_return_address(0),
                           *(const uintptr_t *)__builtin_frame_address(0)) &&
-           cs->cont_new(p->state, vmctx, f, nparams, nresults, &c, &d) == WEFT_OK)
+           s->cont.cont_new(s->cont.state, vmctx, f, nparams, nresults, &c, d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   if (s->pending_trap == NULL)
-    s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d.message);
+    s->pending_trap = core_rt_trap_make(WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, d->message);
   core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
 }
 

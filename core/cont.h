@@ -25,6 +25,11 @@
 void core_cont_entry_begin(weft_store_ctx *ctx, weft_common_stack_info *csi, bool outermost);
 void core_cont_entry_end(weft_store_ctx *ctx, bool outermost);
 
+/* At store creation (core/store.c): keep the contstacks plugin's cont_new slot and state in the
+ * store for CONT_NEW. */
+struct weft_store;
+void core_cont_store_init(struct weft_store *s);
+
 /* At module load (core/engine.c): every continuation type's arity must fit the configured stack
  * (contstacks' check_arity); WEFT_ERR_LIMIT with d naming the type otherwise. */
 struct weft_engine;

@@ -124,6 +124,14 @@ struct weft_store {
   struct { uint32_t *keys; const weft_rtt **vals; size_t cap, n; } rtts;
   weft_trap_t *pending_trap;   /* a host function's trap, waiting to be returned by the entry */
   uint32_t entry_depth;        /* nested host -> Wasm entries on this store */
+  /* cont.new's way to the contstacks plugin, looked up once when the store is made (core/cont.c):
+   * the vtable slot (NULL without a plugin or slot), its state, and the diagnostic it fills */
+  struct {
+    int (*cont_new)(void *st, void *caller_vmctx, const weft_funcref *f, uint32_t nparams,
+                    uint32_t nresults, weft_contref **out, weft_diag *d);
+    void *state;
+    weft_diag diag;
+  } cont;
 };
 
 /* Records `rtt` (and its supertypes) under its id. WEFT_OK or WEFT_ERR_NOMEM. */

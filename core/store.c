@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cont.h"
 #include "exn.h"
 #include "gcroots.h"
 #include "runtime_int.h"
@@ -113,6 +114,7 @@ weft_store_t *weft_store_new(struct weft_engine *engine) {
   s->ctx->stack_chain.kind = WEFT_CHAIN_INITIAL_STACK;
   s->engine = engine;
   s->id = atomic_fetch_add(&next_store_id, 1);
+  core_cont_store_init(s);
   return s;
 }
 
