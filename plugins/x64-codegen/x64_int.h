@@ -146,6 +146,10 @@ typedef struct x64_fn {
   uint32_t npin;
   uint32_t pin_local[12];
   uint8_t pin_reg[12];
+  /* bit k: pin_reg[k] equals its memory home here (x64_pins_clean after a reload on every way
+   * here, until a local.set of it), so x64_save_pinned need not store it; cleared by
+   * x64_cache_clear (joins, libcalls) */
+  uint16_t pin_clean;
   bool unreachable;
   uint32_t cur_off;        /* wasm offset of the instruction being compiled */
   size_t frame_at, limit_at; /* prologue immediates patched at the end */
@@ -182,6 +186,7 @@ void x64_reload_membase(x64_fn *c);
 /* After a libcall returns: drop the local cache and reload the pinned locals. */
 void x64_after_libcall(x64_fn *c);
 void x64_save_pinned(x64_fn *c);
+void x64_pins_clean(x64_fn *c);
 void x64_load_const(x64_fn *c, int type, int reg, uint64_t imm);
 /* Conditional branch to label `depth` on condition `cc` (flags already set by the caller, after
  * x64_br_prepare). */

@@ -120,6 +120,7 @@ static const uint8_t gpr_order[] = {X64_RBX, X64_RSI, X64_RDI, X64_R8, X64_R9, X
 
 void x64_cache_clear(x64_fn *c) {
   c->gpr_cached = c->xmm_cached = 0;
+  c->pin_clean = 0; /* a join: some way in may have changed a pinned register */
   memset(c->gcache, 0, sizeof c->gcache);
   memset(c->xcache, 0, sizeof c->xcache);
 }
@@ -410,11 +411,18 @@ static void reload_pinned(x64_fn *c) {
   }
 }
 
+/* After a reload that every way to this point went through (a call's or a switch's return, not
+ * one arm of an allocation's slow path): each pinned register equals its memory home. */
+void x64_pins_clean(x64_fn *c) { c->pin_clean = (uint16_t)((1u << c->npin) - 1u); }
+
 /* Pinned locals live only in their registers; their memory homes are brought up to date before
- * anything that clobbers registers (calls, libcalls) and read back afterwards. */
+ * anything that clobbers registers (calls, libcalls) and read back afterwards. A register known
+ * to equal its home (pin_clean: x64_pins_clean, then no local.set of it and no join) is not
+ * stored again. */
 void x64_save_pinned(x64_fn *c) {
   for (uint32_t k = 0; k < c->npin; k++) {
     uint32_t i = c->pin_local[k];
+    if (c->pin_clean & (1u << k)) continue;
     if (X64_IS_FLOAT(x64_type_of(c->ltypes[i])))
       x64_emit_sse_rm(c->b, X64_PF2, X64_SSE_MOVST, c->pin_reg[k], x64_local_mem(c, i));
     else
@@ -872,6 +880,7 @@ static void after_call(x64_fn *c, const weft_type *ft, uint32_t area) {
   x64_emit_load(c->b, true, X64_VMCTX, x64_m(X64_RBP, -8));
   x64_reload_membase(c);
   reload_pinned(c);
+  x64_pins_clean(c);
   uint32_t nr = ft->u.func.nresults;
   if (nr == 1) {
     int t = x64_type_of(ft->u.func.results[0]);
@@ -1128,6 +1137,8 @@ static void local_set(x64_fn *c, uint32_t i, bool tee) {
     }
     for (uint32_t j = 0; j < c->stk.n; j++)
       if (c->stk.v[j].kind == X64_VK_PIN && c->stk.v[j].reg == pr) spill_entry(c, j);
+    for (uint32_t k = 0; k < c->npin; k++)
+      if (c->pin_local[k] == i) c->pin_clean &= (uint16_t)~(1u << k);
     if (v.kind == X64_VK_CONST) {
       x64_load_const(c, v.type, pr, v.imm);
     } else {

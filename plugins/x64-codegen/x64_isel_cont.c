@@ -103,9 +103,12 @@ static bool begin(x64_fn *c, uint32_t nops, uint32_t words, uint32_t *base) {
   return true;
 }
 
+/* Every use is on the instruction's one way out (after its paths joined): the pinned registers
+ * just reloaded equal their homes. */
 static void after(x64_fn *c) {
   x64_reload_membase(c);
   x64_after_libcall(c);
+  x64_pins_clean(c);
 }
 
 /* Pushes io values 0..n (and a continuation reference after them when with_ref) as registers
