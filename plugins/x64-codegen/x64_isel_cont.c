@@ -748,7 +748,7 @@ static void do_resume(x64_fn *c, const weft_instr *in, uint32_t tag) {
   }
   uint32_t nr = ft->u.func.nresults;
   uint32_t words = umax(1, umax(nops, nr));
-  const uint32_t *w = c->m->pool + pool;
+  const uint32_t *w = count > 0 ? c->m->pool + pool : NULL; /* no pool at all when nothing uses it */
   uint32_t nsusp = 0;
   const weft_type *pay = NULL; /* the suspend clauses' tag type when all agree on the params */
   bool uniform = true;
