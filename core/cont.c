@@ -93,30 +93,6 @@ static void append(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw *io,
   pl->length += n;
 }
 
-/* The clauses of each parent, innermost first, up to the initial stack (an entry installs a new
- * initial stack: host frames are barriers). */
-static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_switch,
-                         weft_contref **out_la, uint32_t *out_idx) {
-  weft_stack_chain link = ctx->stack_chain;
-  while (link.kind == WEFT_CHAIN_CONTINUATION) {
-    weft_contref *c = link.payload;
-    weft_stack_chain p = c->parent_chain;
-    const weft_common_stack_info *csi = p.payload;
-    if (csi == NULL) return false;
-    uint32_t len = csi->handlers.length;
-    uint32_t split = csi->first_switch_handler < len ? csi->first_switch_handler : len;
-    uint32_t lo = want_switch ? split : 0, hi = want_switch ? len : split;
-    for (uint32_t i = lo; i < hi; i++)
-      if (csi->handlers.data[i] == tag) {
-        *out_la = c;
-        *out_idx = i;
-        return true;
-      }
-    link = p;
-  }
-  return false;
-}
-
 /* -- ASan fiber annotations (WEFT_SANITIZE builds) ------------------------------------------- */
 
 /* The plugin's asan_* slots around each inline switch (docs/STACK-SWITCHING.md §9); they are
@@ -478,7 +454,8 @@ core_cont_pair core_cont_lc_suspend(void *vmctx, uint32_t tagidx, weft_val_raw *
   if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
   weft_contref *a = ctx->stack_chain.payload, *la = NULL;
   uint32_t idx = 0;
-  if (!find_handler(ctx, tag, false, &la, &idx)) core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
+  if (!weft_find_handler(ctx, tag, false, &la, &idx))
+    core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
   a->last_ancestor = la;
   a->values = (weft_payloads){np, max3(1, np, nr), io};
   a->csi.state = WEFT_STACK_SUSPENDED;
@@ -517,7 +494,7 @@ core_cont_pair core_cont_lc_switch(void *vmctx, const weft_val_raw *ref, weft_va
   if (s == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_CONT);
   weft_contref *la = NULL;
   uint32_t idx = 0;
-  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION || !find_handler(ctx, tag, true, &la, &idx))
+  if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION || !weft_find_handler(ctx, tag, true, &la, &idx))
     core_rt_trap_raise(ctx, WEFT_TRAP_UNHANDLED_TAG);
   s = take(ctx, ref);
   weft_stack_chain h = la->parent_chain;

@@ -341,6 +341,34 @@ static inline weft_control_ctx *weft_contref_cc(const weft_contref *c) {
   return (weft_control_ctx *)(void *)(c->stack_top - sizeof(weft_control_ctx));
 }
 
+/* The handler search of suspend and switch (docs/STACK-SWITCHING.md §4), over the clauses of each
+ * parent in the running chain, innermost first, up to the initial stack (a host frame's entry
+ * installs a new initial stack, so host frames are barriers): suspend clauses are
+ * [0, first_switch_handler), switch clauses [first_switch_handler, length). On a hit, *out_la is
+ * the child of the handling stack in the chain and *out_idx the clause index. The C form of what
+ * x64-codegen emits inline; core/cont.c and contstacks' reference protocol (cs_ref.c) use it. */
+static inline bool weft_find_handler(const weft_store_ctx *ctx, const void *tag, bool want_switch,
+                                     weft_contref **out_la, uint32_t *out_idx) {
+  weft_stack_chain link = ctx->stack_chain;
+  while (link.kind == WEFT_CHAIN_CONTINUATION) {
+    weft_contref *c = (weft_contref *)link.payload;
+    weft_stack_chain p = c->parent_chain;
+    const weft_common_stack_info *csi = (const weft_common_stack_info *)p.payload;
+    if (csi == NULL) return false;
+    uint32_t len = csi->handlers.length;
+    uint32_t split = csi->first_switch_handler < len ? csi->first_switch_handler : len;
+    uint32_t lo = want_switch ? split : 0, hi = want_switch ? len : split;
+    for (uint32_t i = lo; i < hi; i++)
+      if (csi->handlers.data[i] == tag) {
+        *out_la = c;
+        *out_idx = i;
+        return true;
+      }
+    link = p;
+  }
+  return false;
+}
+
 
 #ifdef __cplusplus
 }

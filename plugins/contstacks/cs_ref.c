@@ -127,34 +127,6 @@ uint64_t cs_ref_resume(weft_store_ctx *ctx, weft_contref *c, const weft_val_raw 
   return r;
 }
 
-/* -- Handler search ------------------------------------------------------------------------- */
-
-/* The clauses of each parent, innermost first, up to the initial stack (a host frame's entry
- * installs a new initial stack, so host frames are barriers): suspend clauses are
- * [0, first_switch_handler), switch clauses [first_switch_handler, length). On a hit, *out_la is
- * the child of the handling stack in the running chain and *out_idx the clause index. */
-static bool find_handler(const weft_store_ctx *ctx, const void *tag, bool want_switch,
-                         weft_contref **out_la, uint32_t *out_idx) {
-  weft_stack_chain link = ctx->stack_chain;
-  while (link.kind == WEFT_CHAIN_CONTINUATION) {
-    weft_contref *c = link.payload;
-    weft_stack_chain p = c->parent_chain;
-    const weft_common_stack_info *csi = p.payload;
-    if (csi == NULL) return false;
-    uint32_t len = csi->handlers.length;
-    uint32_t split = csi->first_switch_handler < len ? csi->first_switch_handler : len;
-    uint32_t lo = want_switch ? split : 0, hi = want_switch ? len : split;
-    for (uint32_t i = lo; i < hi; i++)
-      if (csi->handlers.data[i] == tag) {
-        *out_la = c;
-        *out_idx = i;
-        return true;
-      }
-    link = p;
-  }
-  return false;
-}
-
 /* -- Suspend ---------------------------------------------------------------------------------- */
 
 uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint32_t nvals,
@@ -164,7 +136,7 @@ uint64_t cs_ref_suspend(weft_store_ctx *ctx, void *tag, weft_val_raw *buf, uint3
   weft_contref *a = ctx->stack_chain.payload;
   weft_contref *la = NULL;
   uint32_t idx = 0;
-  if (!find_handler(ctx, tag, false, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
+  if (!weft_find_handler(ctx, tag, false, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
   a->last_ancestor = la;
   a->values = (weft_payloads){nvals, cap, buf};
   a->csi.state = WEFT_STACK_SUSPENDED;
@@ -184,7 +156,7 @@ uint64_t cs_ref_switch(weft_store_ctx *ctx, weft_contref *s, const weft_val_raw 
   if (ctx->stack_chain.kind != WEFT_CHAIN_CONTINUATION) return refused(WEFT_TRAP_UNHANDLED_TAG);
   weft_contref *la = NULL;
   uint32_t idx = 0;
-  if (!find_handler(ctx, tag, true, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
+  if (!weft_find_handler(ctx, tag, true, &la, &idx)) return refused(WEFT_TRAP_UNHANDLED_TAG);
   weft_stack_chain h = la->parent_chain;
   uint32_t st = s->csi.state;
   if (st != WEFT_STACK_FRESH && st != WEFT_STACK_SUSPENDED) return refused(WEFT_TRAP_CONT_CONSUMED);
