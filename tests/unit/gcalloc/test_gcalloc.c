@@ -1,7 +1,8 @@
 /* tests/unit/gcalloc/test_gcalloc.c -- rooted handles (weft_root_*) and weft_store_gc /
  * weft_store_gc_stats: rooted structs made by Wasm (allocated inline) survive forced collections
  * and garbage that reuses freed cells, unrooted ones are freed, freed roots stop keeping objects,
- * the same under gc.stress, misuse. Depends on: weft-core-obj, weft-text-obj, the built plugins.
+ * the same under gc.stress, misuse. Depends on: weft-core-obj, weft-text-obj, tests/common/wat_api,
+ * the built plugins.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "weft/text.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -39,36 +40,18 @@ typedef struct fixture {
   weft_instance_t *inst;
 } fixture;
 
-static weft_engine *engine_with(const char *extra) {
-  weft_config *cfg = NULL;
-  weft_engine *e = NULL;
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK)
-    fail_msg("config: %s", err.message);
-  if (extra != NULL && weft_config_set_str(cfg, extra, &err) != WEFT_OK)
-    fail_msg("config %s: %s", extra, err.message);
-  if (weft_engine_new(cfg, &e, &err) != WEFT_OK) fail_msg("engine: %s", err.message);
-  weft_config_free(cfg);
-  return e;
-}
-
 static int setup_with(void **state, const char *extra) {
   fixture *f = calloc(1, sizeof *f);
   assert_non_null(f);
-  f->engine = engine_with(extra);
+  const char *extras[] = {extra, NULL};
+  f->engine = tw_engine(NULL, "test_gcalloc", extras);
+  if (f->engine == NULL) fail_msg("no engine with %s (see stderr)", extra ? extra : "defaults");
   f->store = weft_store_new(f->engine);
   assert_non_null(f->store);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  assert_int_equal(weft_wat_to_wasm(wat, sizeof wat - 1, "gcalloc.wat", &bytes, &len, &d), WEFT_OK);
+  if (tw_module_wat(f->engine, wat, sizeof wat - 1, "gcalloc.wat", &f->module) != WEFT_OK)
+    fail_msg("no module (see stderr)");
   weft_error err;
   memset(&err, 0, sizeof err);
-  if (weft_module_new(f->engine, bytes, len, &f->module, &err) != WEFT_OK)
-    fail_msg("module: %s", err.message);
-  weft_wat_free(bytes);
   weft_trap_t *t = NULL;
   assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
   assert_null(t);
@@ -245,7 +228,9 @@ static void test_misuse(void **state) {
 /* Without the gc plugin the heap calls are unsupported; handles still hold values. */
 static void test_no_gc_plugin(void **state) {
   (void)state;
-  weft_engine *e = engine_with("core.plugins=validator,x64-codegen");
+  const char *extra[] = {"core.plugins=validator,x64-codegen", NULL};
+  weft_engine *e = tw_engine(NULL, "test_gcalloc", extra);
+  assert_non_null(e);
   weft_store_t *s = weft_store_new(e);
   assert_non_null(s);
   assert_int_equal(weft_store_gc(s), WEFT_ERR_UNSUPPORTED);

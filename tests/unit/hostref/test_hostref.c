@@ -2,7 +2,8 @@
  * weft_val_any_from_extern boxes a host pointer as any.convert_extern does, weft_val_any_to_extern
  * reads it back, and both agree with generated code (any.convert_extern / extern.convert_any of a
  * hand-assembled module); misuse, the no-gc-plugin case, and a box held on the C stack surviving
- * collections under gc.stress. Depends on: weft-core-obj, the built plugins, cmocka.
+ * collections under gc.stress. Depends on: weft-core-obj, tests/common/wat_api,
+ * the built plugins, cmocka.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wat_api.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -42,16 +44,9 @@ typedef struct fixture {
 
 /* An engine from the default configuration with `extra` ("section.key=value", or NULL) applied. */
 static weft_engine *engine_with(const char *extra) {
-  weft_config *cfg = NULL;
-  weft_engine *e = NULL;
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  if (weft_config_load(weft_config_default_path(), &cfg, &err) != WEFT_OK)
-    fail_msg("config: %s", err.message);
-  if (extra != NULL && weft_config_set_str(cfg, extra, &err) != WEFT_OK)
-    fail_msg("config %s: %s", extra, err.message);
-  if (weft_engine_new(cfg, &e, &err) != WEFT_OK) fail_msg("engine: %s", err.message);
-  weft_config_free(cfg);
+  const char *extras[] = {extra, NULL};
+  weft_engine *e = tw_engine(NULL, "test_hostref", extras);
+  if (e == NULL) fail_msg("no engine with %s (see stderr)", extra ? extra : "defaults");
   return e;
 }
 

@@ -3,7 +3,7 @@
  * checked frame by frame: plain recursion, a trap raised in a libcall, a host function's trap,
  * Wasm -> host -> Wasm reentry (two activations), stack exhaustion with max_frames, an unnamed
  * function, no frames without the plugin, and a walk of live frames through the host table's
- * walk_frames slot (no trap). Module: bt.wat. Depends on: libweft (weft-core-obj).
+ * walk_frames slot (no trap). Module: bt.wat. Depends on: libweft (weft-core-obj), tests/common/wat_api.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 
 #include "engine.h"      /* core_engine_host: the host table, for the walk_frames test */
 #include "runtime_int.h" /* core_rt_signals_reinstall: put the fault handlers before cmocka's */
+#include "wat_api.h"
 #include "weft/plugin/backtrace.h"
 #include "weft/weft.h"
 
@@ -82,36 +83,18 @@ static weft_trap_t *host(void *env, weft_caller_t *caller, const weft_val_t *arg
 }
 
 static int open_engine(fixture *f, const char *plugins, const char *max_frames) {
-  weft_config *cfg = NULL;
-  weft_error err;
-  memset(&err, 0, sizeof err);
   /* Only the plugins named: the build's default.ini may list (and configure) others. */
-  char text[512];
+  char text[512], mf[64];
   snprintf(text, sizeof text, "[core]\nplugin_dir = %s\nplugins = %s\n", WEFT_BT_PLUGIN_DIR,
            plugins);
-  if (weft_config_load_string(text, "test_bt_api", NULL, &cfg, &err) != WEFT_OK) {
-    fprintf(stderr, "config: %s\n", err.message);
-    return -1;
-  }
-  int rc = WEFT_OK;
-  if (max_frames != NULL)
-    rc = weft_config_set(cfg, "backtrace", "max_frames", max_frames, &err);
-  if (rc == WEFT_OK) rc = weft_engine_new(cfg, &f->engine, &err);
-  weft_config_free(cfg);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "engine: %s\n", err.message);
-    return -1;
-  }
+  snprintf(mf, sizeof mf, "backtrace.max_frames=%s", max_frames ? max_frames : "");
+  const char *extra[] = {max_frames != NULL ? mf : NULL, NULL};
+  f->engine = tw_engine(text, "test_bt_api", extra);
+  if (f->engine == NULL) return -1;
   f->store = weft_store_new(f->engine);
-  FILE *in = fopen(WEFT_BT_WASM, "rb");
-  if (in == NULL) return -1;
-  static uint8_t buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf, in);
-  fclose(in);
-  if (weft_module_new(f->engine, buf, n, &f->module, &err) != WEFT_OK) {
-    fprintf(stderr, "module: %s\n", err.message);
-    return -1;
-  }
+  if (tw_module_file(f->engine, WEFT_BT_WASM, &f->module) != WEFT_OK) return -1;
+  weft_error err;
+  memset(&err, 0, sizeof err);
   weft_valtype i32 = WEFT_VT_I32;
   weft_extern_t imp = {.kind = WEFT_EXTERN_FUNC};
   if (weft_func_new(f->store, &i32, 1, &i32, 1, host, NULL, NULL, &imp.of.func) != WEFT_OK)

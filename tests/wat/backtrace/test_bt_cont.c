@@ -3,8 +3,8 @@
  * resume protocol of docs/STACK-SWITCHING.md §4 over the plugin's stack_switch slot, as generated
  * code will do inline), and "inner" calls back into the host, which walks the live frames through
  * the host table's walk_frames: inner on the continuation, then, across the control context,
- * outer on the initial stack. Depends on: libweft (weft-core-obj); the validator, x64-codegen,
- * contstacks and backtrace plugins.
+ * outer on the initial stack. Depends on: libweft (weft-core-obj), tests/common/wat_api; the
+ * validator, x64-codegen, contstacks and backtrace plugins.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "runtime_int.h"
+#include "wat_api.h"
 #include "weft/plugin/backtrace.h"
 #include "weft/plugin/contstacks.h"
 #include "weft/weft.h"
@@ -130,27 +131,13 @@ static weft_trap_t *run_cont(void *env, weft_caller_t *caller, const weft_val_t 
 
 static int setup(void **state) {
   (void)state;
-  char text[512];
-  snprintf(text, sizeof text,
-           "[core]\nplugin_dir = %s\nplugins = validator, x64-codegen, contstacks, backtrace\n",
-           WEFT_BT_PLUGIN_DIR);
-  weft_config *cfg = NULL;
+  fx.engine = tw_engine_plugins(WEFT_BT_PLUGIN_DIR, "validator, x64-codegen, contstacks, backtrace",
+                                "test_bt_cont");
+  if (fx.engine == NULL) return -1;
+  fx.store = weft_store_new(fx.engine);
+  if (tw_module_file(fx.engine, WEFT_BT_CONT_WASM, &fx.module) != WEFT_OK) return -1;
   weft_error err;
   memset(&err, 0, sizeof err);
-  if (weft_config_load_string(text, "test_bt_cont", NULL, &cfg, &err) != WEFT_OK ||
-      weft_engine_new(cfg, &fx.engine, &err) != WEFT_OK) {
-    fprintf(stderr, "engine: %s\n", err.message);
-    weft_config_free(cfg);
-    return -1;
-  }
-  weft_config_free(cfg);
-  fx.store = weft_store_new(fx.engine);
-  FILE *in = fopen(WEFT_BT_CONT_WASM, "rb");
-  if (in == NULL) return -1;
-  static uint8_t buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf, in);
-  fclose(in);
-  if (weft_module_new(fx.engine, buf, n, &fx.module, &err) != WEFT_OK) return -1;
   weft_valtype i32 = WEFT_VT_I32;
   weft_extern_t imps[2] = {{.kind = WEFT_EXTERN_FUNC}, {.kind = WEFT_EXTERN_FUNC}};
   if (weft_func_new(fx.store, &i32, 1, &i32, 1, run_cont, NULL, NULL, &imps[0].of.func) ||

@@ -4,7 +4,8 @@
  * recycled stacks); a suspended chain walked as the gc does; and a trap in Wasm the host
  * re-entered from a continuation (cont-host.wat).
  * The CLI side of the same cases: wat.backtrace_e2e_* (CMakeLists.txt).
- * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), cmocka.
+ * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), tests/common/wat_api,
+ * cmocka.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@
 #include "engine.h"      /* core_engine_host, core_engine_iface: the walk of a suspended chain */
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
 #include "weft/plugin/backtrace.h" /* weft_frame, the walk visitor, the plugin vtable */
-#include "weft/text.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -32,29 +33,6 @@ typedef struct fixture {
 } fixture;
 
 static fixture fx;
-
-/* Reads and assembles `path` into a module of fx.engine. */
-static int load_module(const char *path, weft_module_t **out) {
-  FILE *in = fopen(path, "rb");
-  if (in == NULL) return -1;
-  static char src[1 << 16];
-  size_t n = fread(src, 1, sizeof src - 1, in);
-  fclose(in);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  if (weft_wat_to_wasm(src, n, path, &bytes, &len, &d) != WEFT_OK) {
-    fprintf(stderr, "wat: %s: %s\n", d.origin, d.message);
-    return -1;
-  }
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  int rc = weft_module_new(fx.engine, bytes, len, out, &err);
-  weft_wat_free(bytes);
-  if (rc != WEFT_OK) fprintf(stderr, "module: %s\n", err.message);
-  return rc == WEFT_OK ? 0 : -1;
-}
 
 /* env.call(x) of cont-host.wat: calls its export "inner"(x) and returns its trap. */
 static weft_trap_t *host_call(void *env, weft_caller_t *caller, const weft_val_t *args,
@@ -71,24 +49,15 @@ static weft_trap_t *host_call(void *env, weft_caller_t *caller, const weft_val_t
 static int setup(void **state) {
   *state = &fx;
   memset(&fx, 0, sizeof fx);
-  weft_config *cfg = NULL;
+  fx.engine = tw_engine_plugins(WEFT_BT_PLUGIN_DIR, "validator, x64-codegen, contstacks, backtrace",
+                                "test_bt_e2e_api");
+  if (fx.engine == NULL) return -1;
+  fx.store = weft_store_new(fx.engine);
+  if (tw_module_file(fx.engine, WEFT_BT_E2E_WAT, &fx.module) != WEFT_OK ||
+      tw_module_file(fx.engine, WEFT_BT_HOST_WAT, &fx.hmodule) != WEFT_OK)
+    return -1;
   weft_error err;
   memset(&err, 0, sizeof err);
-  char text[512];
-  snprintf(text, sizeof text,
-           "[core]\nplugin_dir = %s\nplugins = validator, x64-codegen, contstacks, backtrace\n",
-           WEFT_BT_PLUGIN_DIR);
-  if (weft_config_load_string(text, "test_bt_e2e_api", NULL, &cfg, &err) != WEFT_OK) return -1;
-  int rc = weft_engine_new(cfg, &fx.engine, &err);
-  weft_config_free(cfg);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "engine: %s\n", err.message);
-    return -1;
-  }
-  fx.store = weft_store_new(fx.engine);
-  if (load_module(WEFT_BT_E2E_WAT, &fx.module) != 0 ||
-      load_module(WEFT_BT_HOST_WAT, &fx.hmodule) != 0)
-    return -1;
   weft_trap_t *t = NULL;
   if (weft_instance_new(fx.store, fx.module, NULL, 0, &fx.inst, &t, &err) != WEFT_OK || t != NULL) {
     fprintf(stderr, "instance: %s\n", err.message);

@@ -3,7 +3,8 @@
  * kind exception whose tag and payload the host reads; a Wasm exception crossing a host function
  * (Wasm -> host -> Wasm throw, propagated by the host) is caught by Wasm; a host function throws
  * its own exception of a host tag; a plain host trap is not catchable. Module: exn_api.wat.
- * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), cmocka.
+ * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), tests/common/wat_api,
+ * cmocka.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
-#include "weft/text.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 typedef struct fixture {
@@ -65,39 +66,12 @@ static weft_trap_t *host(void *env, weft_caller_t *caller, const weft_val_t *arg
 static int setup(void **state) {
   *state = &fx;
   memset(&fx, 0, sizeof fx);
-  weft_config *cfg = NULL;
+  fx.engine = tw_engine_plugins(WEFT_EXN_PLUGIN_DIR, "validator, x64-codegen", "test_exn_api");
+  if (fx.engine == NULL) return -1;
+  fx.store = weft_store_new(fx.engine);
+  if (tw_module_file(fx.engine, WEFT_EXN_WAT, &fx.module) != WEFT_OK) return -1;
   weft_error err;
   memset(&err, 0, sizeof err);
-  char text[512];
-  snprintf(text, sizeof text, "[core]\nplugin_dir = %s\nplugins = validator, x64-codegen\n",
-           WEFT_EXN_PLUGIN_DIR);
-  if (weft_config_load_string(text, "test_exn_api", NULL, &cfg, &err) != WEFT_OK) return -1;
-  int rc = weft_engine_new(cfg, &fx.engine, &err);
-  weft_config_free(cfg);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "engine: %s\n", err.message);
-    return -1;
-  }
-  fx.store = weft_store_new(fx.engine);
-  FILE *in = fopen(WEFT_EXN_WAT, "rb");
-  if (in == NULL) return -1;
-  static char src[1 << 15];
-  size_t n = fread(src, 1, sizeof src - 1, in);
-  fclose(in);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  if (weft_wat_to_wasm(src, n, WEFT_EXN_WAT, &bytes, &len, &d) != WEFT_OK) {
-    fprintf(stderr, "wat: %s: %s\n", d.origin, d.message);
-    return -1;
-  }
-  rc = weft_module_new(fx.engine, bytes, len, &fx.module, &err);
-  weft_wat_free(bytes);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "module: %s\n", err.message);
-    return -1;
-  }
   weft_valtype i32 = WEFT_VT_I32, tagp[2] = {WEFT_VT_I32, WEFT_VT_I64};
   weft_extern_t imp[2] = {{.kind = WEFT_EXTERN_FUNC}, {.kind = WEFT_EXTERN_TAG}};
   if (weft_func_new(fx.store, &i32, 1, &i32, 1, host, NULL, NULL, &imp[0].of.func) != WEFT_OK) return -1;

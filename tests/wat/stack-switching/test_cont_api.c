@@ -3,7 +3,8 @@
  * the host, passed back in, stored by the host in a global and a table and resumed from there
  * (one-shot still enforced); a host frame between a suspension and its handler is a barrier
  * ("unhandled tag"); a host function called on a continuation stack. Module: cont_api.wat.
- * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), cmocka.
+ * Depends on: libweft (weft-core-obj), the text front end (weft-text-obj), tests/common/wat_api,
+ * cmocka.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,7 @@
 
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
 #include "weft/vm.h"
-#include "weft/text.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 typedef struct fixture {
@@ -50,40 +51,13 @@ static weft_trap_t *host(void *env, weft_caller_t *caller, const weft_val_t *arg
 static int setup(void **state) {
   *state = &fx;
   memset(&fx, 0, sizeof fx);
-  weft_config *cfg = NULL;
+  fx.engine = tw_engine_plugins(WEFT_CONT_PLUGIN_DIR, "validator, x64-codegen, contstacks",
+                                "test_cont_api");
+  if (fx.engine == NULL) return -1;
+  fx.store = weft_store_new(fx.engine);
+  if (tw_module_file(fx.engine, WEFT_CONT_WAT, &fx.module) != WEFT_OK) return -1;
   weft_error err;
   memset(&err, 0, sizeof err);
-  char text[512];
-  snprintf(text, sizeof text,
-           "[core]\nplugin_dir = %s\nplugins = validator, x64-codegen, contstacks\n",
-           WEFT_CONT_PLUGIN_DIR);
-  if (weft_config_load_string(text, "test_cont_api", NULL, &cfg, &err) != WEFT_OK) return -1;
-  int rc = weft_engine_new(cfg, &fx.engine, &err);
-  weft_config_free(cfg);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "engine: %s\n", err.message);
-    return -1;
-  }
-  fx.store = weft_store_new(fx.engine);
-  FILE *in = fopen(WEFT_CONT_WAT, "rb");
-  if (in == NULL) return -1;
-  static char src[1 << 15];
-  size_t n = fread(src, 1, sizeof src - 1, in);
-  fclose(in);
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  weft_diag d;
-  memset(&d, 0, sizeof d);
-  if (weft_wat_to_wasm(src, n, WEFT_CONT_WAT, &bytes, &len, &d) != WEFT_OK) {
-    fprintf(stderr, "wat: %s: %s\n", d.origin, d.message);
-    return -1;
-  }
-  rc = weft_module_new(fx.engine, bytes, len, &fx.module, &err);
-  weft_wat_free(bytes);
-  if (rc != WEFT_OK) {
-    fprintf(stderr, "module: %s\n", err.message);
-    return -1;
-  }
   weft_valtype i32 = WEFT_VT_I32;
   weft_extern_t imp[1] = {{.kind = WEFT_EXTERN_FUNC}};
   if (weft_func_new(fx.store, &i32, 1, &i32, 1, host, NULL, NULL, &imp[0].of.func) != WEFT_OK) return -1;
