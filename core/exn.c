@@ -10,11 +10,16 @@
 #include <string.h>
 
 #include "exn.h"
+#include "gcroots.h"
+#include "gcscan.h"
 #include "runtime_int.h"
 
 /* -- Exception objects ------------------------------------------------------------------------ */
 
 #define MAX_PAYLOAD 100000u /* far above any validated tag (a function type's params) */
+
+/* A throw collects once this many exception objects live, at the least (see collect_exns). */
+#define EXN_COLLECT_MIN 10000u
 
 core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n) {
   if (ctx == NULL || n > MAX_PAYLOAD) return NULL;
@@ -24,7 +29,15 @@ core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n) 
   e->nvals = n;
   e->next = ctx->exn_objects;
   ctx->exn_objects = e;
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s != NULL) s->exn.live++;
   return e;
+}
+
+void core_exn_freed(weft_store_ctx *ctx, core_exn *e) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s != NULL && s->exn.live > 0) s->exn.live--;
+  free(e);
 }
 
 bool core_exn_owned(const weft_store_ctx *ctx, const void *p) {
@@ -43,6 +56,8 @@ void core_exn_store_free(weft_store_ctx *ctx) {
     e = next;
   }
   ctx->exn_objects = NULL;
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s != NULL) s->exn.live = 0;
 }
 
 /* -- The unwinder ----------------------------------------------------------------------------- */
@@ -143,7 +158,7 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
         /* Caught by value and never seen as an exnref: nothing can refer to it any more, so a
          * throw-and-catch loop does not grow the store. */
         ctx->exn_objects = e->next;
-        free(e);
+        core_exn_freed(ctx, e);
       }
 #ifdef EXN_ASAN
       __asan_handle_no_return();
@@ -166,6 +181,24 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
 
 /* -- Libcalls --------------------------------------------------------------------------------- */
 
+/* Exception objects are the core's mallocs: allocating them adds nothing to the gc plugin's heap,
+ * so a loop that catches exnrefs (catch_ref, catch_all_ref) and drops them would grow the store
+ * until the next collection the heap happens to run -- never, in a program without GC objects.
+ * So a throw runs one itself once the live count reaches collect_at, which then becomes twice what
+ * survived (at least EXN_COLLECT_MIN): amortised, a constant cost per throw. The throw site is a
+ * safepoint (x64_stackmap.c), so the frames are scanned by their maps; the payload about to be
+ * copied is passed as the libcall's operands. Without a gc plugin nothing is collected and the
+ * threshold still moves on, so throws do not keep trying. */
+static void collect_exns(weft_store_ctx *ctx, weft_store_t *s, const uint64_t *payload,
+                         size_t nwords, uintptr_t pc, uintptr_t fp) {
+  core_gcscan_lc lc = {.ctx = ctx, .pc = pc, .fp = fp, .io = payload, .nio = nwords};
+  core_gcscan_lc_enter(&lc);
+  (void)core_gc_collect_now(ctx);
+  core_gcscan_lc_leave(&lc);
+  size_t next = 2 * s->exn.live;
+  s->exn.collect_at = next > EXN_COLLECT_MIN ? next : EXN_COLLECT_MIN;
+}
+
 _Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payload, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ((weft_vmctx_header *)vmctx)->store_ctx;
@@ -175,6 +208,9 @@ _Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payl
   if (inst == NULL || tag >= inst->ir->ntags) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
   const weft_module *m = inst->ir;
   uint32_t n = m->types[m->tags[tag].type].u.func.nparams;
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s != NULL && s->exn.live >= s->exn.collect_at)
+    collect_exns(ctx, s, payload, (size_t)n * (wide ? 2u : 1u), pc, fp);
   core_exn *e = core_exn_new(ctx, inst->tags[tag]->vm, n);
   if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
   if (wide)

@@ -30,6 +30,8 @@ _Static_assert(offsetof(core_exn, vals) == WEFT_EXN_PAYLOAD_OFFSET, "exception p
 /* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
  * of memory or n is absurd. */
 core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n);
+/* Frees `e`, which the caller has just taken off ctx->exn_objects (the store counts them). */
+void core_exn_freed(weft_store_ctx *ctx, core_exn *e);
 /* Whether p is an exception object of this store context (an exnref from the embedder). */
 bool core_exn_owned(const weft_store_ctx *ctx, const void *p);
 /* Frees every exception object of a store context (for the store's destruction). */

@@ -483,7 +483,7 @@ static void free_unmarked_exns(coll *k) {
         prev->next = next;
       else
         k->ctx->exn_objects = next;
-      free(e);
+      core_exn_freed(k->ctx, e);
     } else {
       prev = e;
     }

@@ -132,6 +132,11 @@ struct weft_store {
     void *state;
     weft_diag diag;
   } cont;
+  /* exception objects on ctx->exn_objects, and the count at which a throw first runs a collection
+   * (core/exn.c): they are the core's mallocs, so the gc plugin's heap pressure never sees them */
+  struct {
+    size_t live, collect_at;
+  } exn;
 };
 
 /* Records `rtt` (and its supertypes) under its id. WEFT_OK or WEFT_ERR_NOMEM. */

@@ -115,6 +115,7 @@ weft_store_t *weft_store_new(struct weft_engine *engine) {
   s->engine = engine;
   s->id = atomic_fetch_add(&next_store_id, 1);
   core_cont_store_init(s);
+  s->exn.collect_at = 10000; /* core/exn.c: EXN_COLLECT_MIN */
   return s;
 }
 

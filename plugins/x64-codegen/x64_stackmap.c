@@ -75,10 +75,11 @@ void x64_record_map(x64_fn *c, const weft_type *ft, bool popped16) {
 void x64_safepoint(x64_fn *c) { x64_record_map(c, NULL, false); }
 
 /* Whether a libcall may reach the heap or switch stacks, so its return address is a safepoint.
- * The others never return (TRAP, RAISE, THROW, THROW_REF) or only compare types. */
+ * The others never return (TRAP, RAISE, THROW_REF) or only compare types. THROW never returns
+ * either, but may collect before it allocates the exception object (core/exn.c). */
 bool x64_libcall_is_safepoint(uint32_t id) {
   switch (id) {
-  case WEFT_LC_TRAP: case WEFT_LC_RAISE: case WEFT_LC_THROW: case WEFT_LC_THROW_REF:
+  case WEFT_LC_TRAP: case WEFT_LC_RAISE: case WEFT_LC_THROW_REF:
   case WEFT_LC_FUNC_SUBTYPE:
     return false;
   default:
