@@ -179,12 +179,30 @@ static bool retry_after_gc(weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
   return collected;
 }
 
+/* cont.new collects once this many continuations live, at the least (collect_conts). */
+#define CONT_COLLECT_MIN 10000u
+
 void core_cont_store_init(weft_store_t *s) {
   const core_plugin *p = core_engine_plugin(s->engine, WEFT_PLUGIN_CONTSTACKS);
   const weft_contstacks_iface *cs = p != NULL ? p->desc->iface : NULL;
   if (cs == NULL || !WEFT_HAS(cs, weft_contstacks_iface, cont_new)) return;
   s->cont.cont_new = cs->cont_new;
   s->cont.state = p->state;
+  if (WEFT_HAS(cs, weft_contstacks_iface, live_count) && cs->live_count != NULL)
+    s->cont.live = cs->live_count(p->state);
+  s->cont.collect_at = CONT_COLLECT_MIN;
+}
+
+/* Continuations are the plugin's memory (a contref and a stack each), which no heap allocation
+ * accounts for: a program that drops suspended continuations and allocates no GC object would only
+ * collect at max_continuations (4M by default: gigabytes of stacks with guard_pages = no). So
+ * cont.new collects once the plugin's live count reaches collect_at, which then becomes twice what
+ * survived, at least CONT_COLLECT_MIN (amortised: a constant cost per cont.new). Without a gc
+ * plugin the threshold just moves on. */
+static void collect_conts(weft_store_t *s, weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
+  (void)retry_after_gc(ctx, pc, fp);
+  uint64_t next = 2 * __atomic_load_n(s->cont.live, __ATOMIC_RELAXED);
+  s->cont.collect_at = next > CONT_COLLECT_MIN ? next : CONT_COLLECT_MIN;
 }
 
 /* The plugin is reached through the store's copy of its slot and state: no lookup per call. Its
@@ -195,6 +213,9 @@ core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t npa
   weft_store_ctx *ctx = ctx_of(vmctx);
   if (f == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_NULL_FUNC);
   weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s->cont.live != NULL && __atomic_load_n(s->cont.live, __ATOMIC_RELAXED) >= s->cont.collect_at)
+    collect_conts(s, ctx, (uintptr_t)__builtin_return_address(0),
+                  *(const uintptr_t *)__builtin_frame_address(0));
   weft_diag *d = &s->cont.diag;
   d->code = WEFT_OK;
   d->message[0] = '\0';

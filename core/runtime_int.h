@@ -131,6 +131,10 @@ struct weft_store {
                     uint32_t nresults, weft_contref **out, weft_diag *d);
     void *state;
     weft_diag diag;
+    /* the plugin's live-continuation count (NULL before ABI 1.5) and the count at which cont.new
+     * first runs a collection */
+    const uint64_t *live;
+    uint64_t collect_at;
   } cont;
   /* exception objects on ctx->exn_objects, and the count at which a throw first runs a collection
    * (core/exn.c): they are the core's mallocs, so the gc plugin's heap pressure never sees them */

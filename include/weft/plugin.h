@@ -27,11 +27,14 @@ extern "C" {
 /* -- Versions -------------------------------------------------------------------------------- */
 
 #define WEFT_ABI_MAJOR 1
-#define WEFT_ABI_MINOR 4 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup;
+#define WEFT_ABI_MINOR 5 /* 1.1: weft_plugin_desc.summary, weft_host_api.code_lookup;
                          * 1.2: weft_host_api.code_func, .walk_frames, .capture_trap;
                          * 1.3: weft_code_info stack maps, weft_gc_roots.cont_field/mark_more/
                          *      marked, weft_contstacks_iface.for_each_cont;
-                         * 1.4: weft_gc_roots.foreign (exception objects traced as nodes) */
+                         * 1.4: weft_gc_roots.foreign (exception objects traced as nodes),
+                         *      weft_contstacks_iface.owns;
+                         * 1.5: weft_contstacks_iface.live_count (cont.new collects under
+                         *      pressure) */
 #define WEFT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define WEFT_ABI_VERSION WEFT_ABI_MAKE(WEFT_ABI_MAJOR, WEFT_ABI_MINOR)
 #define WEFT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)

@@ -115,6 +115,7 @@ static const weft_contstacks_iface iface = {
 #endif
     .for_each_cont = cs_for_each_cont,
     .owns = cs_cont_owns,
+    .live_count = cs_live_count,
 };
 
 WEFT_PLUGIN_DEFINE(contstacks, .name = "contstacks", .kind = WEFT_PLUGIN_CONTSTACKS,

@@ -144,6 +144,7 @@ void cs_for_each_suspended(void *state, const weft_store_ctx *store,
                            void (*visit)(void *ud, weft_contref *c), void *ud);
 /* whether c is a contref of this state, made for `store` unless recycled (vtable owns, 1.4) */
 bool cs_cont_owns(void *state, const weft_store_ctx *store, const weft_contref *c);
+const uint64_t *cs_live_count(void *state);
 /* every live continuation of `store`, any state (vtable for_each_cont, since 1.3; part gcroots) */
 void cs_for_each_cont(void *state, const weft_store_ctx *store,
                       void (*visit)(void *ud, weft_contref *c), void *ud);

@@ -57,7 +57,7 @@ static void live_insert(cs_state *st, cs_cont *c) {
   c->next_live = st->live_head;
   if (st->live_head != NULL) st->live_head->prev_live = c;
   st->live_head = c;
-  st->live++;
+  __atomic_store_n(&st->live, st->live + 1, __ATOMIC_RELAXED); /* read without the lock: live_count */
 }
 
 static void live_remove(cs_state *st, cs_cont *c) {
@@ -65,7 +65,7 @@ static void live_remove(cs_state *st, cs_cont *c) {
   else st->live_head = c->next_live;
   if (c->next_live != NULL) c->next_live->prev_live = c->prev_live;
   c->prev_live = c->next_live = NULL;
-  st->live--;
+  __atomic_store_n(&st->live, st->live - 1, __ATOMIC_RELAXED);
 }
 
 /* Move a contref's use count into st->created (lock held). */
@@ -436,6 +436,8 @@ static void for_each_live(cs_state *st, const weft_store_ctx *store, bool suspen
   }
   pthread_mutex_unlock(&st->lock);
 }
+
+const uint64_t *cs_live_count(void *state) { return &((cs_state *)state)->live; }
 
 bool cs_cont_owns(void *state, const weft_store_ctx *store, const weft_contref *ref) {
   cs_state *st = state;

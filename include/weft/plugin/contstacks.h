@@ -117,6 +117,12 @@ typedef struct weft_contstacks_iface {
    * non-null continuation reference the embedder hands it (arguments, globals, tables) before
    * generated code dereferences it. since 1.4 */
   bool (*owns)(void *st, const weft_store_ctx *store, const weft_contref *c);
+  /* -- appended in 1.5 -- */
+  /* The address of this state's count of live continuations (what max_continuations limits),
+   * updated with relaxed atomic stores and valid until fini: the core reads it at every cont.new
+   * and runs a collection when it has doubled since the last one, since continuation stacks are
+   * no heap pressure the gc plugin sees (docs/STACK-SWITCHING.md §8). since 1.5 */
+  const uint64_t *(*live_count)(void *st);
 } weft_contstacks_iface;
 
 #endif /* WEFT_PLUGIN_CONTSTACKS_H */

@@ -47,7 +47,15 @@ static const char wat[] =
     "  (func (export \"one\") (result (ref null $c)) (call $suspended))\n"
     "  (func (export \"resume_it\") (param (ref null $c)) (result i32) (resume $c (local.get 0)))\n"
     "  (func $seven (result i32) (i32.const 7))\n"
-    "  (elem declare func $body $seven)\n"
+    "  (func $bare (result i32) (suspend $yield) (i32.const 1))\n"
+    "  (elem declare func $body $seven $bare)\n"
+    "  (func (export \"drop_bare\") (param $n i32) (local $i i32)\n"
+    "    (loop $l1\n"
+    "      (block $h (result (ref $c))\n"
+    "        (drop (resume $c (on $yield $h) (cont.new $c (ref.func $bare)))) (unreachable))\n"
+    "      (drop)\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n)))))\n"
     "  (func (export \"drop_fresh\") (param $n i32) (local $i i32)\n"
     "    (loop $l1 (drop (cont.new $c (ref.func $seven)))\n"
     "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
@@ -129,6 +137,20 @@ static void test_collection_reclaims_dropped(void **state) {
 
   /* the kept ones: 40 x 55 */
   assert_int_equal(call(f, "resume_kept", 40, 1), 40 * 55);
+}
+
+/* Continuation stacks are no heap pressure: 25,000 suspended continuations whose bodies allocate
+ * nothing, dropped, used to stay live until max_continuations or the stack pool ran out (with
+ * guard_pages = no, 200,000 of them took 853 MB). cont.new now collects when the live count
+ * has doubled since the last collection (at least 10,000). */
+static void test_cont_new_collects(void **state) {
+  fixture *f = *state;
+  weft_store_gc_stats_t g0, g1;
+  assert_int_equal(weft_store_gc_stats(f->store, &g0), WEFT_OK);
+  call(f, "drop_bare", 25000, 0);
+  assert_int_equal(weft_store_gc_stats(f->store, &g1), WEFT_OK);
+  assert_true(g1.collections > g0.collections);
+  assert_true(cs_stats(f).live <= 15000);
 }
 
 /* Dropping more than ever fits at once: the pool reuses the reclaimed stacks. */
@@ -214,6 +236,7 @@ static void test_host_roots_keep_continuations(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_cont_new_collects, setup, teardown),
       cmocka_unit_test_setup_teardown(test_collection_reclaims_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pool_reused_after_reclaim, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fresh_reclaimed, setup, teardown),
