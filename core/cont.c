@@ -335,6 +335,23 @@ core_cont_pair core_cont_lc_resume(void *vmctx, const weft_val_raw *ref, weft_va
   return (core_cont_pair){(uint64_t)(uintptr_t)cc, WEFT_EFFECT_MAKE(WEFT_EFFECT_RESUME, 0)};
 }
 
+/* core_exn_pressure for resume_throw, with the continuation about to be resumed rooted for the
+ * collection: its reference lies only in the caller's operand area, which no stack map lists, and
+ * a FRESH or SUSPENDED continuation nothing else references would be released. No handle (out of
+ * memory): no collection this time. */
+static void exn_pressure_keeping(weft_store_ctx *ctx, const weft_val_raw *ref, const weft_val_raw *io,
+                                 uint32_t np, uintptr_t pc, uintptr_t fp) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s == NULL || s->exn.live < s->exn.collect_at) return;
+  weft_val_t v = {.kind = WEFT_VAL_CONTREF};
+  v.of.cont.contref = ref->cont.contref;
+  v.of.cont.revision = ref->cont.revision;
+  weft_root_t *r = weft_root_new(s, &v);
+  if (r == NULL) return;
+  core_exn_pressure(ctx, (const uint64_t *)(const void *)io, 2u * np, pc, fp);
+  weft_root_free(r);
+}
+
 core_cont_pair core_cont_lc_resume_throw(void *vmctx, const weft_val_raw *ref, weft_val_raw *io,
                                          uint64_t tc, uint64_t pt, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
@@ -352,6 +369,7 @@ core_cont_pair core_cont_lc_resume_throw(void *vmctx, const weft_val_raw *ref, w
     const weft_type *tt = NULL;
     const weft_vm_tag *tag = tag_addr(vmctx, tagidx, &tt);
     uint32_t np = tt->u.func.nparams;
+    exn_pressure_keeping(ctx, ref, io, np, pc, fp);
     e = core_exn_new(ctx, tag, np);
     if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
     for (uint32_t i = 0; i < np; i++) e->vals[i] = io[i];

@@ -199,6 +199,12 @@ static void collect_exns(weft_store_ctx *ctx, weft_store_t *s, const uint64_t *p
   s->exn.collect_at = next > EXN_COLLECT_MIN ? next : EXN_COLLECT_MIN;
 }
 
+void core_exn_pressure(weft_store_ctx *ctx, const uint64_t *payload, size_t nwords, uintptr_t pc,
+                       uintptr_t fp) {
+  weft_store_t *s = core_rt_store_of_ctx(ctx);
+  if (s != NULL && s->exn.live >= s->exn.collect_at) collect_exns(ctx, s, payload, nwords, pc, fp);
+}
+
 _Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payload, uintptr_t fp) {
   uintptr_t pc = (uintptr_t)__builtin_return_address(0);
   weft_store_ctx *ctx = ((weft_vmctx_header *)vmctx)->store_ctx;
@@ -208,9 +214,7 @@ _Noreturn void core_exn_lc_throw(void *vmctx, uint32_t tag, const uint64_t *payl
   if (inst == NULL || tag >= inst->ir->ntags) core_rt_trap_raise(ctx, WEFT_TRAP_UNREACHABLE);
   const weft_module *m = inst->ir;
   uint32_t n = m->types[m->tags[tag].type].u.func.nparams;
-  weft_store_t *s = core_rt_store_of_ctx(ctx);
-  if (s != NULL && s->exn.live >= s->exn.collect_at)
-    collect_exns(ctx, s, payload, (size_t)n * (wide ? 2u : 1u), pc, fp);
+  core_exn_pressure(ctx, payload, (size_t)n * (wide ? 2u : 1u), pc, fp);
   core_exn *e = core_exn_new(ctx, inst->tags[tag]->vm, n);
   if (e == NULL) core_rt_trap_raise(ctx, WEFT_TRAP_OUT_OF_MEMORY);
   if (wide)

@@ -30,6 +30,11 @@ _Static_assert(offsetof(core_exn, vals) == WEFT_EXN_PAYLOAD_OFFSET, "exception p
 /* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
  * of memory or n is absurd. */
 core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n);
+/* Before a libcall allocates an exception object: a collection when the store's count of them has
+ * reached its threshold (core/exn.c collect_exns). `payload` (nwords 8-byte words) is kept alive;
+ * pc/fp are the generated caller's return address and frame, a safepoint. */
+void core_exn_pressure(weft_store_ctx *ctx, const uint64_t *payload, size_t nwords, uintptr_t pc,
+                       uintptr_t fp);
 /* Frees `e`, which the caller has just taken off ctx->exn_objects (the store counts them). */
 void core_exn_freed(weft_store_ctx *ctx, core_exn *e);
 /* Whether p is an exception object of this store context (an exnref from the embedder). */
