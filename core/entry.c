@@ -55,9 +55,8 @@ static weft_trap_t *take_trap(weft_store_t *s) {
         off != UINT32_MAX && t->message != NULL && t->code == (int)code)
       t->wasm_off = off;
     if (code == WEFT_TRAP_EXCEPTION && t->code == (int)code) {
-      t->exn = ctx->pending_exn;
-      /* the host may keep weft_trap_exnref() of the trap: no collection frees it */
-      if (t->exn != NULL) ((core_exn *)t->exn)->exposed = CORE_EXN_PINNED;
+      /* kept while the trap lives (pinned for good if the host asks it for the exnref) */
+      if (ctx->pending_exn != NULL) core_exn_trap_attach(s, t, ctx->pending_exn);
     }
   }
   ctx->pending_exn = NULL;

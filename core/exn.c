@@ -47,8 +47,40 @@ bool core_exn_owned(const weft_store_ctx *ctx, const void *p) {
   return false;
 }
 
+void core_exn_trap_attach(weft_store_t *s, weft_trap_t *t, core_exn *e) {
+  t->exn = e;
+  core_exn_hold(e);
+  t->exn_store = s;
+  t->exn_prev = NULL;
+  t->exn_next = s->exn.traps;
+  if (s->exn.traps != NULL) s->exn.traps->exn_prev = t;
+  s->exn.traps = t;
+}
+
+void core_exn_trap_detach(weft_trap_t *t) {
+  weft_store_t *s = t->exn_store;
+  if (s == NULL) return;
+  if (t->exn != NULL) core_exn_release(t->exn);
+  if (t->exn_prev != NULL)
+    t->exn_prev->exn_next = t->exn_next;
+  else
+    s->exn.traps = t->exn_next;
+  if (t->exn_next != NULL) t->exn_next->exn_prev = t->exn_prev;
+  t->exn_store = NULL;
+  t->exn_prev = t->exn_next = NULL;
+}
+
 void core_exn_store_free(weft_store_ctx *ctx) {
   if (ctx == NULL) return;
+  weft_store_t *st = core_rt_store_of_ctx(ctx);
+  /* traps outlive stores: the ones still holding an exception of this store forget it */
+  for (weft_trap_t *t = st != NULL ? st->exn.traps : NULL, *next; t != NULL; t = next) {
+    next = t->exn_next;
+    t->exn = NULL;
+    t->exn_store = NULL;
+    t->exn_prev = t->exn_next = NULL;
+  }
+  if (st != NULL) st->exn.traps = NULL;
   core_exn *e = ctx->exn_objects;
   while (e != NULL) {
     core_exn *next = e->next;
@@ -139,7 +171,7 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
     void *vmctx = *(void **)(fp - 8);
     const weft_handler_entry *h = find_handler(ci, off, fend, vmctx, e);
     if (h != NULL && (h->kind & WEFT_HANDLER_STUB_PAYLOAD) != 0) {
-      e->exposed = 1; /* the stub reads it after the jump */
+      core_exn_expose(e); /* the stub reads it after the jump */
 #ifdef EXN_ASAN
       __asan_handle_no_return();
 #endif
@@ -153,8 +185,8 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
       if (h->kind == WEFT_CATCH_REF || h->kind == WEFT_CATCH_ALL_REF) {
         uintptr_t ref = (uintptr_t)e;
         memcpy(&slots[k], &ref, 8);
-        e->exposed = 1;
-      } else if (!e->exposed && ctx->exn_objects == e) {
+        core_exn_expose(e);
+      } else if (!e->exposed && e->held == 0 && ctx->exn_objects == e) {
         /* Caught by value and never seen as an exnref: nothing can refer to it any more, so a
          * throw-and-catch loop does not grow the store. */
         ctx->exn_objects = e->next;
@@ -171,7 +203,7 @@ _Noreturn void core_exn_throw(weft_store_ctx *ctx, core_exn *e, uintptr_t fp, ui
     fp = next;
   }
   /* Uncaught here: the innermost entry reports it (core/entry.c makes the exception trap). */
-  e->exposed = 1;
+  core_exn_expose(e);
   ctx->trap_code = WEFT_TRAP_EXCEPTION;
   ctx->pending_exn = e;
   ctx->trap_pc = start_pc - 1; /* inside the call that threw: its wasm offset, as for a fault */
@@ -256,10 +288,9 @@ weft_trap_t *weft_trap_new_exception(weft_store_t *store, weft_tag_t tag, const 
   core_exn *e = core_exn_new(store->ctx, tag.obj->vm, n);
   if (e == NULL) return NULL;
   if (n > 0) memcpy(e->vals, payload, (size_t)n * sizeof *payload);
-  e->exposed = CORE_EXN_PINNED; /* the host may keep weft_trap_exnref() of the trap */
   weft_trap_t *t = core_rt_trap_make(WEFT_TRAPKIND_EXCEPTION, WEFT_TRAP_EXCEPTION, NULL);
   if (!core_rt_trap_owned(t)) return NULL;
-  t->exn = e;
+  core_exn_trap_attach(store, t, e);
   return t;
 }
 

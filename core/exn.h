@@ -18,14 +18,33 @@ typedef struct core_exn {
   struct core_exn *next;   /* the store's list */
   const weft_vm_tag *tag;  /* identity: the tag's address */
   uint32_t nvals;
-  uint32_t exposed;        /* 1 once an exnref to it may exist in Wasm (catch_ref, an uncaught
+  uint16_t exposed;        /* 1 once an exnref to it may exist in Wasm (catch_ref, an uncaught
                               one): with a gc plugin it lives while a collection finds it
                               (core/gcscan.c), else until the store dies; CORE_EXN_PINNED once
-                              the host may hold it (a trap's exnref): until the store dies */
+                              the host asked a trap for it (weft_trap_exnref): until the store
+                              dies. Never lowered (core_exn_expose). */
+  uint16_t held;           /* traps (weft_trap_t) holding it: it lives while one does; counted
+                              by core_exn_hold / core_exn_release, saturating (then it stays) */
   weft_val_raw vals[];     /* the payload, in the tag's parameter order */
 } core_exn;
 _Static_assert(offsetof(core_exn, vals) == WEFT_EXN_PAYLOAD_OFFSET, "exception payload offset (ABI)");
 #define CORE_EXN_PINNED 2u
+
+/* Marks `e` as reachable from Wasm values (1), keeping a pin. */
+static inline void core_exn_expose(core_exn *e) {
+  if (e->exposed == 0) e->exposed = 1;
+}
+/* A trap holds / lets go of `e`. */
+static inline void core_exn_hold(core_exn *e) {
+  if (e->held != UINT16_MAX) e->held++;
+}
+static inline void core_exn_release(core_exn *e) {
+  if (e->held != UINT16_MAX && e->held > 0) e->held--;
+}
+/* Whether a collection may free `e` once nothing reachable holds it. */
+static inline bool core_exn_collectable(const core_exn *e) {
+  return e->exposed != CORE_EXN_PINNED && e->held == 0;
+}
 
 /* A new exception of `tag` with room for n values (zeroed), linked into ctx's list; NULL when out
  * of memory or n is absurd. */
@@ -35,6 +54,13 @@ core_exn *core_exn_new(weft_store_ctx *ctx, const weft_vm_tag *tag, uint32_t n);
  * pc/fp are the generated caller's return address and frame, a safepoint. */
 void core_exn_pressure(weft_store_ctx *ctx, const uint64_t *payload, size_t nwords, uintptr_t pc,
                        uintptr_t fp);
+/* Trap `t` carries exception `e` of store `s`: e lives while t does (held), and t forgets it when
+ * the store is freed first (weft_trap_exnref then answers NULL). Detach: t lets go (weft_trap_free,
+ * or when its exception is thrown on). */
+struct weft_store;
+struct weft_trap;
+void core_exn_trap_attach(struct weft_store *s, struct weft_trap *t, core_exn *e);
+void core_exn_trap_detach(struct weft_trap *t);
 /* Frees `e`, which the caller has just taken off ctx->exn_objects (the store counts them). */
 void core_exn_freed(weft_store_ctx *ctx, core_exn *e);
 /* Whether p is an exception object of this store context (an exnref from the embedder). */

@@ -418,7 +418,7 @@ static int exn_cmp(const void *a, const void *b) {
 static bool build_exns(coll *k) {
   size_t n = 0;
   for (core_exn *e = k->ctx->exn_objects; e != NULL; e = e->next)
-    if (e->exposed != CORE_EXN_PINNED) n++;
+    if (core_exn_collectable(e)) n++;
   if (n == 0) return true;
   k->exns = malloc(n * sizeof *k->exns);
   k->exn_marked = calloc(n, 1);
@@ -433,13 +433,13 @@ static bool build_exns(coll *k) {
     return false;
   }
   for (core_exn *e = k->ctx->exn_objects; e != NULL; e = e->next)
-    if (e->exposed != CORE_EXN_PINNED) k->exns[k->nexn++] = e;
+    if (core_exn_collectable(e)) k->exns[k->nexn++] = e;
   qsort(k->exns, k->nexn, sizeof *k->exns, exn_cmp);
   return true;
 }
 
 static bool exn_collectable(const coll *k, const core_exn *e) {
-  return k->exns != NULL && e->exposed != CORE_EXN_PINNED;
+  return k->exns != NULL && core_exn_collectable(e);
 }
 
 /* The index of `p` in the table, or nexn when it is none of the collectable objects. */

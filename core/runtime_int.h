@@ -140,6 +140,7 @@ struct weft_store {
    * (core/exn.c): they are the core's mallocs, so the gc plugin's heap pressure never sees them */
   struct {
     size_t live, collect_at;
+    struct weft_trap *traps; /* traps holding one of them (core_exn_trap_attach) */
   } exn;
 };
 
@@ -214,7 +215,10 @@ struct weft_trap {
   int exit_status;
   uint64_t wasm_off;
   char *message;
-  void *exn;            /* WEFT_TRAPKIND_EXCEPTION: the exception object */
+  void *exn;            /* WEFT_TRAPKIND_EXCEPTION: the exception object, NULL once its store
+                           was freed */
+  struct weft_store *exn_store;            /* the store of exn, which lists this trap */
+  struct weft_trap *exn_prev, *exn_next; /* that list (core_exn_trap_attach) */
   struct core_frames *frames; /* the backtrace (core/frames.c), or NULL */
 };
 

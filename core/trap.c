@@ -7,14 +7,17 @@
 #include <string.h>
 
 #include "frames.h"
+#include "exn.h"
 #include "runtime_int.h"
 #include "weft/weft.h"
 
 /* -- Trap objects ----------------------------------------------------------------------------- */
 
 /* Returned when a trap cannot be allocated, so that a failure is never reported as success. */
-static weft_trap_t oom_trap = {WEFT_TRAPKIND_TRAP, WEFT_TRAP_OUT_OF_MEMORY, 0, UINT64_MAX,
-                               (char *)"out of memory", NULL, NULL};
+static weft_trap_t oom_trap = {.kind = WEFT_TRAPKIND_TRAP,
+                               .code = WEFT_TRAP_OUT_OF_MEMORY,
+                               .wasm_off = UINT64_MAX,
+                               .message = (char *)"out of memory"};
 
 weft_trap_t *core_rt_trap_make(weft_trap_kind kind, int code, const char *message) {
   weft_trap_t *t = calloc(1, sizeof *t);
@@ -48,6 +51,7 @@ bool core_rt_trap_owned(const weft_trap_t *t) { return t != &oom_trap; }
 
 void weft_trap_free(weft_trap_t *trap) {
   if (trap == NULL || trap == &oom_trap) return;
+  core_exn_trap_detach(trap);
   core_frames_free(trap->frames);
   free(trap->message);
   free(trap);
@@ -65,7 +69,12 @@ int weft_trap_exit_status(const weft_trap_t *trap) { return trap != NULL ? trap-
 uint64_t weft_trap_wasm_offset(const weft_trap_t *trap) {
   return trap != NULL ? trap->wasm_off : UINT64_MAX;
 }
-void *weft_trap_exnref(const weft_trap_t *trap) { return trap != NULL ? trap->exn : NULL; }
+/* The host may keep the pointer beyond the trap: the exception is pinned until its store dies. */
+void *weft_trap_exnref(const weft_trap_t *trap) {
+  if (trap == NULL || trap->exn == NULL) return NULL;
+  ((core_exn *)trap->exn)->exposed = CORE_EXN_PINNED;
+  return trap->exn;
+}
 
 /* -- Unwinding -------------------------------------------------------------------------------- */
 

@@ -208,7 +208,8 @@ WEFT_API const char *weft_trap_message(const weft_trap_t *trap);
 /* The exit status of a WEFT_TRAPKIND_EXIT trap, 0 otherwise. */
 WEFT_API int weft_trap_exit_status(const weft_trap_t *trap);
 /* The exception object (an exnref, as weft_val_t.of.ref) of a WEFT_TRAPKIND_EXCEPTION trap, NULL
- * otherwise. Belongs to the store it came from and stays valid while that store lives. */
+ * otherwise, and NULL once the store it came from was freed. Belongs to that store; once asked
+ * for, it stays valid while the store lives (no collection frees it). */
 WEFT_API void *weft_trap_exnref(const weft_trap_t *trap);
 /* The module byte offset of the trapping instruction, or UINT64_MAX when unknown. */
 WEFT_API uint64_t weft_trap_wasm_offset(const weft_trap_t *trap);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exn.h"         /* core_exn: the store's exception objects, counted */
 #include "runtime_int.h" /* core_rt_signals_reinstall: the fault handlers before cmocka's */
 #include "wat_api.h"
 #include "weft/weft.h"
@@ -191,6 +192,63 @@ static void test_host_throws(void **state) {
   weft_trap_free(t);
 }
 
+/* The store's exception objects (core internals). */
+static size_t exn_count(void) {
+  size_t n = 0;
+  for (core_exn *e = fx.store->ctx->exn_objects; e != NULL; e = e->next) n++;
+  return n;
+}
+
+/* An exception the host throws and Wasm catches by value is freed at once, as one Wasm throws:
+ * it was pinned for the store's life, so a host that throws in a loop grew the store by one
+ * object per throw (10,000 here). */
+static void test_host_throws_in_a_loop(void **state) {
+  (void)state;
+  size_t before = exn_count();
+  int32_t r = 0;
+  assert_null(call1("via_host_loop", 10000, &r));
+  assert_int_equal(r, 10000 * 2015);
+  assert_int_equal(exn_count(), before);
+}
+
+/* An exnref the host took from a trap stays valid after Wasm caught it with catch_ref and dropped
+ * it (the catch used to unpin it for the next collection); a trap freed after its store forgets
+ * its exception instead of touching freed memory. */
+static void test_trap_exnref_lifetime(void **state) {
+  (void)state;
+  weft_trap_t *t = call1("uncaught_via_host", 2, NULL);
+  assert_non_null(t);
+  void *x = weft_trap_exnref(t);
+  assert_non_null(x);
+  weft_trap_free(t);
+  weft_extern_t f;
+  assert_int_equal(weft_instance_export(fx.inst, "catch_ref_drop", &f), WEFT_OK);
+  weft_val_t a = {.kind = WEFT_VAL_EXNREF, .of.ref = x};
+  weft_trap_t *t2 = NULL;
+  assert_int_equal(weft_func_call(fx.store, f.of.func, &a, 1, NULL, 0, &t2), WEFT_OK);
+  assert_null(t2);
+  assert_true(((core_exn *)x)->exposed == CORE_EXN_PINNED);
+  uint32_t n = 0;
+  const weft_val_raw *v = NULL;
+  assert_int_equal(weft_exn_get_payload(x, &n, &v), WEFT_OK);
+  assert_int_equal(v[0].i32, 7);
+
+  /* a store of its own, freed before the trap */
+  weft_store_t *s = weft_store_new(fx.engine);
+  assert_non_null(s);
+  weft_valtype tagp[2] = {WEFT_VT_I32, WEFT_VT_I64};
+  weft_tag_t tag;
+  assert_int_equal(weft_tag_new(s, tagp, 2, &tag), WEFT_OK);
+  weft_val_raw q[2];
+  memset(q, 0, sizeof q);
+  weft_trap_t *t3 = weft_trap_new_exception(s, tag, q, 2);
+  assert_non_null(t3);
+  assert_non_null(weft_trap_exnref(t3));
+  weft_store_free(s);
+  assert_null(weft_trap_exnref(t3));
+  weft_trap_free(t3);
+}
+
 static void test_host_trap_not_catchable(void **state) {
   (void)state;
   weft_trap_t *t = call1("via_host_all", 3, NULL);
@@ -230,6 +288,8 @@ int main(void) {
       cmocka_unit_test(test_host_returns_normally),
       cmocka_unit_test(test_wasm_exception_crosses_host),
       cmocka_unit_test(test_host_throws),
+      cmocka_unit_test(test_host_throws_in_a_loop),
+      cmocka_unit_test(test_trap_exnref_lifetime),
       cmocka_unit_test(test_host_trap_not_catchable),
       cmocka_unit_test(test_api_misuse),
   };
