@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "weft/engine.h"
+#include "weft/module.h"
 #include "weft/plugin.h"
 #include "weft/runtime.h"
 
@@ -47,24 +48,6 @@ static void make_engine(void) {
   weft_config_free(cfg);
 }
 
-static bool has_start(const uint8_t *data, size_t size) {
-  /* a start section (id 8) anywhere at section level: walk the section headers */
-  size_t at = 8;
-  while (at < size) {
-    uint8_t id = data[at++];
-    uint64_t len = 0;
-    for (unsigned shift = 0; at < size && shift < 35; shift += 7) {
-      uint8_t b = data[at++];
-      len |= (uint64_t)(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-    }
-    if (id == 8) return true;
-    if (len > size - at) return false;
-    at += (size_t)len;
-  }
-  return false;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (engine == NULL) make_engine();
   weft_module_t *m = NULL;
@@ -74,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (err.message[0] == '\0') abort(); /* every refusal says why */
     return 0;
   }
-  if (weft_module_import_count(m) == 0 && !has_start(data, size)) {
+  const struct weft_module *ir = weft_module_ir(m);
+  if (weft_module_import_count(m) == 0 && ir != NULL && ir->start == WEFT_NONE) {
     weft_store_t *s = weft_store_new(engine);
     weft_instance_t *inst = NULL;
     weft_trap_t *trap = NULL;
