@@ -167,11 +167,12 @@ int core_cont_check_module(const weft_engine *e, const weft_module *m, weft_diag
 
 /* -- cont.new, cont.bind ---------------------------------------------------------------------- */
 
-/* cont.new found max_continuations reached (or no stack): a collection releases the suspended and
- * fresh continuations nothing references any more (core/gcscan.c), then cont.new is tried once
- * more. `pc` and `fp` are the generated caller's, so its frames are walked by their stack maps.
- * False when there is no gc plugin to collect with. */
-static bool retry_after_gc(weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
+/* A collection from cont.new, which releases the suspended and fresh continuations nothing
+ * references any more (core/gcscan.c): when max_continuations is reached (or no stack is left),
+ * before trying once more, and under pressure (collect_conts). `pc` and `fp` are the generated
+ * caller's, so its frames are walked by their stack maps. False when there is no gc plugin to
+ * collect with. */
+static bool collect_from_cont_new(weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
   core_gcscan_lc lc = {.ctx = ctx, .pc = pc, .fp = fp};
   core_gcscan_lc_enter(&lc);
   bool collected = core_gc_collect_now(ctx);
@@ -200,7 +201,7 @@ void core_cont_store_init(weft_store_t *s) {
  * survived, at least CONT_COLLECT_MIN (amortised: a constant cost per cont.new). Without a gc
  * plugin the threshold just moves on. */
 static void collect_conts(weft_store_t *s, weft_store_ctx *ctx, uintptr_t pc, uintptr_t fp) {
-  (void)retry_after_gc(ctx, pc, fp);
+  (void)collect_from_cont_new(ctx, pc, fp);
   uint64_t next = 2 * __atomic_load_n(s->cont.live, __ATOMIC_RELAXED);
   s->cont.collect_at = next > CONT_COLLECT_MIN ? next : CONT_COLLECT_MIN;
 }
@@ -224,8 +225,8 @@ core_cont_pair core_cont_lc_new(void *vmctx, const weft_funcref *f, uint32_t npa
     snprintf(d->message, sizeof d->message, "cont.new: no contstacks plugin is loaded");
   else if (s->cont.cont_new(s->cont.state, vmctx, f, nparams, nresults, &c, d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
-  else if (retry_after_gc(ctx, (uintptr_t)__builtin_return_address(0),
-                          *(const uintptr_t *)__builtin_frame_address(0)) &&
+  else if (collect_from_cont_new(ctx, (uintptr_t)__builtin_return_address(0),
+                                  *(const uintptr_t *)__builtin_frame_address(0)) &&
            s->cont.cont_new(s->cont.state, vmctx, f, nparams, nresults, &c, d) == WEFT_OK)
     return (core_cont_pair){(uint64_t)(uintptr_t)c, c->revision};
   if (s->pending_trap == NULL)
