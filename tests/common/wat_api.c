@@ -79,3 +79,34 @@ int tw_module_file(weft_engine *e, const char *path, weft_module_t **out) {
   free(buf);
   return rc;
 }
+
+tw_fixture *tw_fixture_new(const char *extra, const void *module, size_t len, bool binary,
+                           const char *name) {
+  tw_fixture *f = calloc(1, sizeof *f);
+  if (f == NULL) return NULL;
+  const char *extras[] = {extra, NULL};
+  f->engine = tw_engine(NULL, name, extras);
+  f->store = f->engine != NULL ? weft_store_new(f->engine) : NULL;
+  int rc = f->store == NULL ? WEFT_ERR_NOMEM
+           : binary         ? module_bytes(f->engine, module, len, name, &f->module)
+                            : tw_module_wat(f->engine, module, len, name, &f->module);
+  weft_trap_t *t = NULL;
+  weft_error err;
+  memset(&err, 0, sizeof err);
+  if (rc == WEFT_OK) rc = weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err);
+  if (rc != WEFT_OK || t != NULL) {
+    fprintf(stderr, "%s: instance: %s\n", name, t != NULL ? weft_trap_message(t) : err.message);
+    weft_trap_free(t);
+    tw_fixture_free(f);
+    return NULL;
+  }
+  return f;
+}
+
+void tw_fixture_free(tw_fixture *f) {
+  if (f == NULL) return;
+  weft_store_free(f->store); /* frees the roots a test left */
+  weft_module_free(f->module);
+  weft_engine_free(f->engine);
+  free(f);
+}

@@ -7,6 +7,7 @@
 #ifndef WEFT_TESTS_COMMON_WAT_API_H
 #define WEFT_TESTS_COMMON_WAT_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "weft/weft.h"
@@ -25,5 +26,20 @@ int tw_module_wat(weft_engine *e, const char *wat, size_t len, const char *name,
 
 /* The module of a file: WAT text when `path` ends in ".wat", else the binary format. */
 int tw_module_file(weft_engine *e, const char *path, weft_module_t **out);
+
+/* One instance (no imports) in a store of an engine from the default configuration with `extra`
+ * ("section.key=value" or NULL) applied. */
+typedef struct tw_fixture {
+  weft_engine *engine;
+  weft_store_t *store;
+  weft_module_t *module;
+  weft_instance_t *inst;
+} tw_fixture;
+
+/* The module is `len` bytes of WAT text (`binary` false) or of the binary format; NULL after a
+ * message on stderr. */
+tw_fixture *tw_fixture_new(const char *extra, const void *module, size_t len, bool binary,
+                           const char *name);
+void tw_fixture_free(tw_fixture *f);
 
 #endif

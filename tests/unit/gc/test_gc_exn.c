@@ -16,7 +16,7 @@
 
 #include "exn.h"
 #include "runtime_int.h"
-#include "wat_fixture.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -127,15 +127,15 @@ static const char wat[] =
     "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n))))\n"
     "    (local.get $bad)))\n";
 
-typedef wat_fixture fixture;
+typedef tw_fixture fixture;
 
 static int setup(void **state) {
-  *state = wat_fixture_new(wat, sizeof wat - 1, "exn.wat");
-  return 0;
+  *state = tw_fixture_new(NULL, wat, sizeof wat - 1, false, "exn.wat");
+  return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state) {
-  wat_fixture_free(*state);
+  tw_fixture_free(*state);
   return 0;
 }
 

@@ -15,7 +15,7 @@
 
 #include "engine.h"
 #include "weft/plugin/contstacks.h"
-#include "wat_fixture.h"
+#include "wat_api.h"
 #include "weft/weft.h"
 
 /* -- Fixture ----------------------------------------------------------------------------------- */
@@ -78,15 +78,15 @@ static const char wat[] =
     "      (br_if $l1 (i32.lt_u (local.get $i) (local.get $n))))\n"
     "    (local.get $s)))\n";
 
-typedef wat_fixture fixture;
+typedef tw_fixture fixture;
 
 static int setup(void **state) {
-  *state = wat_fixture_new(wat, sizeof wat - 1, "reclaim.wat");
-  return 0;
+  *state = tw_fixture_new(NULL, wat, sizeof wat - 1, false, "reclaim.wat");
+  return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state) {
-  wat_fixture_free(*state);
+  tw_fixture_free(*state);
   return 0;
 }
 

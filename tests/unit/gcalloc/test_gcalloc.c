@@ -33,41 +33,18 @@ static const char wat[] =
     "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
     "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))\n";
 
-typedef struct fixture {
-  weft_engine *engine;
-  weft_store_t *store;
-  weft_module_t *module;
-  weft_instance_t *inst;
-} fixture;
+typedef tw_fixture fixture;
 
 static int setup_with(void **state, const char *extra) {
-  fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
-  const char *extras[] = {extra, NULL};
-  f->engine = tw_engine(NULL, "test_gcalloc", extras);
-  if (f->engine == NULL) fail_msg("no engine with %s (see stderr)", extra ? extra : "defaults");
-  f->store = weft_store_new(f->engine);
-  assert_non_null(f->store);
-  if (tw_module_wat(f->engine, wat, sizeof wat - 1, "gcalloc.wat", &f->module) != WEFT_OK)
-    fail_msg("no module (see stderr)");
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  weft_trap_t *t = NULL;
-  assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
-  assert_null(t);
-  *state = f;
-  return 0;
+  *state = tw_fixture_new(extra, wat, sizeof wat - 1, false, "gcalloc.wat");
+  return *state != NULL ? 0 : -1;
 }
 
 static int setup(void **state) { return setup_with(state, NULL); }
 static int setup_stress(void **state) { return setup_with(state, "gc.stress=yes"); }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  weft_store_free(f->store); /* frees the roots a test left */
-  weft_module_free(f->module);
-  weft_engine_free(f->engine);
-  free(f);
+  tw_fixture_free(*state); /* the store frees the roots a test left */
   return 0;
 }
 

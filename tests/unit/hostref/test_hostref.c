@@ -35,47 +35,18 @@ static const uint8_t module_bytes[] = {
     0x0b, 0x05, 0x00, 0xfb, 0x00, 0x02, 0x0b, 0x06, 0x00, 0x41, 0x05, 0xfb, 0x1c, 0x0b,
 };
 
-typedef struct fixture {
-  weft_engine *engine;
-  weft_store_t *store;
-  weft_module_t *module;
-  weft_instance_t *inst;
-} fixture;
-
-/* An engine from the default configuration with `extra` ("section.key=value", or NULL) applied. */
-static weft_engine *engine_with(const char *extra) {
-  const char *extras[] = {extra, NULL};
-  weft_engine *e = tw_engine(NULL, "test_hostref", extras);
-  if (e == NULL) fail_msg("no engine with %s (see stderr)", extra ? extra : "defaults");
-  return e;
-}
+typedef tw_fixture fixture;
 
 static int setup_with(void **state, const char *extra) {
-  fixture *f = calloc(1, sizeof *f);
-  assert_non_null(f);
-  f->engine = engine_with(extra);
-  f->store = weft_store_new(f->engine);
-  assert_non_null(f->store);
-  weft_error err;
-  memset(&err, 0, sizeof err);
-  if (weft_module_new(f->engine, module_bytes, sizeof module_bytes, &f->module, &err) != WEFT_OK)
-    fail_msg("module: %s", err.message);
-  weft_trap_t *t = NULL;
-  assert_int_equal(weft_instance_new(f->store, f->module, NULL, 0, &f->inst, &t, &err), WEFT_OK);
-  assert_null(t);
-  *state = f;
-  return 0;
+  *state = tw_fixture_new(extra, module_bytes, sizeof module_bytes, true, "hostref.wasm");
+  return *state != NULL ? 0 : -1;
 }
 
 static int setup(void **state) { return setup_with(state, NULL); }
 static int setup_stress(void **state) { return setup_with(state, "gc.stress=yes"); }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  weft_store_free(f->store);
-  weft_module_free(f->module);
-  weft_engine_free(f->engine);
-  free(f);
+  tw_fixture_free(*state);
   return 0;
 }
 
@@ -198,7 +169,9 @@ static void test_boxes_on_c_stack_survive_collections(void **state) {
 /* Without the gc plugin no host value can enter any; null still converts. */
 static void test_without_gc_plugin(void **state) {
   (void)state;
-  weft_engine *e = engine_with("core.plugins=validator,x64-codegen");
+  const char *extra[] = {"core.plugins=validator,x64-codegen", NULL};
+  weft_engine *e = tw_engine(NULL, "test_hostref", extra);
+  assert_non_null(e);
   weft_store_t *s = weft_store_new(e);
   assert_non_null(s);
   weft_val_t v;
